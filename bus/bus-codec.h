@@ -1,0 +1,56 @@
+/*
+ * The wire contract v1 (docs/PROTOCOL.md): every message is two frames, an
+ * ASCII topic and one UTF-8 JSON object. This module turns frames into a
+ * topic and a jansson object, or into a reason for refusing them, and holds
+ * the field tables of the three ingest topics.
+ */
+#ifndef BUS_CODEC_H
+#define BUS_CODEC_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "bus-schema.h"
+
+#define BUS_MAX_BODY  (64 * 1024) /* bytes in one body frame */
+#define BUS_MAX_TOPIC 128         /* bytes in one topic frame */
+#define BUS_MAX_MSG   (BUS_MAX_BODY + BUS_MAX_TOPIC) /* ZMQ_MAXMSGSIZE */
+
+struct bus_frame {
+	const void *data;
+	size_t size;
+};
+
+enum bus_ingest {
+	INGEST_INCIDENT,
+	INGEST_INTEL,
+	INGEST_SENSOR,
+	INGEST_NKINDS
+};
+
+/* Why a message was refused, for the hub's counters. */
+enum bus_reject {
+	REJECT_NONE,
+	REJECT_FRAMES,  /* not exactly two frames */
+	REJECT_TOPIC,   /* empty, long, non-ASCII or unknown topic */
+	REJECT_SIZE,    /* body over BUS_MAX_BODY */
+	REJECT_UTF8,    /* body is not valid UTF-8 */
+	REJECT_JSON,    /* body is not one JSON object */
+	REJECT_FIELDS,  /* fields fail the topic's table */
+	REJECT_NCLASSES
+};
+
+extern const char *const bus_reject_names[REJECT_NCLASSES];
+extern const char *const bus_ingest_names[INGEST_NKINDS + 1];
+extern const struct bus_schema bus_incident_schema;
+
+/* These return REJECT_NONE (0) on success or the class of refusal. */
+int   bus_codec_decode(const struct bus_frame *, size_t nframes,
+          char topic[BUS_MAX_TOPIC + 1], json_t **body, char **cause);
+int   bus_codec_decode_body(const void *, size_t, const char *what,
+          json_t **body, char **cause);
+int   bus_codec_check_ingest(const char *topic, json_t *body, char **cause);
+char *bus_codec_encode(const json_t *);
+int   bus_codec_utf8_valid(const unsigned char *, size_t);
+
+#endif

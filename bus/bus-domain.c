@@ -1,0 +1,130 @@
+#include <string.h>
+
+#include "bus-domain.h"
+
+const struct bus_sector bus_sectors[BUS_NSECTORS] = {
+	{ "chemical", "Chemical" },
+	{ "commercial", "Commercial Facilities" },
+	{ "communications", "Communications" },
+	{ "manufacturing", "Critical Manufacturing" },
+	{ "dams", "Dams" },
+	{ "defense", "Defense Industrial Base" },
+	{ "emergency", "Emergency Services" },
+	{ "energy", "Energy" },
+	{ "financial", "Financial Services" },
+	{ "food", "Food and Agriculture" },
+	{ "government", "Government Facilities" },
+	{ "healthcare", "Healthcare and Public Health" },
+	{ "it", "Information Technology" },
+	{ "nuclear", "Nuclear Reactors, Materials and Waste" },
+	{ "transportation", "Transportation Systems" },
+	{ "water", "Water and Wastewater" },
+};
+
+const struct bus_level bus_levels[BUS_LEVEL_MAX + 1] = {
+	{ 0, "Baseline" }, { 1, "Low" },    { 2, "Medium" },
+	{ 3, "High" },     { 4, "Severe" }, { 5, "Emergency" },
+};
+
+const char *const bus_case_status_names[CASE_NSTATUS] = {
+	[CASE_REPORTED] = "reported",
+	[CASE_ASSIGNED] = "assigned",
+	[CASE_INVESTIGATING] = "investigating",
+	[CASE_ANALYSIS] = "analysis",
+	[CASE_ONSITE] = "onsite",
+	[CASE_FOLLOWUP] = "followup",
+	[CASE_CLOSED] = "closed",
+};
+
+const char *const bus_team_status_names[TEAM_NSTATUS] = {
+	[TEAM_AVAILABLE] = "available",
+	[TEAM_DISPATCHED] = "dispatched",
+	[TEAM_ENROUTE] = "enroute",
+	[TEAM_ONSITE] = "onsite",
+	[TEAM_RETURNING] = "returning",
+	[TEAM_OFFDUTY] = "offduty",
+};
+
+const char *const bus_tlp_names[] = {
+	"clear", "green", "amber", "amber+strict", "red", NULL
+};
+
+const char *const bus_intel_kind_names[] = {
+	"advisory", "alert", "news", "vulnerability", "report", NULL
+};
+
+/* Roles of the members of an on-site team (not floor roles). */
+const char *const bus_member_role_names[] = {
+	"lead", "analyst", "ics", NULL
+};
+
+static const struct {
+	int role;
+	const char *name;
+} bus_roles[] = {
+	{ ROLE_VIEWER, "viewer" },
+	{ ROLE_OFFICER, "officer" },
+	{ ROLE_INTAKE, "intake" },
+	{ ROLE_LEAD, "lead" },
+};
+
+int
+bus_domain_index(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n && names[i] != NULL; i++) {
+		if (strcmp(names[i], name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int
+bus_sector_find(const char *id)
+{
+	for (int i = 0; i < BUS_NSECTORS; i++) {
+		if (strcmp(bus_sectors[i].id, id) == 0)
+			return i;
+	}
+	return -1;
+}
+
+int
+bus_case_status_find(const char *name)
+{
+	return bus_domain_index(bus_case_status_names, CASE_NSTATUS, name);
+}
+
+int
+bus_team_status_find(const char *name)
+{
+	return bus_domain_index(bus_team_status_names, TEAM_NSTATUS, name);
+}
+
+/* The role bit for NAME, or 0 if NAME is not a role. */
+int
+bus_role_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof bus_roles / sizeof bus_roles[0]; i++) {
+		if (strcmp(bus_roles[i].name, name) == 0)
+			return bus_roles[i].role;
+	}
+	return 0;
+}
+
+const char *
+bus_role_name(int role)
+{
+	for (size_t i = 0; i < sizeof bus_roles / sizeof bus_roles[0]; i++) {
+		if (bus_roles[i].role == role)
+			return bus_roles[i].name;
+	}
+	return "viewer";
+}
+
+const char *
+bus_level_name(int level)
+{
+	if (level < BUS_LEVEL_MIN || level > BUS_LEVEL_MAX)
+		return "?";
+	return bus_levels[level].name;
+}

@@ -1,0 +1,69 @@
+/*
+ * The log is for whoever runs the process: one line per record, UTC time,
+ * level, message. Operators of the console never see it on their terminal;
+ * it goes to stderr for daemons and to a file when one is given.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bus-log.h"
+#include "bus-time.h"
+#include "xmalloc.h"
+
+static FILE *log_file;
+static int log_is_verbose;
+
+static const char *const log_level_names[] = {
+	[BUS_LOG_DEBUG] = "debug",
+	[BUS_LOG_INFO] = "info",
+	[BUS_LOG_WARN] = "warn",
+	[BUS_LOG_ERROR] = "error",
+};
+
+/* Send the log to PATH (NULL for stderr); VERBOSE enables debug records. */
+int
+bus_log_open(const char *path, int verbose, char **cause)
+{
+	log_is_verbose = verbose;
+	if (path == NULL)
+		return 0;
+	FILE *f = fopen(path, "a");
+	if (f == NULL) {
+		xasprintf(cause, "cannot open log file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	log_file = f;
+	return 0;
+}
+
+void
+bus_log_close(void)
+{
+	if (log_file != NULL)
+		fclose(log_file);
+	log_file = NULL;
+}
+
+int
+bus_log_verbose(void)
+{
+	return log_is_verbose;
+}
+
+void
+bus_log(enum bus_log_level level, const char *fmt, ...)
+{
+	FILE *f = log_file != NULL ? log_file : stderr;
+	char stamp[BUS_TIME_LEN];
+	va_list ap;
+
+	bus_time_format(bus_time_now_ms(), stamp);
+	fprintf(f, "%s %s: ", stamp, log_level_names[level]);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+}

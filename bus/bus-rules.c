@@ -1,0 +1,103 @@
+#include <stddef.h>
+
+#include "bus-rules.h"
+
+/*
+ * The case lifecycle. Analysis and on-site work are optional and may
+ * repeat; follow-up may return to analysis. Closing is its own op (it
+ * checks that no team is still on the case) and so is reopening.
+ */
+static const struct bus_case_move case_moves[] = {
+	{ CASE_REPORTED, CASE_ASSIGNED, VIA_ASSIGN | VIA_STATUS },
+	{ CASE_REPORTED, CASE_INVESTIGATING, VIA_STATUS },
+	{ CASE_ASSIGNED, CASE_INVESTIGATING, VIA_STATUS },
+	{ CASE_INVESTIGATING, CASE_ANALYSIS, VIA_STATUS },
+	{ CASE_INVESTIGATING, CASE_ONSITE, VIA_STATUS },
+	{ CASE_INVESTIGATING, CASE_FOLLOWUP, VIA_STATUS },
+	{ CASE_ANALYSIS, CASE_INVESTIGATING, VIA_STATUS },
+	{ CASE_ANALYSIS, CASE_ONSITE, VIA_STATUS },
+	{ CASE_ANALYSIS, CASE_FOLLOWUP, VIA_STATUS },
+	{ CASE_ONSITE, CASE_FOLLOWUP, VIA_STATUS },
+	{ CASE_ONSITE, CASE_ANALYSIS, VIA_STATUS },
+	{ CASE_FOLLOWUP, CASE_ANALYSIS, VIA_STATUS },
+	{ CASE_FOLLOWUP, CASE_INVESTIGATING, VIA_STATUS },
+	{ CASE_FOLLOWUP, CASE_ONSITE, VIA_STATUS },
+	/* A team arriving moves its case on site from wherever it is open. */
+	{ CASE_REPORTED, CASE_ONSITE, 0 },
+	{ CASE_ASSIGNED, CASE_ONSITE, 0 },
+	{ CASE_REPORTED, CASE_CLOSED, VIA_CLOSE },
+	{ CASE_ASSIGNED, CASE_CLOSED, VIA_CLOSE },
+	{ CASE_INVESTIGATING, CASE_CLOSED, VIA_CLOSE },
+	{ CASE_ANALYSIS, CASE_CLOSED, VIA_CLOSE },
+	{ CASE_ONSITE, CASE_CLOSED, VIA_CLOSE },
+	{ CASE_FOLLOWUP, CASE_CLOSED, VIA_CLOSE },
+	{ CASE_CLOSED, CASE_INVESTIGATING, VIA_REOPEN },
+};
+
+/*
+ * The team lifecycle. Leaving for "returning", "available" or "offduty"
+ * frees the team from its case; arriving on site moves the case on site;
+ * leaving the site moves an on-site case to follow-up.
+ */
+static const struct bus_team_move team_moves[] = {
+	{ TEAM_AVAILABLE, TEAM_DISPATCHED, VIA_DISPATCH, 0, -1, -1 },
+	{ TEAM_AVAILABLE, TEAM_OFFDUTY, VIA_STATUS, 0, -1, -1 },
+	{ TEAM_OFFDUTY, TEAM_AVAILABLE, VIA_STATUS, 0, -1, -1 },
+	{ TEAM_DISPATCHED, TEAM_ENROUTE, VIA_STATUS, 0, -1, -1 },
+	{ TEAM_DISPATCHED, TEAM_ONSITE, VIA_STATUS, 0, CASE_ONSITE, -1 },
+	{ TEAM_ENROUTE, TEAM_ONSITE, VIA_STATUS, 0, CASE_ONSITE, -1 },
+	{ TEAM_DISPATCHED, TEAM_RETURNING, VIA_STATUS | VIA_RECALL, 1, -1, -1 },
+	{ TEAM_ENROUTE, TEAM_RETURNING, VIA_STATUS | VIA_RECALL, 1, -1, -1 },
+	{ TEAM_ONSITE, TEAM_RETURNING, VIA_STATUS | VIA_RECALL, 1, CASE_FOLLOWUP, CASE_ONSITE },
+	{ TEAM_RETURNING, TEAM_AVAILABLE, VIA_STATUS, 0, -1, -1 },
+};
+
+#define NITEMS(a) (sizeof (a) / sizeof (a)[0])
+
+/* The case move FROM -> TO if VIA may make it (VIA 0: any, even effects). */
+const struct bus_case_move *
+bus_rules_case_move(int from, int to, int via)
+{
+	for (size_t i = 0; i < NITEMS(case_moves); i++) {
+		const struct bus_case_move *m = &case_moves[i];
+		if ((int)m->from == from && (int)m->to == to && (via == 0 || (m->via & via)))
+			return m;
+	}
+	return NULL;
+}
+
+const struct bus_team_move *
+bus_rules_team_move(int from, int to, int via)
+{
+	for (size_t i = 0; i < NITEMS(team_moves); i++) {
+		const struct bus_team_move *m = &team_moves[i];
+		if ((int)m->from == from && (int)m->to == to && (m->via & via))
+			return m;
+	}
+	return NULL;
+}
+
+/* Statuses a case in FROM may move to through VIA; their count. */
+int
+bus_rules_case_targets(int from, int via, int *out, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < NITEMS(case_moves) && n < max; i++) {
+		if ((int)case_moves[i].from == from && (case_moves[i].via & via))
+			out[n++] = case_moves[i].to;
+	}
+	return n;
+}
+
+int
+bus_rules_team_targets(int from, int via, int *out, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < NITEMS(team_moves) && n < max; i++) {
+		if ((int)team_moves[i].from == from && (team_moves[i].via & via))
+			out[n++] = team_moves[i].to;
+	}
+	return n;
+}

@@ -1,0 +1,40 @@
+/*
+ * The lifecycles of DOMAIN.md as data: which case and team transitions
+ * exist, which op makes each, and what a team transition does to its case.
+ * bus-state applies them; the console reads them to offer only moves the
+ * hub will accept.
+ */
+#ifndef BUS_RULES_H
+#define BUS_RULES_H
+
+#include "bus-domain.h"
+
+/* Which op may make a transition. */
+enum bus_via {
+	VIA_STATUS = 1 << 0,   /* "status" / "team" ops: a plain move */
+	VIA_ASSIGN = 1 << 1,   /* "assign": reported -> assigned */
+	VIA_CLOSE = 1 << 2,    /* "close" */
+	VIA_REOPEN = 1 << 3,   /* "reopen" */
+	VIA_DISPATCH = 1 << 4, /* "dispatch": available -> dispatched */
+	VIA_RECALL = 1 << 5,   /* "recall" */
+};
+
+struct bus_case_move {
+	enum bus_case_status from, to;
+	int via;
+};
+
+struct bus_team_move {
+	enum bus_team_status from, to;
+	int via;
+	int unlink;  /* the team leaves its case */
+	int case_to; /* then move that case here if it is in case_from, or -1 */
+	int case_from;
+};
+
+const struct bus_case_move *bus_rules_case_move(int from, int to, int via);
+const struct bus_team_move *bus_rules_team_move(int from, int to, int via);
+int bus_rules_case_targets(int from, int via, int *out, int max);
+int bus_rules_team_targets(int from, int via, int *out, int max);
+
+#endif

@@ -1,0 +1,1368 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bus-codec.h"
+#include "bus-domain.h"
+#include "bus-log.h"
+#include "bus-rules.h"
+#include "bus-schema.h"
+#include "bus-state.h"
+#include "bus-store.h"
+#include "bus-time.h"
+#include "xmalloc.h"
+
+#define TIMELINE_MAX 1000 /* entries kept per case; the first always stays */
+
+enum state_kind { KIND_CASE, KIND_TEAM, KIND_SECTOR, KIND_SENSOR, KIND_INTEL,
+	KIND_STAFF, KIND_COUNT };
+
+static const char *const kind_names[KIND_COUNT + 1] = {
+	"case", "team", "sector", "sensor", "intel", "staff", NULL
+};
+
+/* What a sector's status is made of, kept up to date as cases change. */
+struct sector_tally {
+	int open_by_level[BUS_LEVEL_MAX + 1];
+	int64_t alert_until[BUS_LEVEL_MAX + 1]; /* an alert of level l counts until */
+	int dirty;
+};
+
+struct bus_state {
+	json_t *objects[KIND_COUNT]; /* id -> object */
+	json_t *refs[KIND_COUNT];    /* producer ref -> id (cases, intel) */
+	json_t *intel_order;         /* intel ids, oldest first */
+	json_t *sensor_seen;         /* sensor id -> last contact (ms) */
+	struct sector_tally sectors[BUS_NSECTORS];
+	int64_t seq;
+	int case_year, case_next;    /* ICS-<year>-<next> */
+	int intel_year, intel_next;
+	int sensor_timeout_ms;
+	int alert_window_ms;
+
+	struct bus_change *pending;
+	size_t npending, pending_cap;
+};
+
+/* ------------------------------------------------------------------ */
+/* Small JSON helpers. */
+
+static const char *
+jstr(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static int
+jint(const json_t *obj, const char *key, int dflt)
+{
+	json_t *v = json_object_get(obj, key);
+
+	return json_is_integer(v) ? (int)json_integer_value(v) : dflt;
+}
+
+static void
+jset_time(json_t *obj, const char *key, int64_t ms)
+{
+	char stamp[BUS_TIME_LEN];
+
+	bus_time_format(ms, stamp);
+	json_object_set_new(obj, key, json_string(stamp));
+}
+
+json_t *
+bus_reply_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+json_t *
+bus_reply_error(const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	json_t *r = json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code", code,
+	    "message", msg);
+	free(msg);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pending changes: each gets the next sequence number. */
+
+static void
+state_emit(struct bus_state *st, enum state_kind kind, const char *id, json_t *obj,
+    int64_t now)
+{
+	struct bus_change *c;
+
+	if (st->npending == st->pending_cap) {
+		st->pending_cap = st->pending_cap ? st->pending_cap * 2 : 64;
+		st->pending = xrealloc(st->pending, st->pending_cap * sizeof *st->pending);
+	}
+	c = &st->pending[st->npending++];
+	c->seq = ++st->seq;
+	c->ts = now;
+	c->kind = xstrdup(kind_names[kind]);
+	c->id = xstrdup(id);
+	xasprintf(&c->topic, "%s.%s", kind_names[kind], id);
+	json_object_set_new(obj, "seq", json_integer(c->seq));
+	jset_time(obj, "ts", now);
+	c->body = bus_codec_encode(obj);
+	c->removed = json_is_true(json_object_get(obj, "removed"));
+}
+
+size_t
+bus_state_pending(const struct bus_state *st, const struct bus_change **out)
+{
+	*out = st->pending;
+	return st->npending;
+}
+
+void
+bus_state_pending_clear(struct bus_state *st)
+{
+	for (size_t i = 0; i < st->npending; i++) {
+		free(st->pending[i].topic);
+		free(st->pending[i].kind);
+		free(st->pending[i].id);
+		free(st->pending[i].body);
+	}
+	st->npending = 0;
+}
+
+int64_t
+bus_state_seq(const struct bus_state *st)
+{
+	return st->seq;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sector tallies: a case counts at its level in its sector while open. */
+
+static int
+case_is_open(const json_t *c)
+{
+	const char *s = jstr(c, "status");
+
+	return s != NULL && strcmp(s, "closed") != 0;
+}
+
+static void
+tally_case(struct bus_state *st, const json_t *c, int sign)
+{
+	int sector = bus_sector_find(jstr(c, "sector"));
+	int level = jint(c, "level", 1);
+
+	if (sector < 0 || level < BUS_LEVEL_MIN || level > BUS_LEVEL_MAX)
+		return;
+	st->sectors[sector].dirty = 1;
+	if (case_is_open(c))
+		st->sectors[sector].open_by_level[level] += sign;
+}
+
+static void
+mark_sector(struct bus_state *st, const char *sector)
+{
+	int i = sector != NULL ? bus_sector_find(sector) : -1;
+
+	if (i >= 0)
+		st->sectors[i].dirty = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Lifetime and loading. */
+
+struct bus_state *
+bus_state_new(int sensor_timeout_ms, int alert_window_ms)
+{
+	struct bus_state *st = xcalloc(1, sizeof *st);
+
+	for (int k = 0; k < KIND_COUNT; k++) {
+		st->objects[k] = json_object();
+		st->refs[k] = json_object();
+	}
+	st->intel_order = json_array();
+	st->sensor_seen = json_object();
+	st->sensor_timeout_ms = sensor_timeout_ms;
+	st->alert_window_ms = alert_window_ms;
+	return st;
+}
+
+void
+bus_state_free(struct bus_state *st)
+{
+	if (st == NULL)
+		return;
+	bus_state_pending_clear(st);
+	free(st->pending);
+	for (int k = 0; k < KIND_COUNT; k++) {
+		json_decref(st->objects[k]);
+		json_decref(st->refs[k]);
+	}
+	json_decref(st->intel_order);
+	json_decref(st->sensor_seen);
+	free(st);
+}
+
+/* Case and intel ids carry the year and a counter: ICS-2026-0042. */
+static void
+id_counter_note(const char *id, const char *prefix, int *year, int *next)
+{
+	int y, n;
+	char fmt[32];
+
+	snprintf(fmt, sizeof fmt, "%s-%%d-%%d", prefix);
+	if (sscanf(id, fmt, &y, &n) != 2)
+		return;
+	if (y > *year) {
+		*year = y;
+		*next = n + 1;
+	} else if (y == *year && n + 1 > *next)
+		*next = n + 1;
+}
+
+static char *
+id_counter_take(const char *prefix, int *year, int *next, int64_t now)
+{
+	time_t secs = (time_t)(now / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	if (tm.tm_year + 1900 != *year) {
+		*year = tm.tm_year + 1900;
+		*next = 1;
+	}
+	return xprintf("%s-%d-%04d", prefix, *year, (*next)++);
+}
+
+static int
+state_load_object(const char *kind, const char *id, const char *body, void *arg)
+{
+	struct bus_state *st = arg;
+	int k = bus_domain_index(kind_names, KIND_COUNT, kind);
+	json_error_t err;
+	json_t *obj;
+
+	if (k < 0) {
+		log_warn("store: skipping object of unknown kind '%s'", kind);
+		return 0;
+	}
+	obj = json_loads(body, 0, &err);
+	if (!json_is_object(obj)) {
+		log_error("store: object %s.%s is not valid JSON: %s", kind, id, err.text);
+		json_decref(obj);
+		return 1;
+	}
+	json_object_set_new(st->objects[k], id, obj);
+	if (jstr(obj, "ref") != NULL)
+		json_object_set_new(st->refs[k], jstr(obj, "ref"), json_string(id));
+	if (k == KIND_CASE) {
+		tally_case(st, obj, +1);
+		id_counter_note(id, "ICS", &st->case_year, &st->case_next);
+	} else if (k == KIND_INTEL) {
+		id_counter_note(id, "INT", &st->intel_year, &st->intel_next);
+	}
+	return 0;
+}
+
+static int
+intel_by_seq(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "seq"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "seq"));
+
+	return (x > y) - (x < y);
+}
+
+/* Rebuild the state from the store's objects; the journal is not read. */
+int
+bus_state_load(struct bus_state *st, struct bus_store *store, char **cause)
+{
+	const char *id;
+	json_t *obj;
+	int64_t now = bus_time_now_ms();
+
+	if (bus_store_load(store, state_load_object, st, cause) != 0) {
+		if (*cause == NULL)
+			*cause = xstrdup("the store holds an object that is not valid JSON");
+		return -1;
+	}
+	st->seq = bus_store_last_seq(store);
+
+	/* Intel is shown newest first: order it by the seq of its last change. */
+	size_t n = json_object_size(st->objects[KIND_INTEL]), i = 0;
+	json_t **list = xcalloc(n, sizeof *list);
+	json_object_foreach(st->objects[KIND_INTEL], id, obj)
+		list[i++] = obj;
+	qsort(list, n, sizeof *list, intel_by_seq);
+	for (i = 0; i < n; i++)
+		json_array_append_new(st->intel_order, json_string(jstr(list[i], "id")));
+	free(list);
+
+	/* Sensors get a full timeout's grace after a hub restart. */
+	json_object_foreach(st->objects[KIND_SENSOR], id, obj)
+		json_object_set_new(st->sensor_seen, id, json_integer(now));
+	for (int s = 0; s < BUS_NSECTORS; s++)
+		st->sectors[s].dirty = 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The roster and sectors a fresh database starts with. */
+
+static const struct {
+	const char *name, *role;
+} demo_staff[] = {
+	{ "mori", "lead" },     { "hayes", "lead" },     { "chen", "intake" },
+	{ "alvarez", "intake" }, { "okafor", "officer" }, { "tanaka", "officer" },
+	{ "novak", "officer" },  { "watch", "viewer" },
+};
+
+static const struct {
+	const char *team, *base;
+	const char *members[3];
+} demo_teams[] = {
+	{ "FLY-1", "Arlington, VA", { "j.park", "r.singh", "m.ortiz" } },
+	{ "FLY-2", "Idaho Falls, ID", { "a.reyes", "k.obi", "t.larsen" } },
+	{ "FLY-3", "Arlington, VA", { "s.kim", "d.moreau", "p.iyer" } },
+	{ "FLY-4", "Pittsburgh, PA", { "l.wong", "e.hart", "g.silva" } },
+	{ "FLY-5", "Denver, CO", { "n.adler", "c.bauer", "h.sato" } },
+	{ "FLY-6", "Houston, TX", { "b.nguyen", "f.costa", "y.haddad" } },
+};
+
+static json_t *
+team_new(const char *name, const char *base, json_t *members, int64_t now)
+{
+	json_t *t = json_pack("{s:s, s:s, s:o, s:s, s:n}", "id", name, "base", base,
+	    "members", members, "status", "available", "case");
+
+	jset_time(t, "since", now);
+	return t;
+}
+
+static void
+sector_ensure(struct bus_state *st, int64_t now)
+{
+	for (int i = 0; i < BUS_NSECTORS; i++) {
+		if (json_object_get(st->objects[KIND_SECTOR], bus_sectors[i].id) != NULL)
+			continue;
+		json_t *s = json_pack("{s:s, s:s, s:i, s:s, s:n, s:i, s:i, s:i, s:i, s:n}",
+		    "id", bus_sectors[i].id, "name", bus_sectors[i].name, "level", 0,
+		    "level_source", "auto", "manual_level", "open_cases", 0,
+		    "teams_onsite", 0, "sensors_up", 0, "sensors_down", 0, "last_alert");
+		json_object_set_new(st->objects[KIND_SECTOR], bus_sectors[i].id, s);
+		state_emit(st, KIND_SECTOR, bus_sectors[i].id, s, now);
+	}
+}
+
+/* Give an empty database its sectors and the demo roster (DOMAIN.md). */
+void
+bus_state_seed(struct bus_state *st, int64_t now)
+{
+	sector_ensure(st, now);
+	if (json_object_size(st->objects[KIND_STAFF]) != 0 ||
+	    json_object_size(st->objects[KIND_TEAM]) != 0)
+		return;
+	for (size_t i = 0; i < sizeof demo_staff / sizeof demo_staff[0]; i++) {
+		json_t *p = json_pack("{s:s, s:s}", "id", demo_staff[i].name, "role",
+		    demo_staff[i].role);
+		json_object_set_new(st->objects[KIND_STAFF], demo_staff[i].name, p);
+		state_emit(st, KIND_STAFF, demo_staff[i].name, p, now);
+	}
+	for (size_t i = 0; i < sizeof demo_teams / sizeof demo_teams[0]; i++) {
+		json_t *m = json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s}]",
+		    "name", demo_teams[i].members[0], "role", "lead",
+		    "name", demo_teams[i].members[1], "role", "analyst",
+		    "name", demo_teams[i].members[2], "role", "ics");
+		json_t *t = team_new(demo_teams[i].team, demo_teams[i].base, m, now);
+		json_object_set_new(st->objects[KIND_TEAM], demo_teams[i].team, t);
+		state_emit(st, KIND_TEAM, demo_teams[i].team, t, now);
+	}
+	log_info("new database: seeded %d sectors, %zu staff and %zu teams",
+	    BUS_NSECTORS, sizeof demo_staff / sizeof demo_staff[0],
+	    sizeof demo_teams / sizeof demo_teams[0]);
+}
+
+/* The role the roster gives USER; anyone not on it is a viewer. */
+int
+bus_state_role(const struct bus_state *st, const char *user)
+{
+	json_t *p = user != NULL ? json_object_get(st->objects[KIND_STAFF], user) : NULL;
+	int role = p != NULL ? bus_role_find(jstr(p, "role")) : 0;
+
+	return role != 0 ? role : ROLE_VIEWER;
+}
+
+json_t *
+bus_state_get(const struct bus_state *st, const char *kind, const char *id)
+{
+	int k = bus_domain_index(kind_names, KIND_COUNT, kind);
+
+	return k < 0 ? NULL : json_object_get(st->objects[k], id);
+}
+
+/* ------------------------------------------------------------------ */
+/* Cases. */
+
+/* Append to a case's timeline: the audit trail of who did what when. */
+static void
+timeline_add(json_t *c, const char *who, const char *action, int64_t now,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+timeline_add(json_t *c, const char *who, const char *action, int64_t now,
+    const char *fmt, ...)
+{
+	json_t *tl = json_object_get(c, "timeline");
+	json_t *entry = json_pack("{s:s, s:s}", "who", who, "action", action);
+	va_list ap;
+	char *text;
+
+	jset_time(entry, "ts", now);
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	json_object_set_new(entry, "text", json_string(text));
+	free(text);
+	if (!json_is_array(tl)) {
+		tl = json_array();
+		json_object_set_new(c, "timeline", tl);
+	}
+	/* A case that has lived long keeps its opening and its recent past. */
+	if (json_array_size(tl) >= TIMELINE_MAX)
+		json_array_remove(tl, 1);
+	json_array_append_new(tl, entry);
+}
+
+static void
+case_set_status(json_t *c, int status, int64_t now)
+{
+	json_object_set_new(c, "status", json_string(bus_case_status_names[status]));
+	jset_time(c, "status_since", now);
+}
+
+/* Fields a producer's incident report sets on its case. */
+static const char *const incident_copy_fields[] = {
+	"title", "org", "sector", "level", "summary", "reported_at", "contact",
+	"onsite_requested", NULL
+};
+
+/* Open a case from an incident body, or update the case with its ref. */
+static int
+state_incident(struct bus_state *st, json_t *body, const char *who, int64_t now,
+    char **object)
+{
+	const char *ref = jstr(body, "ref");
+	const char *id = ref != NULL ? json_string_value(json_object_get(st->refs[KIND_CASE], ref)) : NULL;
+	json_t *c = id != NULL ? json_object_get(st->objects[KIND_CASE], id) : NULL;
+	char changed[256] = "";
+
+	if (c == NULL) {
+		char *newid = id_counter_take("ICS", &st->case_year, &st->case_next, now);
+		c = json_pack("{s:s, s:i, s:s, s:n, s:[], s:s, s:n, s:n}", "id", newid,
+		    "level", 1, "summary", "", "handler", "teams", "opened_by", who,
+		    "acked_by", "acked_at");
+		for (const char *const *f = incident_copy_fields; *f != NULL; f++) {
+			if (json_object_get(body, *f) != NULL)
+				json_object_set(c, *f, json_object_get(body, *f));
+		}
+		if (ref != NULL) {
+			json_object_set_new(c, "ref", json_string(ref));
+			json_object_set_new(st->refs[KIND_CASE], ref, json_string(newid));
+		}
+		case_set_status(c, CASE_REPORTED, now);
+		jset_time(c, "opened_at", now);
+		timeline_add(c, who, "opened", now, "opened at level %d (%s) in %s",
+		    jint(c, "level", 1), bus_level_name(jint(c, "level", 1)),
+		    jstr(c, "sector"));
+		json_object_set_new(st->objects[KIND_CASE], newid, c);
+		tally_case(st, c, +1);
+		state_emit(st, KIND_CASE, newid, c, now);
+		*object = xprintf("case.%s", newid);
+		free(newid);
+		return 0;
+	}
+
+	/* The same ref again updates its case; a resend that changes nothing
+	 * is no event at all, so producers may retry freely. */
+	int old_level = jint(c, "level", 1);
+	tally_case(st, c, -1);
+	for (const char *const *f = incident_copy_fields; *f != NULL; f++) {
+		json_t *v = json_object_get(body, *f);
+		if (v == NULL || json_equal(v, json_object_get(c, *f)))
+			continue;
+		mark_sector(st, jstr(c, "sector"));
+		json_object_set(c, *f, v);
+		if (strlen(changed) + strlen(*f) + 3 < sizeof changed)
+			snprintf(changed + strlen(changed), sizeof changed - strlen(changed),
+			    "%s%s", changed[0] ? ", " : "", *f);
+	}
+	tally_case(st, c, +1);
+	*object = xprintf("case.%s", jstr(c, "id"));
+	if (changed[0] == '\0')
+		return 0;
+	if (jint(c, "level", 1) > old_level) {
+		/* A case that got worse needs someone to look at it again. */
+		json_object_set_new(c, "acked_by", json_null());
+		json_object_set_new(c, "acked_at", json_null());
+	}
+	timeline_add(c, who, "updated", now, "report updated: %s", changed);
+	state_emit(st, KIND_CASE, jstr(c, "id"), c, now);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Intel and sensors. */
+
+static const char *const intel_copy_fields[] = {
+	"title", "source", "kind", "tlp", "sectors", "published", "url", "summary",
+	"cves", NULL
+};
+
+static int
+state_intel(struct bus_state *st, json_t *body, const char *who, int64_t now,
+    char **object)
+{
+	const char *ref = jstr(body, "ref");
+	const char *id = ref != NULL ? json_string_value(json_object_get(st->refs[KIND_INTEL], ref)) : NULL;
+	json_t *item = id != NULL ? json_object_get(st->objects[KIND_INTEL], id) : NULL;
+	int changed = 0;
+
+	if (item == NULL) {
+		char *newid = id_counter_take("INT", &st->intel_year, &st->intel_next, now);
+		item = json_pack("{s:s, s:s, s:s, s:[], s:[], s:s}", "id", newid,
+		    "kind", "advisory", "tlp", "clear", "sectors", "cves", "received_by", who);
+		jset_time(item, "received_at", now);
+		if (ref != NULL) {
+			json_object_set_new(item, "ref", json_string(ref));
+			json_object_set_new(st->refs[KIND_INTEL], ref, json_string(newid));
+		}
+		json_object_set_new(st->objects[KIND_INTEL], newid, item);
+		json_array_append_new(st->intel_order, json_string(newid));
+		free(newid);
+		changed = 1;
+	}
+	for (const char *const *f = intel_copy_fields; *f != NULL; f++) {
+		json_t *v = json_object_get(body, *f);
+		if (v != NULL && !json_equal(v, json_object_get(item, *f))) {
+			json_object_set(item, *f, v);
+			changed = 1;
+		}
+	}
+	*object = xprintf("intel.%s", jstr(item, "id"));
+	if (changed)
+		state_emit(st, KIND_INTEL, jstr(item, "id"), item, now);
+	return 0;
+}
+
+static void
+sensor_set_status(json_t *s, const char *status, int64_t now)
+{
+	json_object_set_new(s, "status", json_string(status));
+	jset_time(s, "since", now);
+}
+
+/* A sensor message is contact: an alert is also proof of life. */
+static int
+state_sensor(struct bus_state *st, json_t *body, int64_t now, char **object)
+{
+	const char *id = jstr(body, "sensor");
+	const char *sector = jstr(body, "sector");
+	json_t *s = json_object_get(st->objects[KIND_SENSOR], id);
+	int changed = 0;
+
+	json_object_set_new(st->sensor_seen, id, json_integer(now));
+	if (s == NULL) {
+		s = json_pack("{s:s, s:n, s:i, s:n}", "id", id, "sector", "alerts", 0,
+		    "last_alert");
+		sensor_set_status(s, "up", now);
+		json_object_set_new(st->objects[KIND_SENSOR], id, s);
+		changed = 1;
+	} else if (strcmp(jstr(s, "status"), "down") == 0) {
+		sensor_set_status(s, "up", now);
+		changed = 1;
+	}
+	if (sector != NULL && !json_equal(json_object_get(s, "sector"), json_object_get(body, "sector"))) {
+		mark_sector(st, jstr(s, "sector"));
+		json_object_set_new(s, "sector", json_string(sector));
+		changed = 1;
+	}
+	if (strcmp(jstr(body, "kind"), "alert") == 0) {
+		json_t *alert = json_object();
+		int level = jint(body, "level", 1);
+		json_object_set_new(alert, "level", json_integer(level));
+		for (const char *const *f = (const char *const[]){ "signature", "message",
+		    "src", "dst", "ts", NULL }; *f != NULL; f++) {
+			if (json_object_get(body, *f) != NULL)
+				json_object_set(alert, *f, json_object_get(body, *f));
+		}
+		jset_time(alert, "received_at", now);
+		json_object_set_new(s, "last_alert", alert);
+		json_object_set_new(s, "alerts", json_integer(jint(s, "alerts", 0) + 1));
+		int sec = bus_sector_find(jstr(s, "sector") ? jstr(s, "sector") : "");
+		if (sec >= 0) {
+			st->sectors[sec].alert_until[level] = now + st->alert_window_ms;
+			st->sectors[sec].dirty = 1;
+		}
+		changed = 1;
+	}
+	if (changed) {
+		mark_sector(st, jstr(s, "sector"));
+		state_emit(st, KIND_SENSOR, id, s, now);
+	}
+	*object = xprintf("sensor.%s", id);
+	return 0;
+}
+
+/*
+ * Apply one validated ingest message from WHO. *OBJECT names the object it
+ * touched ("case.ICS-2026-0001"); the caller frees it.
+ */
+int
+bus_state_ingest(struct bus_state *st, const char *topic, json_t *body,
+    const char *who, int64_t now, char **object)
+{
+	*object = NULL;
+	switch (bus_domain_index(bus_ingest_names, INGEST_NKINDS, topic)) {
+	case INGEST_INCIDENT:
+		return state_incident(st, body, who, now, object);
+	case INGEST_INTEL:
+		return state_intel(st, body, who, now, object);
+	case INGEST_SENSOR:
+		return state_sensor(st, body, now, object);
+	}
+	return -1;
+}
+
+/* Sensors silent for too long go down; alerts age out of sector levels. */
+void
+bus_state_tick(struct bus_state *st, int64_t now)
+{
+	const char *id;
+	json_t *seen;
+
+	json_object_foreach(st->sensor_seen, id, seen) {
+		json_t *s = json_object_get(st->objects[KIND_SENSOR], id);
+		if (s == NULL || strcmp(jstr(s, "status"), "down") == 0 ||
+		    now - json_integer_value(seen) < st->sensor_timeout_ms)
+			continue;
+		sensor_set_status(s, "down", now);
+		mark_sector(st, jstr(s, "sector"));
+		log_info("sensor %s is down: silent for %lld s", id,
+		    (long long)(now - json_integer_value(seen)) / 1000);
+		state_emit(st, KIND_SENSOR, id, s, now);
+	}
+	for (int i = 0; i < BUS_NSECTORS; i++) {
+		for (int l = 0; l <= BUS_LEVEL_MAX; l++) {
+			if (st->sectors[i].alert_until[l] != 0 && st->sectors[i].alert_until[l] <= now) {
+				st->sectors[i].alert_until[l] = 0;
+				st->sectors[i].dirty = 1;
+			}
+		}
+	}
+}
+
+/* Recompute every sector touched since the last settle; emit those that
+ * changed. The hub calls this once per batch, before committing. */
+void
+bus_state_settle(struct bus_state *st, int64_t now)
+{
+	int onsite[BUS_NSECTORS] = { 0 }, up[BUS_NSECTORS] = { 0 }, down[BUS_NSECTORS] = { 0 };
+	const char *last_alert[BUS_NSECTORS] = { 0 };
+	int any = 0;
+	const char *id;
+	json_t *obj;
+
+	for (int i = 0; i < BUS_NSECTORS; i++)
+		any |= st->sectors[i].dirty;
+	if (!any)
+		return;
+	json_object_foreach(st->objects[KIND_TEAM], id, obj) {
+		const char *cid = jstr(obj, "case");
+		json_t *c = cid != NULL ? json_object_get(st->objects[KIND_CASE], cid) : NULL;
+		int sec = c != NULL ? bus_sector_find(jstr(c, "sector")) : -1;
+		if (sec >= 0 && strcmp(jstr(obj, "status"), "onsite") == 0)
+			onsite[sec]++;
+	}
+	json_object_foreach(st->objects[KIND_SENSOR], id, obj) {
+		const char *ss = jstr(obj, "sector");
+		int sec = ss != NULL ? bus_sector_find(ss) : -1;
+		if (sec < 0)
+			continue;
+		if (strcmp(jstr(obj, "status"), "up") == 0)
+			up[sec]++;
+		else
+			down[sec]++;
+		json_t *a = json_object_get(obj, "last_alert");
+		const char *at = jstr(a, "received_at");
+		if (at != NULL && (last_alert[sec] == NULL || strcmp(at, last_alert[sec]) > 0))
+			last_alert[sec] = at;
+	}
+	for (int i = 0; i < BUS_NSECTORS; i++) {
+		struct sector_tally *t = &st->sectors[i];
+		json_t *s = json_object_get(st->objects[KIND_SECTOR], bus_sectors[i].id);
+		int open = 0, level = 0;
+
+		if (!t->dirty || s == NULL)
+			continue;
+		t->dirty = 0;
+		for (int l = 0; l <= BUS_LEVEL_MAX; l++) {
+			open += t->open_by_level[l];
+			if (t->open_by_level[l] > 0 || t->alert_until[l] > now)
+				level = l;
+		}
+		json_t *manual = json_object_get(s, "manual_level");
+		json_t *next = json_pack("{s:i, s:s, s:i, s:i, s:i, s:i}",
+		    "level", json_is_integer(manual) ? (int)json_integer_value(manual) : level,
+		    "level_source", json_is_integer(manual) ? "manual" : "auto",
+		    "open_cases", open, "teams_onsite", onsite[i], "sensors_up", up[i],
+		    "sensors_down", down[i]);
+		json_object_set_new(next, "last_alert",
+		    last_alert[i] ? json_string(last_alert[i]) : json_null());
+		const char *key;
+		json_t *v;
+		int changed = 0;
+		json_object_foreach(next, key, v) {
+			if (!json_equal(v, json_object_get(s, key))) {
+				json_object_set(s, key, v);
+				changed = 1;
+			}
+		}
+		json_decref(next);
+		if (changed)
+			state_emit(st, KIND_SECTOR, bus_sectors[i].id, s, now);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Control ops. Each handler gets validated args and returns the reply. */
+
+struct op_ctx {
+	struct bus_state *st;
+	const struct bus_actor *who;
+	json_t *args;
+	int64_t now;
+};
+
+typedef json_t *(*op_fn)(struct op_ctx *);
+
+static json_t *
+op_find_case(struct op_ctx *o, json_t **c)
+{
+	const char *id = jstr(o->args, "case");
+
+	*c = json_object_get(o->st->objects[KIND_CASE], id);
+	if (*c == NULL)
+		return bus_reply_error("unknown_case", "There is no case %s.", id);
+	return NULL;
+}
+
+static json_t *
+op_find_team(struct op_ctx *o, json_t **t)
+{
+	const char *id = jstr(o->args, "team");
+
+	*t = json_object_get(o->st->objects[KIND_TEAM], id);
+	if (*t == NULL)
+		return bus_reply_error("unknown_team", "There is no team %s.", id);
+	return NULL;
+}
+
+static json_t *
+op_case_reply(json_t *c)
+{
+	return json_pack("{s:b, s:s}", "ok", 1, "case", jstr(c, "id"));
+}
+
+static json_t *
+op_open(struct op_ctx *o)
+{
+	char *object = NULL;
+
+	state_incident(o->st, o->args, o->who->user, o->now, &object);
+	json_t *r = json_pack("{s:b, s:s}", "ok", 1, "case", object + strlen("case."));
+	free(object);
+	return r;
+}
+
+/* List the statuses a case or team may move to, for refusals. */
+static char *
+targets_text(const int *targets, int n, const char *const *names)
+{
+	char buf[256] = "";
+
+	for (int i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
+		    i ? ", " : "", names[targets[i]]);
+	return xstrdup(n ? buf : "nothing");
+}
+
+/* Move case C to status TO through VIA, or refuse with the allowed moves. */
+static json_t *
+case_move(struct op_ctx *o, json_t *c, int to, int via, const char *action)
+{
+	int from = bus_case_status_find(jstr(c, "status"));
+	int targets[CASE_NSTATUS];
+
+	if (bus_rules_case_move(from, to, via) == NULL) {
+		int n = bus_rules_case_targets(from, VIA_STATUS, targets, CASE_NSTATUS);
+		char *list = targets_text(targets, n, bus_case_status_names);
+		json_t *r = bus_reply_error("bad_transition",
+		    "Case %s cannot go from %s to %s; from %s it can go to %s.",
+		    jstr(c, "id"), bus_case_status_names[from], bus_case_status_names[to],
+		    bus_case_status_names[from], list);
+		free(list);
+		return r;
+	}
+	tally_case(o->st, c, -1);
+	case_set_status(c, to, o->now);
+	tally_case(o->st, c, +1);
+	timeline_add(c, o->who->user, action, o->now, "%s -> %s",
+	    bus_case_status_names[from], bus_case_status_names[to]);
+	return NULL;
+}
+
+static json_t *
+op_assign(struct op_ctx *o)
+{
+	json_t *c, *r;
+	const char *handler = jstr(o->args, "handler");
+
+	if ((r = op_find_case(o, &c)) != NULL)
+		return r;
+	if (!case_is_open(c))
+		return bus_reply_error("case_closed", "Case %s is closed; reopen it first.",
+		    jstr(c, "id"));
+	if (json_object_get(o->st->objects[KIND_STAFF], handler) == NULL)
+		return bus_reply_error("unknown_staff", "%s is not on the roster.", handler);
+	json_object_set_new(c, "handler", json_string(handler));
+	timeline_add(c, o->who->user, "assigned", o->now, "handler %s", handler);
+	if (strcmp(jstr(c, "status"), "reported") == 0)
+		case_move(o, c, CASE_ASSIGNED, VIA_ASSIGN, "status");
+	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	return op_case_reply(c);
+}
+
+static json_t *
+op_status(struct op_ctx *o)
+{
+	json_t *c, *r;
+	int to = bus_case_status_find(jstr(o->args, "status"));
+
+	if ((r = op_find_case(o, &c)) != NULL)
+		return r;
+	/* The case's own handler may move it, whatever their role. */
+	const char *handler = jstr(c, "handler");
+	if (!(o->who->role & (ROLE_INTAKE | ROLE_LEAD)) &&
+	    (handler == NULL || strcmp(handler, o->who->user) != 0 ||
+	    o->who->role == ROLE_VIEWER))
+		return bus_reply_error("forbidden", "Only intake, a lead or the case's "
+		    "handler may move case %s; %s is a %s.", jstr(c, "id"), o->who->user,
+		    bus_role_name(o->who->role));
+	if (to == CASE_CLOSED)
+		return bus_reply_error("bad_transition", "Use close to close case %s.",
+		    jstr(c, "id"));
+	if (!case_is_open(c))
+		return bus_reply_error("case_closed", "Case %s is closed; reopen it first.",
+		    jstr(c, "id"));
+	if ((r = case_move(o, c, to, VIA_STATUS, "status")) != NULL)
+		return r;
+	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	return op_case_reply(c);
+}
+
+static json_t *
+op_level(struct op_ctx *o)
+{
+	json_t *c, *r;
+	int level = jint(o->args, "level", 1), old;
+
+	if ((r = op_find_case(o, &c)) != NULL)
+		return r;
+	old = jint(c, "level", 1);
+	if (old == level)
+		return op_case_reply(c);
+	tally_case(o->st, c, -1);
+	json_object_set_new(c, "level", json_integer(level));
+	tally_case(o->st, c, +1);
+	if (level > old) {
+		json_object_set_new(c, "acked_by", json_null());
+		json_object_set_new(c, "acked_at", json_null());
+	}
+	timeline_add(c, o->who->user, "level", o->now, "level %d (%s) -> %d (%s)", old,
+	    bus_level_name(old), level, bus_level_name(level));
+	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	return op_case_reply(c);
+}
+
+static void
+team_set_status(json_t *t, int status, const char *who, int64_t now)
+{
+	json_object_set_new(t, "status", json_string(bus_team_status_names[status]));
+	json_object_set_new(t, "updated_by", json_string(who));
+	jset_time(t, "since", now);
+}
+
+static json_t *
+op_dispatch(struct op_ctx *o)
+{
+	json_t *c, *t, *r;
+
+	if ((r = op_find_team(o, &t)) != NULL || (r = op_find_case(o, &c)) != NULL)
+		return r;
+	if (!case_is_open(c))
+		return bus_reply_error("case_closed", "Case %s is closed; a closed case "
+		    "takes no dispatch.", jstr(c, "id"));
+	int from = bus_team_status_find(jstr(t, "status"));
+	if (bus_rules_team_move(from, TEAM_DISPATCHED, VIA_DISPATCH) == NULL) {
+		if (jstr(t, "case") != NULL)
+			return bus_reply_error("team_busy", "%s is %s on case %s; recall it "
+			    "first.", jstr(t, "id"), jstr(t, "status"), jstr(t, "case"));
+		return bus_reply_error("team_busy", "%s is %s, not available.",
+		    jstr(t, "id"), jstr(t, "status"));
+	}
+	team_set_status(t, TEAM_DISPATCHED, o->who->user, o->now);
+	json_object_set_new(t, "case", json_string(jstr(c, "id")));
+	json_array_append_new(json_object_get(c, "teams"), json_string(jstr(t, "id")));
+	timeline_add(c, o->who->user, "dispatched", o->now, "%s dispatched from %s",
+	    jstr(t, "id"), jstr(t, "base"));
+	mark_sector(o->st, jstr(c, "sector"));
+	state_emit(o->st, KIND_TEAM, jstr(t, "id"), t, o->now);
+	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	return json_pack("{s:b, s:s, s:s}", "ok", 1, "team", jstr(t, "id"), "case",
+	    jstr(c, "id"));
+}
+
+/* Move team T to TO through VIA with the move's effects on its case. */
+static json_t *
+team_move(struct op_ctx *o, json_t *t, int to, int via)
+{
+	int from = bus_team_status_find(jstr(t, "status"));
+	const struct bus_team_move *m = bus_rules_team_move(from, to, via);
+	int targets[TEAM_NSTATUS];
+
+	if (m == NULL) {
+		int n = bus_rules_team_targets(from, VIA_STATUS, targets, TEAM_NSTATUS);
+		char *list = targets_text(targets, n, bus_team_status_names);
+		json_t *r = bus_reply_error("bad_transition",
+		    "%s cannot go from %s to %s; from %s it can go to %s%s.", jstr(t, "id"),
+		    bus_team_status_names[from], bus_team_status_names[to],
+		    bus_team_status_names[from], list,
+		    from == TEAM_AVAILABLE ? " (dispatch sends it to a case)" : "");
+		free(list);
+		return r;
+	}
+	const char *cid = jstr(t, "case");
+	json_t *c = cid != NULL ? json_object_get(o->st->objects[KIND_CASE], cid) : NULL;
+	team_set_status(t, to, o->who->user, o->now);
+	if (c != NULL) {
+		int cs = bus_case_status_find(jstr(c, "status"));
+		if (m->case_to >= 0 && (m->case_from < 0 || m->case_from == cs) &&
+		    bus_rules_case_move(cs, m->case_to, 0) != NULL) {
+			tally_case(o->st, c, -1);
+			case_set_status(c, m->case_to, o->now);
+			tally_case(o->st, c, +1);
+			timeline_add(c, o->who->user, "status", o->now, "%s -> %s (%s %s)",
+			    bus_case_status_names[cs], bus_case_status_names[m->case_to],
+			    jstr(t, "id"), bus_team_status_names[to]);
+		}
+		if (m->unlink) {
+			json_t *teams = json_object_get(c, "teams");
+			for (size_t i = 0; i < json_array_size(teams); i++) {
+				if (strcmp(json_string_value(json_array_get(teams, i)), jstr(t, "id")) == 0)
+					json_array_remove(teams, i--);
+			}
+			json_object_set_new(t, "case", json_null());
+			timeline_add(c, o->who->user, via == VIA_RECALL ? "recalled" : "team",
+			    o->now, "%s %s, off the case", jstr(t, "id"),
+			    bus_team_status_names[to]);
+		} else {
+			timeline_add(c, o->who->user, "team", o->now, "%s %s", jstr(t, "id"),
+			    bus_team_status_names[to]);
+		}
+		mark_sector(o->st, jstr(c, "sector"));
+	}
+	state_emit(o->st, KIND_TEAM, jstr(t, "id"), t, o->now);
+	if (c != NULL)
+		state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	return NULL;
+}
+
+static json_t *
+op_team(struct op_ctx *o)
+{
+	json_t *t, *r;
+
+	if ((r = op_find_team(o, &t)) != NULL)
+		return r;
+	if ((r = team_move(o, t, bus_team_status_find(jstr(o->args, "status")),
+	    VIA_STATUS)) != NULL)
+		return r;
+	return json_pack("{s:b, s:s}", "ok", 1, "team", jstr(t, "id"));
+}
+
+static json_t *
+op_recall(struct op_ctx *o)
+{
+	json_t *t, *r;
+
+	if ((r = op_find_team(o, &t)) != NULL)
+		return r;
+	if (jstr(t, "case") == NULL)
+		return bus_reply_error("not_on_case", "%s is not on a case; it is %s.",
+		    jstr(t, "id"), jstr(t, "status"));
+	if ((r = team_move(o, t, TEAM_RETURNING, VIA_RECALL)) != NULL)
+		return r;
+	return json_pack("{s:b, s:s}", "ok", 1, "team", jstr(t, "id"));
+}
+
+static json_t *
+op_note(struct op_ctx *o)
+{
+	json_t *c, *r;
+
+	if ((r = op_find_case(o, &c)) != NULL)
+		return r;
+	timeline_add(c, o->who->user, "note", o->now, "%s", jstr(o->args, "text"));
+	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	return op_case_reply(c);
+}
+
+static json_t *
+op_close(struct op_ctx *o)
+{
+	json_t *c, *r;
+	json_t *teams;
+
+	if ((r = op_find_case(o, &c)) != NULL)
+		return r;
+	if (!case_is_open(c))
+		return bus_reply_error("case_closed", "Case %s is already closed.",
+		    jstr(c, "id"));
+	teams = json_object_get(c, "teams");
+	if (json_array_size(teams) > 0)
+		return bus_reply_error("team_assigned", "Case %s still has %s assigned; "
+		    "recall the team first.", jstr(c, "id"),
+		    json_string_value(json_array_get(teams, 0)));
+	if ((r = case_move(o, c, CASE_CLOSED, VIA_CLOSE, "closed")) != NULL)
+		return r;
+	json_object_set_new(c, "closed_by", json_string(o->who->user));
+	jset_time(c, "closed_at", o->now);
+	if (jstr(o->args, "reason") != NULL)
+		timeline_add(c, o->who->user, "note", o->now, "%s", jstr(o->args, "reason"));
+	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	return op_case_reply(c);
+}
+
+static json_t *
+op_reopen(struct op_ctx *o)
+{
+	json_t *c, *r;
+
+	if ((r = op_find_case(o, &c)) != NULL)
+		return r;
+	if (case_is_open(c))
+		return bus_reply_error("not_closed", "Case %s is open (%s), not closed.",
+		    jstr(c, "id"), jstr(c, "status"));
+	if ((r = case_move(o, c, CASE_INVESTIGATING, VIA_REOPEN, "reopened")) != NULL)
+		return r;
+	json_object_del(c, "closed_by");
+	json_object_del(c, "closed_at");
+	if (jstr(o->args, "reason") != NULL)
+		timeline_add(c, o->who->user, "note", o->now, "%s", jstr(o->args, "reason"));
+	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	return op_case_reply(c);
+}
+
+static json_t *
+op_ack(struct op_ctx *o)
+{
+	json_t *c, *r;
+
+	if ((r = op_find_case(o, &c)) != NULL)
+		return r;
+	if (jstr(c, "acked_by") != NULL)
+		return op_case_reply(c); /* acknowledging twice changes nothing */
+	json_object_set_new(c, "acked_by", json_string(o->who->user));
+	jset_time(c, "acked_at", o->now);
+	timeline_add(c, o->who->user, "acknowledged", o->now, "acknowledged");
+	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	return op_case_reply(c);
+}
+
+static json_t *
+op_sector_level(struct op_ctx *o)
+{
+	const char *id = jstr(o->args, "sector");
+	json_t *s = json_object_get(o->st->objects[KIND_SECTOR], id);
+	json_t *level = json_object_get(o->args, "level");
+
+	json_object_set_new(s, "manual_level",
+	    json_is_integer(level) ? json_incref(level) : json_null());
+	json_object_set_new(s, "level_set_by", json_string(o->who->user));
+	/* settle() recomputes the level and emits the sector if it changed. */
+	mark_sector(o->st, id);
+	return json_pack("{s:b, s:s}", "ok", 1, "sector", id);
+}
+
+static json_t *
+op_staff_add(struct op_ctx *o)
+{
+	const char *name = jstr(o->args, "name");
+	json_t *p = json_object_get(o->st->objects[KIND_STAFF], name);
+
+	if (p != NULL && strcmp(jstr(p, "role"), jstr(o->args, "role")) == 0)
+		return bus_reply_error("exists", "%s is already on the roster as %s.", name,
+		    jstr(p, "role"));
+	p = json_pack("{s:s, s:s}", "id", name, "role", jstr(o->args, "role"));
+	json_object_set_new(o->st->objects[KIND_STAFF], name, p);
+	state_emit(o->st, KIND_STAFF, name, p, o->now);
+	return json_pack("{s:b, s:s}", "ok", 1, "staff", name);
+}
+
+static json_t *
+state_remove(struct op_ctx *o, enum state_kind kind, const char *id)
+{
+	json_t *tomb = json_pack("{s:s, s:b}", "id", id, "removed", 1);
+
+	json_object_del(o->st->objects[kind], id);
+	state_emit(o->st, kind, id, tomb, o->now);
+	json_decref(tomb);
+	return json_pack("{s:b, s:s}", "ok", 1, kind_names[kind], id);
+}
+
+static json_t *
+op_staff_remove(struct op_ctx *o)
+{
+	const char *name = jstr(o->args, "name");
+
+	if (json_object_get(o->st->objects[KIND_STAFF], name) == NULL)
+		return bus_reply_error("unknown_staff", "%s is not on the roster.", name);
+	return state_remove(o, KIND_STAFF, name);
+}
+
+static json_t *
+op_team_add(struct op_ctx *o)
+{
+	const char *name = jstr(o->args, "team");
+	json_t *members = json_object_get(o->args, "members");
+	size_t i;
+	json_t *m;
+
+	if (json_object_get(o->st->objects[KIND_TEAM], name) != NULL)
+		return bus_reply_error("exists", "Team %s already exists.", name);
+	json_array_foreach(members, i, m) {
+		const char *mn = jstr(m, "name"), *mr = jstr(m, "role");
+		char *why = NULL;
+		if (!json_is_object(m) || json_object_size(m) != 2 || mn == NULL ||
+		    mr == NULL || mn[0] == '\0' || strlen(mn) > 64 ||
+		    bus_domain_index(bus_member_role_names, (size_t)-1, mr) < 0)
+			return bus_reply_error("invalid", "team_add: member %zu must be "
+			    "{\"name\": ..., \"role\": \"lead\"|\"analyst\"|\"ics\"}.", i);
+		if (bus_check_name(mn, &why) != 0) {
+			json_t *r = bus_reply_error("invalid", "team_add: member %zu: %s", i, why);
+			free(why);
+			return r;
+		}
+	}
+	json_t *t = team_new(name, jstr(o->args, "base") ? jstr(o->args, "base") : "",
+	    members != NULL ? json_deep_copy(members) : json_array(), o->now);
+	json_object_set_new(o->st->objects[KIND_TEAM], name, t);
+	state_emit(o->st, KIND_TEAM, name, t, o->now);
+	return json_pack("{s:b, s:s}", "ok", 1, "team", name);
+}
+
+static json_t *
+op_team_remove(struct op_ctx *o)
+{
+	json_t *t, *r;
+
+	if ((r = op_find_team(o, &t)) != NULL)
+		return r;
+	if (jstr(t, "case") != NULL)
+		return bus_reply_error("team_busy", "%s is on case %s; recall it first.",
+		    jstr(t, "id"), jstr(t, "case"));
+	return state_remove(o, KIND_TEAM, jstr(o->args, "team"));
+}
+
+/* Argument tables, one per op. */
+#define F_CASE { "case", FIELD_STRING, 1, 1, 64, NULL, NULL }
+#define F_TEAM { "team", FIELD_STRING, 1, 1, 32, NULL, bus_check_team_name }
+#define F_END  { NULL, 0, 0, 0, 0, NULL, NULL }
+
+static const char *const role_names[] = { "viewer", "officer", "intake", "lead", NULL };
+
+static const struct bus_field assign_f[] = { F_CASE,
+	{ "handler", FIELD_STRING, 1, 1, 64, NULL, bus_check_name }, F_END };
+static const struct bus_field status_f[] = { F_CASE,
+	{ "status", FIELD_STRING, 1, 1, 32, bus_case_status_names, NULL }, F_END };
+static const struct bus_field level_f[] = { F_CASE,
+	{ "level", FIELD_INT, 1, BUS_LEVEL_MIN, BUS_LEVEL_MAX, NULL, NULL }, F_END };
+static const struct bus_field dispatch_f[] = { F_TEAM, F_CASE, F_END };
+static const struct bus_field team_f[] = { F_TEAM,
+	{ "status", FIELD_STRING, 1, 1, 32, bus_team_status_names, NULL }, F_END };
+static const struct bus_field recall_f[] = { F_TEAM, F_END };
+static const struct bus_field note_f[] = { F_CASE,
+	{ "text", FIELD_STRING, 1, 1, 2000, NULL, NULL }, F_END };
+static const struct bus_field close_f[] = { F_CASE,
+	{ "reason", FIELD_STRING, 0, 1, 2000, NULL, NULL }, F_END };
+static const struct bus_field case_f[] = { F_CASE, F_END };
+static const struct bus_field sector_level_f[] = {
+	{ "sector", FIELD_STRING, 1, 1, 32, NULL, bus_check_sector },
+	{ "level", FIELD_LEVEL_OR_AUTO, 1, 0, 0, NULL, NULL }, F_END };
+static const struct bus_field staff_add_f[] = {
+	{ "name", FIELD_STRING, 1, 1, 64, NULL, bus_check_name },
+	{ "role", FIELD_STRING, 1, 1, 16, role_names, NULL }, F_END };
+static const struct bus_field staff_remove_f[] = {
+	{ "name", FIELD_STRING, 1, 1, 64, NULL, bus_check_name }, F_END };
+static const struct bus_field team_add_f[] = { F_TEAM,
+	{ "base", FIELD_STRING, 0, 0, 120, NULL, NULL },
+	{ "members", FIELD_ARRAY, 0, 0, 12, NULL, NULL }, F_END };
+
+#define SCHEMA(name, fields) (&(const struct bus_schema){ name, fields })
+
+/*
+ * The ops the state answers, who may ask for each, and their arguments.
+ * "status" is open to officers here because a case's handler may move
+ * their own case; op_status checks the rest.
+ */
+static const struct state_op {
+	const char *name;
+	int roles;
+	const struct bus_schema *schema;
+	op_fn fn;
+} state_ops[] = {
+	{ "open", ROLE_INTAKE | ROLE_LEAD, &bus_incident_schema, op_open },
+	{ "assign", ROLE_INTAKE | ROLE_LEAD, SCHEMA("assign", assign_f), op_assign },
+	{ "status", ROLE_OFFICER | ROLE_INTAKE | ROLE_LEAD, SCHEMA("status", status_f), op_status },
+	{ "level", ROLE_INTAKE | ROLE_LEAD, SCHEMA("level", level_f), op_level },
+	{ "dispatch", ROLE_LEAD, SCHEMA("dispatch", dispatch_f), op_dispatch },
+	{ "team", ROLE_LEAD, SCHEMA("team", team_f), op_team },
+	{ "recall", ROLE_LEAD, SCHEMA("recall", recall_f), op_recall },
+	{ "note", ROLE_OFFICER | ROLE_INTAKE | ROLE_LEAD, SCHEMA("note", note_f), op_note },
+	{ "close", ROLE_INTAKE | ROLE_LEAD, SCHEMA("close", close_f), op_close },
+	{ "reopen", ROLE_INTAKE | ROLE_LEAD, SCHEMA("reopen", close_f), op_reopen },
+	{ "ack", ROLE_OFFICER | ROLE_INTAKE | ROLE_LEAD, SCHEMA("ack", case_f), op_ack },
+	{ "sector_level", ROLE_LEAD, SCHEMA("sector_level", sector_level_f), op_sector_level },
+	{ "staff_add", ROLE_LEAD, SCHEMA("staff_add", staff_add_f), op_staff_add },
+	{ "staff_remove", ROLE_LEAD, SCHEMA("staff_remove", staff_remove_f), op_staff_remove },
+	{ "team_add", ROLE_LEAD, SCHEMA("team_add", team_add_f), op_team_add },
+	{ "team_remove", ROLE_LEAD, SCHEMA("team_remove", recall_f), op_team_remove },
+};
+
+static const struct state_op *
+state_op_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof state_ops / sizeof state_ops[0]; i++) {
+		if (strcmp(state_ops[i].name, name) == 0)
+			return &state_ops[i];
+	}
+	return NULL;
+}
+
+int
+bus_state_has_op(const char *op)
+{
+	return state_op_find(op) != NULL;
+}
+
+int
+bus_state_op_allowed(const char *op, int role)
+{
+	const struct state_op *so = state_op_find(op);
+
+	return so != NULL && (so->roles & role) != 0;
+}
+
+/* Who may do what, in words, for a refusal. */
+static char *
+roles_text(int roles)
+{
+	char buf[64] = "";
+
+	for (int r = ROLE_VIEWER; r <= ROLE_LEAD; r <<= 1) {
+		if (roles & r)
+			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
+			    buf[0] ? " or " : "", bus_role_name(r));
+	}
+	return xstrdup(buf);
+}
+
+/*
+ * Run control op OP for WHO with ARGS (the request minus op, id and user).
+ * Returns the reply; any change is pending until the hub commits it.
+ */
+json_t *
+bus_state_op(struct bus_state *st, const struct bus_actor *who, const char *op,
+    json_t *args, int64_t now)
+{
+	const struct state_op *so = state_op_find(op);
+	char *cause = NULL;
+
+	if (so == NULL)
+		return bus_reply_error("unknown_op", "There is no op '%.64s'.", op);
+	if (!(so->roles & who->role)) {
+		char *allowed = roles_text(so->roles);
+		json_t *r = bus_reply_error("forbidden", "Only a %s may %s; %s is a %s.",
+		    allowed, op, who->user, bus_role_name(who->role));
+		free(allowed);
+		return r;
+	}
+	if (bus_schema_check(so->schema, args, &cause) != 0) {
+		json_t *r = bus_reply_error("invalid", "%s", cause);
+		free(cause);
+		return r;
+	}
+	struct op_ctx o = { st, who, args, now };
+	return so->fn(&o);
+}
+
+/* ------------------------------------------------------------------ */
+/* Snapshot: every object, with the seq it stands at. */
+
+static json_t *
+snapshot_list(json_t *map)
+{
+	json_t *list = json_array();
+	const char *id;
+	json_t *obj;
+
+	json_object_foreach(map, id, obj)
+		json_array_append(list, obj);
+	return list;
+}
+
+json_t *
+bus_state_snapshot(const struct bus_state *st, size_t max_intel)
+{
+	json_t *snap = json_pack("{s:b, s:I}", "ok", 1, "seq", (json_int_t)st->seq);
+	json_t *intel = json_array();
+	size_t n = json_array_size(st->intel_order);
+
+	for (int k = 0; k < KIND_COUNT; k++) {
+		if (k == KIND_INTEL)
+			continue;
+		char key[32];
+		snprintf(key, sizeof key, "%s%s", kind_names[k],
+		    k == KIND_STAFF ? "" : "s");
+		json_object_set_new(snap, key, snapshot_list(st->objects[k]));
+	}
+	/* The newest intel, newest first: a feed, not an archive. */
+	for (size_t i = n; i > 0 && json_array_size(intel) < max_intel; i--) {
+		const char *id = json_string_value(json_array_get(st->intel_order, i - 1));
+		json_t *item = json_object_get(st->objects[KIND_INTEL], id);
+		if (item != NULL)
+			json_array_append(intel, item);
+	}
+	json_object_set_new(snap, "intel", intel);
+	return snap;
+}

@@ -1,0 +1,63 @@
+/*
+ * The hub's authoritative state in memory: cases, teams, sectors, sensors,
+ * intel and staff, each a JSON object whose body is exactly what the wire
+ * carries (the full current state plus the seq and time of its last
+ * change). Ingest and control ops change objects through the rules of
+ * bus-rules; every change becomes a pending event with the next sequence
+ * number. The hub commits pending events to the store, then publishes them.
+ *
+ * No sockets and no SQL here, so the rules are tested without either.
+ */
+#ifndef BUS_STATE_H
+#define BUS_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+struct bus_store;
+struct bus_state;
+
+/* One accepted change, waiting to be committed and then published. */
+struct bus_change {
+	int64_t seq;
+	int64_t ts;
+	char *topic;  /* "<kind>.<id>" */
+	char *kind;
+	char *id;
+	char *body;   /* the object's state (or tombstone) as compact JSON */
+	int removed;
+};
+
+/* Who asks: a person and the role the roster gives them. */
+struct bus_actor {
+	const char *user;
+	int role;
+};
+
+struct bus_state *bus_state_new(int sensor_timeout_ms, int alert_window_ms);
+void     bus_state_free(struct bus_state *);
+int      bus_state_load(struct bus_state *, struct bus_store *, char **cause);
+void     bus_state_seed(struct bus_state *, int64_t now);
+int64_t  bus_state_seq(const struct bus_state *);
+int      bus_state_role(const struct bus_state *, const char *user);
+
+int      bus_state_ingest(struct bus_state *, const char *topic, json_t *body,
+             const char *who, int64_t now, char **object);
+json_t  *bus_state_op(struct bus_state *, const struct bus_actor *, const char *op,
+             json_t *args, int64_t now);
+int      bus_state_has_op(const char *op);
+int      bus_state_op_allowed(const char *op, int role);
+void     bus_state_tick(struct bus_state *, int64_t now);
+void     bus_state_settle(struct bus_state *, int64_t now);
+json_t  *bus_state_snapshot(const struct bus_state *, size_t max_intel);
+json_t  *bus_state_get(const struct bus_state *, const char *kind, const char *id);
+
+size_t   bus_state_pending(const struct bus_state *, const struct bus_change **);
+void     bus_state_pending_clear(struct bus_state *);
+
+json_t  *bus_reply_error(const char *code, const char *fmt, ...)
+             __attribute__((format(printf, 2, 3)));
+json_t  *bus_reply_ok(void);
+
+#endif

@@ -1,0 +1,306 @@
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-log.h"
+#include "bus-store.h"
+#include "xmalloc.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+/* Every statement the hub runs more than once is prepared once here. */
+enum store_stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_PUT_EVENT,
+	STMT_PUT_OBJECT,
+	STMT_DELETE_OBJECT,
+	STMT_META_SET,
+	STMT_META_GET,
+	STMT_LAST_SEQ,
+	STMT_REPLAY,
+	STMT_LOAD,
+	STMT_COUNT
+};
+
+static const char *const store_sql[STMT_COUNT] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_PUT_EVENT] = "INSERT INTO journal(seq, ts, topic, body) VALUES (?, ?, ?, ?)",
+	[STMT_PUT_OBJECT] = "INSERT INTO objects(kind, id, body) VALUES (?, ?, ?) "
+	                    "ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body",
+	[STMT_DELETE_OBJECT] = "DELETE FROM objects WHERE kind = ? AND id = ?",
+	[STMT_META_SET] = "INSERT INTO meta(key, value) VALUES (?, ?) "
+	                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[STMT_META_GET] = "SELECT value FROM meta WHERE key = ?",
+	[STMT_LAST_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM journal",
+	[STMT_REPLAY] = "SELECT seq, topic, body FROM journal WHERE seq > ? "
+	                "ORDER BY seq LIMIT ?",
+	[STMT_LOAD] = "SELECT kind, id, body FROM objects ORDER BY kind, id",
+};
+
+static const char store_schema[] =
+	"CREATE TABLE IF NOT EXISTS journal ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  ts INTEGER NOT NULL,"
+	"  topic TEXT NOT NULL,"
+	"  body TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS objects ("
+	"  kind TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  body TEXT NOT NULL,"
+	"  PRIMARY KEY (kind, id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL) WITHOUT ROWID;";
+
+struct bus_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[STMT_COUNT];
+	int in_txn;
+};
+
+static int
+store_fail(struct bus_store *st, const char *what, char **cause)
+{
+	xasprintf(cause, "%s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* Run a prepared statement that returns no rows, then reset it. */
+static int
+store_step_done(struct bus_store *st, enum store_stmt which, const char *what,
+    char **cause)
+{
+	sqlite3_stmt *s = st->stmt[which];
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, what, cause);
+	return 0;
+}
+
+/*
+ * Open (or create) the store at PATH. SYNCHRONOUS is SQLite's setting:
+ * "normal" survives a crash of the hub; "full" also survives power loss.
+ */
+struct bus_store *
+bus_store_open(const char *path, const char *synchronous, char **cause)
+{
+	struct bus_store *st = xcalloc(1, sizeof *st);
+	char *pragma;
+	int version = 0;
+	sqlite3_stmt *s;
+
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	    NULL) != SQLITE_OK) {
+		xasprintf(cause, "cannot open database %s: %s", path,
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if (strcmp(synchronous, "normal") != 0 && strcmp(synchronous, "full") != 0 &&
+	    strcmp(synchronous, "extra") != 0) {
+		xasprintf(cause, "synchronous must be normal, full or extra, not '%s'",
+		    synchronous);
+		goto fail;
+	}
+	pragma = xprintf("PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;", synchronous);
+	int rc = sqlite3_exec(st->db, pragma, NULL, NULL, NULL);
+	free(pragma);
+	if (rc != SQLITE_OK) {
+		xasprintf(cause, "cannot set up database %s: %s", path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			version = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		xasprintf(cause, "database %s has schema version %d; this watchd knows "
+		    "version %d and older", path, version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (sqlite3_exec(st->db, store_schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(st->db, "PRAGMA user_version=1", NULL, NULL, NULL) != SQLITE_OK) {
+		xasprintf(cause, "cannot create tables in %s: %s", path, sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	for (int i = 0; i < STMT_COUNT; i++) {
+		if (sqlite3_prepare_v3(st->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+		    &st->stmt[i], NULL) != SQLITE_OK) {
+			xasprintf(cause, "cannot prepare '%s': %s", store_sql[i],
+			    sqlite3_errmsg(st->db));
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	bus_store_close(st);
+	return NULL;
+}
+
+void
+bus_store_close(struct bus_store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
+		log_warn("closing database: %s", sqlite3_errmsg(st->db));
+	free(st);
+}
+
+/* The highest sequence number written: the journal's primary key index
+ * answers this without reading the journal. */
+int64_t
+bus_store_last_seq(struct bus_store *st)
+{
+	sqlite3_stmt *s = st->stmt[STMT_LAST_SEQ];
+	int64_t seq = 0;
+
+	if (sqlite3_step(s) == SQLITE_ROW)
+		seq = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return seq;
+}
+
+int
+bus_store_meta_get(struct bus_store *st, const char *key, int64_t *value)
+{
+	sqlite3_stmt *s = st->stmt[STMT_META_GET];
+	int found = 0;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*value = sqlite3_column_int64(s, 0);
+		found = 1;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return found ? 0 : -1;
+}
+
+/* Call CB for every stored object; stops at the first non-zero return. */
+int
+bus_store_load(struct bus_store *st, bus_store_object_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_LOAD];
+	int rc, stop = 0;
+
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		stop = cb((const char *)sqlite3_column_text(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2), arg);
+	}
+	sqlite3_reset(s);
+	if (!stop && rc != SQLITE_DONE)
+		return store_fail(st, "loading state", cause);
+	return stop ? -1 : 0;
+}
+
+/* Call CB for up to LIMIT journal events after seq AFTER, in order. */
+int
+bus_store_replay(struct bus_store *st, int64_t after, int limit,
+    bus_store_event_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_REPLAY];
+	int rc, stop = 0;
+
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int(s, 2, limit);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		stop = cb(sqlite3_column_int64(s, 0),
+		    (const char *)sqlite3_column_text(s, 1),
+		    (const char *)sqlite3_column_text(s, 2), arg);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (!stop && rc != SQLITE_DONE)
+		return store_fail(st, "reading the journal", cause);
+	return 0;
+}
+
+int
+bus_store_begin(struct bus_store *st, char **cause)
+{
+	if (store_step_done(st, STMT_BEGIN, "beginning a transaction", cause) != 0)
+		return -1;
+	st->in_txn = 1;
+	return 0;
+}
+
+int
+bus_store_put_event(struct bus_store *st, int64_t seq, int64_t ts_ms,
+    const char *topic, const char *body, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_PUT_EVENT];
+
+	sqlite3_bind_int64(s, 1, seq);
+	sqlite3_bind_int64(s, 2, ts_ms);
+	sqlite3_bind_text(s, 3, topic, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, body, -1, SQLITE_STATIC);
+	return store_step_done(st, STMT_PUT_EVENT, "writing the journal", cause);
+}
+
+int
+bus_store_put_object(struct bus_store *st, const char *kind, const char *id,
+    const char *body, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_PUT_OBJECT];
+
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, body, -1, SQLITE_STATIC);
+	return store_step_done(st, STMT_PUT_OBJECT, "writing state", cause);
+}
+
+int
+bus_store_delete_object(struct bus_store *st, const char *kind, const char *id,
+    char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_DELETE_OBJECT];
+
+	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+	return store_step_done(st, STMT_DELETE_OBJECT, "deleting state", cause);
+}
+
+int
+bus_store_meta_set(struct bus_store *st, const char *key, int64_t value, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_META_SET];
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, value);
+	return store_step_done(st, STMT_META_SET, "writing meta", cause);
+}
+
+int
+bus_store_commit(struct bus_store *st, char **cause)
+{
+	if (store_step_done(st, STMT_COMMIT, "committing", cause) != 0) {
+		bus_store_rollback(st);
+		return -1;
+	}
+	st->in_txn = 0;
+	return 0;
+}
+
+/* Undo an open transaction; harmless when SQLite already rolled it back. */
+void
+bus_store_rollback(struct bus_store *st)
+{
+	if (!st->in_txn)
+		return;
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_step(st->stmt[STMT_ROLLBACK]);
+	sqlite3_reset(st->stmt[STMT_ROLLBACK]);
+	st->in_txn = 0;
+}

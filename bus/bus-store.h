@@ -1,0 +1,40 @@
+/*
+ * The hub's SQLite file: the journal of every published event (seq, time,
+ * topic, body) and the current state of every object (kind, id, body), plus
+ * a few counters in a meta table. A batch of changes is written in one
+ * transaction; the hub publishes only after the commit returns.
+ */
+#ifndef BUS_STORE_H
+#define BUS_STORE_H
+
+#include <stdint.h>
+
+struct bus_store;
+
+typedef int (*bus_store_object_cb)(const char *kind, const char *id,
+    const char *body, void *arg);
+typedef int (*bus_store_event_cb)(int64_t seq, const char *topic,
+    const char *body, void *arg);
+
+struct bus_store *bus_store_open(const char *path, const char *synchronous,
+                      char **cause);
+void    bus_store_close(struct bus_store *);
+int64_t bus_store_last_seq(struct bus_store *);
+int     bus_store_load(struct bus_store *, bus_store_object_cb, void *, char **cause);
+int     bus_store_replay(struct bus_store *, int64_t after, int limit,
+            bus_store_event_cb, void *, char **cause);
+int     bus_store_meta_get(struct bus_store *, const char *key, int64_t *value);
+
+int  bus_store_begin(struct bus_store *, char **cause);
+int  bus_store_put_event(struct bus_store *, int64_t seq, int64_t ts_ms,
+         const char *topic, const char *body, char **cause);
+int  bus_store_put_object(struct bus_store *, const char *kind, const char *id,
+         const char *body, char **cause);
+int  bus_store_delete_object(struct bus_store *, const char *kind, const char *id,
+         char **cause);
+int  bus_store_meta_set(struct bus_store *, const char *key, int64_t value,
+         char **cause);
+int  bus_store_commit(struct bus_store *, char **cause);
+void bus_store_rollback(struct bus_store *);
+
+#endif

@@ -1,0 +1,676 @@
+/*
+ * watchctl: the floor from the command line. Every console command as a
+ * subcommand, publish for producers, tail and snapshot for scripts, and
+ * roster management. Exit codes: 0 ok, 1 refused by the hub, 2 usage,
+ * 3 no hub reachable within the timeout.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "bus-client.h"
+#include "bus-codec.h"
+#include "bus-hub.h"
+#include "bus-sock.h"
+#include "xmalloc.h"
+
+enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOHUB = 3 };
+
+struct ctl {
+	const char *ingest, *events, *control;
+	char *user;
+	int timeout_ms;
+	int json_out;
+	void *zctx;
+};
+
+/* Console commands that map words straight onto an op's fields. */
+static const struct ctl_cmd {
+	const char *name;
+	const char *op;
+	const char *fields[2];
+	int nrequired;
+	int rest;        /* the last field takes all remaining words */
+	const char *usage;
+	const char *help;
+} ctl_cmds[] = {
+	{ "assign", "assign", { "case", "handler" }, 2, 0, "CASE HANDLER",
+	  "assign a handler to a case" },
+	{ "status", "status", { "case", "status" }, 2, 0, "CASE STATUS",
+	  "move a case (investigating, analysis, onsite, followup, ...)" },
+	{ "level", "level", { "case", "level" }, 2, 0, "CASE LEVEL",
+	  "set a case's NCISS level (0-5)" },
+	{ "dispatch", "dispatch", { "team", "case" }, 2, 0, "TEAM CASE",
+	  "dispatch an on-site team to a case (leads)" },
+	{ "recall", "recall", { "team" }, 1, 0, "TEAM", "recall a team from its case" },
+	{ "note", "note", { "case", "text" }, 2, 1, "CASE TEXT...", "add a note to a case" },
+	{ "close", "close", { "case", "reason" }, 1, 1, "CASE [REASON...]", "close a case" },
+	{ "reopen", "reopen", { "case", "reason" }, 1, 1, "CASE [REASON...]",
+	  "reopen a closed case" },
+	{ "ack", "ack", { "case" }, 1, 0, "CASE", "acknowledge a case" },
+	{ "sector-level", "sector_level", { "sector", "level" }, 2, 0, "SECTOR LEVEL|auto",
+	  "set a sector's level by hand, or back to auto" },
+};
+#define NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: watchctl [options] COMMAND [ARGS...]\n"
+	    "\n"
+	    "Options (before the command):\n"
+	    "  --control EP     hub control endpoint (default " BUS_DEFAULT_CONTROL ")\n"
+	    "  --events EP      hub events endpoint (default " BUS_DEFAULT_EVENTS ")\n"
+	    "  --ingest EP      hub ingest endpoint (default " BUS_DEFAULT_INGEST ")\n"
+	    "  --user NAME      who you are (default: your login name)\n"
+	    "  --timeout SEC    how long to wait for the hub (default 5)\n"
+	    "  --json           print the hub's reply as JSON\n"
+	    "  -h, --help       show this help;  -V, --version  show the version\n"
+	    "\n"
+	    "Producers and scripts:\n"
+	    "  publish TOPIC [JSON] [--ack]   send an incident, intel or sensor message;\n"
+	    "                                 without JSON, one body per stdin line\n"
+	    "  tail [PREFIX...]               print events as JSON lines\n"
+	    "  snapshot                       print the hub's whole state as JSON\n"
+	    "  replay AFTER [LIMIT]           print journal events after seq AFTER\n"
+	    "  stats                          print the hub's counters\n"
+	    "  whoami                         print your name and role as the hub sees it\n"
+	    "\n"
+	    "Cases and teams:\n"
+	    "  open SECTOR ORG TITLE [--level N] [--summary S] [--ref R] [--contact C]\n"
+	    "       [--onsite]               open a case\n", f);
+	for (size_t i = 0; i < NCMDS; i++) {
+		char left[64];
+		snprintf(left, sizeof left, "%s %s", ctl_cmds[i].name, ctl_cmds[i].usage);
+		fprintf(f, "  %-31s %s\n", left, ctl_cmds[i].help);
+	}
+	fputs("  team TEAM STATUS                move a team (enroute, onsite, returning,\n"
+	    "                                  available, offduty)\n"
+	    "\n"
+	    "Roster (leads):\n"
+	    "  staff list | staff add NAME --role ROLE | staff remove NAME\n"
+	    "  team list | team add TEAM [--base B] [--member NAME:ROLE]... | team remove TEAM\n"
+	    "\n"
+	    "  request OP [JSON]               send any control op\n"
+	    "\n"
+	    "Exit status: 0 ok, 1 refused by the hub, 2 usage, 3 no hub reachable.\n", f);
+}
+
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fputs("watchctl: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'watchctl --help'.\n", stderr);
+	return EXIT_USAGE;
+}
+
+static void
+print_json(json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT);
+
+	puts(s);
+	free(s);
+}
+
+/* Send one op and report its outcome the way the exit codes promise. */
+static int
+ctl_call(struct ctl *c, const char *op, json_t *args, json_t **out)
+{
+	char *cause = NULL;
+	struct bus_client *cl = bus_client_new(c->zctx, c->control, c->user, &cause);
+
+	if (out != NULL)
+		*out = NULL;
+	if (cl == NULL) {
+		json_decref(args);
+		fprintf(stderr, "watchctl: %s\n", cause);
+		free(cause);
+		return EXIT_NOHUB;
+	}
+	json_t *reply = bus_client_call(cl, op, args, c->timeout_ms, &cause);
+	bus_client_free(cl);
+	if (reply == NULL) {
+		fprintf(stderr, "watchctl: %s\n", cause);
+		free(cause);
+		return EXIT_NOHUB;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		json_t *err = json_object_get(reply, "error");
+		if (c->json_out)
+			print_json(reply);
+		fprintf(stderr, "watchctl: refused (%s): %s\n",
+		    json_string_value(json_object_get(err, "code")),
+		    json_string_value(json_object_get(err, "message")));
+		json_decref(reply);
+		return EXIT_REFUSED;
+	}
+	if (out != NULL)
+		*out = reply;
+	else {
+		if (c->json_out)
+			print_json(reply);
+		json_decref(reply);
+	}
+	return EXIT_OK;
+}
+
+/* Print "ok" and what the reply names, e.g. "ok: case ICS-2026-0001". */
+static int
+ctl_call_print(struct ctl *c, const char *op, json_t *args)
+{
+	json_t *reply;
+	int rc = ctl_call(c, op, args, &reply);
+
+	if (rc != EXIT_OK)
+		return rc;
+	if (c->json_out)
+		print_json(reply);
+	else {
+		const char *keys[] = { "user", "role", "team", "case", "sector", "staff",
+			"object" };
+		const char *sep = ":";
+		printf("ok");
+		for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			const char *v = json_string_value(json_object_get(reply, keys[i]));
+			if (v != NULL) {
+				printf("%s %s %s", sep, keys[i], v);
+				sep = ",";
+			}
+		}
+		printf("\n");
+	}
+	json_decref(reply);
+	return EXIT_OK;
+}
+
+/* Join ARGV words into one string with spaces. */
+static char *
+join_words(int argc, char **argv)
+{
+	size_t n = 1;
+	for (int i = 0; i < argc; i++)
+		n += strlen(argv[i]) + 1;
+	char *s = xcalloc(1, n);
+	for (int i = 0; i < argc; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+/* A field value from a word: levels are numbers, the rest strings. */
+static json_t *
+field_value(const char *field, const char *word)
+{
+	char *end;
+	long v;
+
+	if (strcmp(field, "level") == 0) {
+		v = strtol(word, &end, 10);
+		if (*word != '\0' && *end == '\0')
+			return json_integer(v);
+	}
+	return json_string(word);
+}
+
+static int
+cmd_simple(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+{
+	int nfields = cmd->fields[1] != NULL ? 2 : 1;
+	json_t *args;
+
+	if (argc < cmd->nrequired || (!cmd->rest && argc > nfields)) {
+		fprintf(stderr, "usage: watchctl %s %s\n", cmd->name, cmd->usage);
+		return EXIT_USAGE;
+	}
+	args = json_object();
+	for (int i = 0; i < nfields && i < argc; i++) {
+		if (cmd->rest && i == nfields - 1) {
+			char *text = join_words(argc - i, argv + i);
+			json_object_set_new(args, cmd->fields[i], json_string(text));
+			free(text);
+		} else
+			json_object_set_new(args, cmd->fields[i], field_value(cmd->fields[i], argv[i]));
+	}
+	return ctl_call_print(c, cmd->op, args);
+}
+
+static int
+cmd_open(struct ctl *c, int argc, char **argv)
+{
+	json_t *args = json_object();
+	int npos = 0;
+	const char *pos[3];
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--onsite") == 0)
+			json_object_set_new(args, "onsite_requested", json_true());
+		else if (a[0] == '-' && a[1] == '-' && i + 1 < argc &&
+		    (strcmp(a, "--level") == 0 || strcmp(a, "--summary") == 0 ||
+		    strcmp(a, "--ref") == 0 || strcmp(a, "--contact") == 0)) {
+			json_object_set_new(args, a + 2, field_value(a + 2, argv[++i]));
+		} else if (a[0] == '-' && a[1] == '-') {
+			json_decref(args);
+			return usage_error("open: unknown option or missing value '%s'", a);
+		} else if (npos < 3)
+			pos[npos++] = a;
+		else {
+			json_decref(args);
+			return usage_error("open: unexpected word '%s' (quote the title)", a);
+		}
+	}
+	if (npos != 3) {
+		json_decref(args);
+		fputs("usage: watchctl open SECTOR ORG TITLE [--level N] [--summary S] "
+		    "[--ref R] [--contact C] [--onsite]\n", stderr);
+		return EXIT_USAGE;
+	}
+	json_object_set_new(args, "sector", json_string(pos[0]));
+	json_object_set_new(args, "org", json_string(pos[1]));
+	json_object_set_new(args, "title", json_string(pos[2]));
+	return ctl_call_print(c, "open", args);
+}
+
+/* List one kind of object from a snapshot, one per line. */
+static int
+cmd_list(struct ctl *c, const char *key)
+{
+	json_t *snap;
+	int rc = ctl_call(c, "snapshot", NULL, &snap);
+	size_t i;
+	json_t *o;
+
+	if (rc != EXIT_OK)
+		return rc;
+	json_array_foreach(json_object_get(snap, key), i, o) {
+		if (c->json_out) {
+			print_json(o);
+		} else if (strcmp(key, "staff") == 0) {
+			printf("%-20s %s\n", json_string_value(json_object_get(o, "id")),
+			    json_string_value(json_object_get(o, "role")));
+		} else {
+			const char *cs = json_string_value(json_object_get(o, "case"));
+			printf("%-8s %-11s %-16s %s\n", json_string_value(json_object_get(o, "id")),
+			    json_string_value(json_object_get(o, "status")), cs ? cs : "-",
+			    json_string_value(json_object_get(o, "base")));
+		}
+	}
+	json_decref(snap);
+	return EXIT_OK;
+}
+
+static int
+cmd_staff(struct ctl *c, int argc, char **argv)
+{
+	if (argc >= 1 && strcmp(argv[0], "list") == 0 && argc == 1)
+		return cmd_list(c, "staff");
+	if (argc == 4 && strcmp(argv[0], "add") == 0 && strcmp(argv[2], "--role") == 0)
+		return ctl_call_print(c, "staff_add", json_pack("{s:s, s:s}", "name", argv[1],
+		    "role", argv[3]));
+	if (argc == 2 && strcmp(argv[0], "remove") == 0)
+		return ctl_call_print(c, "staff_remove", json_pack("{s:s}", "name", argv[1]));
+	fputs("usage: watchctl staff list | staff add NAME --role viewer|officer|intake|lead"
+	    " | staff remove NAME\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int
+cmd_team(struct ctl *c, int argc, char **argv)
+{
+	if (argc == 1 && strcmp(argv[0], "list") == 0)
+		return cmd_list(c, "teams");
+	if (argc == 2 && strcmp(argv[0], "remove") == 0)
+		return ctl_call_print(c, "team_remove", json_pack("{s:s}", "team", argv[1]));
+	if (argc >= 2 && strcmp(argv[0], "add") == 0) {
+		json_t *args = json_pack("{s:s, s:[]}", "team", argv[1], "members");
+		for (int i = 2; i < argc; i++) {
+			if (i + 1 < argc && strcmp(argv[i], "--base") == 0) {
+				json_object_set_new(args, "base", json_string(argv[++i]));
+			} else if (i + 1 < argc && strcmp(argv[i], "--member") == 0) {
+				const char *spec = argv[++i], *colon = strchr(spec, ':');
+				if (colon == NULL) {
+					json_decref(args);
+					return usage_error("--member takes NAME:ROLE (lead, analyst "
+					    "or ics), not '%s'", spec);
+				}
+				char *name = xstrndup(spec, (size_t)(colon - spec));
+				json_array_append_new(json_object_get(args, "members"),
+				    json_pack("{s:s, s:s}", "name", name, "role", colon + 1));
+				free(name);
+			} else {
+				json_decref(args);
+				return usage_error("team add: unexpected '%s'", argv[i]);
+			}
+		}
+		return ctl_call_print(c, "team_add", args);
+	}
+	if (argc == 2 && argv[0][0] >= 'A' && argv[0][0] <= 'Z')
+		return ctl_call_print(c, "team", json_pack("{s:s, s:s}", "team", argv[0],
+		    "status", argv[1]));
+	fputs("usage: watchctl team TEAM STATUS | team list | team add TEAM [--base B] "
+	    "[--member NAME:ROLE]... | team remove TEAM\n", stderr);
+	return EXIT_USAGE;
+}
+
+static int
+cmd_request(struct ctl *c, int argc, char **argv)
+{
+	json_t *args = NULL, *reply;
+	json_error_t err;
+
+	if (argc < 1 || argc > 2) {
+		fputs("usage: watchctl request OP [JSON]\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (argc == 2) {
+		args = json_loads(argv[1], 0, &err);
+		if (!json_is_object(args)) {
+			json_decref(args);
+			return usage_error("request: JSON must be an object: %s", err.text);
+		}
+	}
+	int rc = ctl_call(c, argv[0], args, &reply);
+	if (rc == EXIT_OK) {
+		print_json(reply);
+		json_decref(reply);
+	}
+	return rc;
+}
+
+/* Print the reply of a read-only op as one JSON document. */
+static int
+cmd_dump(struct ctl *c, const char *op, json_t *args)
+{
+	json_t *reply;
+	int rc = ctl_call(c, op, args, &reply);
+
+	if (rc == EXIT_OK) {
+		json_object_del(reply, "id");
+		print_json(reply);
+		json_decref(reply);
+	}
+	return rc;
+}
+
+static int
+cmd_replay(struct ctl *c, int argc, char **argv)
+{
+	char *end;
+	long long after, limit = 1000;
+
+	if (argc < 1 || argc > 2)
+		return usage_error("usage: replay AFTER [LIMIT]%s", "");
+	after = strtoll(argv[0], &end, 10);
+	if (*end != '\0' || after < 0)
+		return usage_error("replay: AFTER must be a seq (>= 0), not '%s'", argv[0]);
+	if (argc == 2) {
+		limit = strtoll(argv[1], &end, 10);
+		if (*end != '\0' || limit < 1 || limit > 1000)
+			return usage_error("replay: LIMIT must be 1-1000, not '%s'", argv[1]);
+	}
+	json_t *reply;
+	int rc = ctl_call(c, "replay", json_pack("{s:I, s:I}", "after", after, "limit",
+	    limit), &reply);
+	if (rc != EXIT_OK)
+		return rc;
+	size_t i;
+	json_t *ev;
+	json_array_foreach(json_object_get(reply, "events"), i, ev)
+		print_json(ev);
+	json_decref(reply);
+	return EXIT_OK;
+}
+
+/* publish: PUSH without acknowledgement, or the report op with --ack. */
+static int
+publish_one(struct ctl *c, void *push, const char *topic, const char *text, int ack,
+    const char *where)
+{
+	json_t *body;
+	char *cause = NULL;
+
+	if (bus_codec_decode_body(text, strlen(text), topic, &body, &cause) != 0) {
+		fprintf(stderr, "watchctl: %s%s\n", where, cause);
+		free(cause);
+		return EXIT_USAGE;
+	}
+	if (ack)
+		return ctl_call_print(c, "report", json_pack("{s:s, s:o}", "topic", topic,
+		    "body", body));
+	json_decref(body);
+	struct bus_frame f[2] = { { topic, strlen(topic) }, { text, strlen(text) } };
+	if (bus_sock_send(push, f, 2, 0) != 0) {
+		fprintf(stderr, "watchctl: no hub took the message at %s within %d s (%s)\n",
+		    c->ingest, c->timeout_ms / 1000, zmq_strerror(errno));
+		return EXIT_NOHUB;
+	}
+	return EXIT_OK;
+}
+
+static int
+cmd_publish(struct ctl *c, int argc, char **argv)
+{
+	int ack = 0, rc = EXIT_OK;
+	const char *topic = NULL, *json = NULL;
+	void *push = NULL;
+	char *cause = NULL;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--ack") == 0)
+			ack = 1;
+		else if (topic == NULL)
+			topic = argv[i];
+		else if (json == NULL)
+			json = argv[i];
+		else
+			return usage_error("publish: unexpected '%s'", argv[i]);
+	}
+	if (topic == NULL)
+		return usage_error("usage: publish TOPIC [JSON] [--ack]%s", "");
+	if (!ack) {
+		/* IMMEDIATE + a send timeout: fail with exit 3 when no hub is
+		 * there, instead of queueing forever. */
+		struct bus_sock_opts o = { ZMQ_PUSH, NULL, 0, 0, 0, 0 };
+		int one = 1;
+		push = bus_sock_open(c->zctx, &o, &cause);
+		if (push == NULL) {
+			fprintf(stderr, "watchctl: %s\n", cause);
+			free(cause);
+			return EXIT_NOHUB;
+		}
+		int linger = c->timeout_ms;
+		zmq_setsockopt(push, ZMQ_IMMEDIATE, &one, sizeof one);
+		zmq_setsockopt(push, ZMQ_SNDTIMEO, &c->timeout_ms, sizeof c->timeout_ms);
+		zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+		if (zmq_connect(push, c->ingest) != 0) {
+			fprintf(stderr, "watchctl: cannot connect to %s: %s\n", c->ingest,
+			    zmq_strerror(errno));
+			zmq_close(push);
+			return EXIT_USAGE;
+		}
+	}
+	if (json != NULL)
+		rc = publish_one(c, push, topic, json, ack, "");
+	else {
+		char *line = NULL, where[64];
+		size_t cap = 0;
+		ssize_t len;
+		long lineno = 0;
+		while ((len = getline(&line, &cap, stdin)) > 0) {
+			lineno++;
+			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+				line[--len] = '\0';
+			if (len == 0)
+				continue;
+			snprintf(where, sizeof where, "stdin line %ld: ", lineno);
+			int r = publish_one(c, push, topic, line, ack, where);
+			if (r == EXIT_NOHUB) {
+				rc = r;
+				break;
+			}
+			if (r != EXIT_OK)
+				rc = r; /* report, go on with the next line */
+		}
+		free(line);
+	}
+	if (push != NULL)
+		zmq_close(push);
+	return rc;
+}
+
+static volatile sig_atomic_t tail_stop;
+
+static void
+tail_signal(int sig)
+{
+	(void)sig;
+	tail_stop = 1;
+}
+
+/* tail: every event as a JSON line {"topic":..., "body":...}. */
+static int
+cmd_tail(struct ctl *c, int argc, char **argv)
+{
+	struct bus_sock_opts o = { ZMQ_SUB, c->events, 0, -1, 0, 0 };
+	char *cause = NULL;
+	void *sub = bus_sock_open(c->zctx, &o, &cause);
+
+	if (sub == NULL) {
+		fprintf(stderr, "watchctl: %s\n", cause);
+		free(cause);
+		return EXIT_NOHUB;
+	}
+	if (argc == 0)
+		zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
+	for (int i = 0; i < argc; i++)
+		zmq_setsockopt(sub, ZMQ_SUBSCRIBE, argv[i], strlen(argv[i]));
+	signal(SIGINT, tail_signal);
+	signal(SIGTERM, tail_signal);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (!tail_stop) {
+		struct bus_frame frames[BUS_SOCK_MAX_FRAMES];
+		zmq_msg_t msgs[BUS_SOCK_MAX_FRAMES];
+		size_t n;
+		int truncated;
+		if (bus_sock_recv(sub, frames, msgs, BUS_SOCK_MAX_FRAMES, &n, &truncated, 0) != 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (n == 2) {
+			json_t *body = json_loadb(frames[1].data, frames[1].size, 0, NULL);
+			char *topic = xstrndup(frames[0].data, frames[0].size);
+			json_t *line = json_pack("{s:s, s:o}", "topic", topic,
+			    "body", body != NULL ? body : json_null());
+			print_json(line);
+			json_decref(line);
+			free(topic);
+		}
+		bus_sock_recv_done(msgs, n);
+	}
+	zmq_close(sub);
+	return EXIT_OK;
+}
+
+static const struct option long_options[] = {
+	{ "control", required_argument, NULL, 'c' },
+	{ "events", required_argument, NULL, 'e' },
+	{ "ingest", required_argument, NULL, 'i' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = { BUS_DEFAULT_INGEST, BUS_DEFAULT_EVENTS, BUS_DEFAULT_CONTROL,
+		NULL, 5000, 0, NULL };
+	int opt, rc;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "+hV", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'c': c.control = optarg; break;
+		case 'e': c.events = optarg; break;
+		case 'i': c.ingest = optarg; break;
+		case 'u': free(c.user); c.user = xstrdup(optarg); break;
+		case 't':
+			c.timeout_ms = (int)(strtod(optarg, &end) * 1000);
+			if (*end != '\0' || c.timeout_ms <= 0 || c.timeout_ms > 3600 * 1000)
+				return usage_error("--timeout takes seconds (up to 3600), not '%s'",
+				    optarg);
+			break;
+		case 'j': c.json_out = 1; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		case 'V': printf("watchctl %s\n", WATCHFLOOR_VERSION); return EXIT_OK;
+		default: fputs("Try 'watchctl --help'.\n", stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (c.user == NULL)
+		c.user = bus_client_login_name();
+	const char *cmd = argv[optind];
+	int nargs = argc - optind - 1;
+	char **args = argv + optind + 1;
+	if (strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (int i = 0; i < nargs; i++) {
+		if (strcmp(args[i], "--help") == 0 || strcmp(args[i], "-h") == 0) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+	}
+
+	c.zctx = zmq_ctx_new();
+	if (strcmp(cmd, "publish") == 0)
+		rc = cmd_publish(&c, nargs, args);
+	else if (strcmp(cmd, "tail") == 0)
+		rc = cmd_tail(&c, nargs, args);
+	else if (strcmp(cmd, "snapshot") == 0 && nargs == 0)
+		rc = cmd_dump(&c, "snapshot", NULL);
+	else if (strcmp(cmd, "stats") == 0 && nargs == 0)
+		rc = cmd_dump(&c, "stats", NULL);
+	else if (strcmp(cmd, "whoami") == 0 && nargs == 0)
+		rc = ctl_call_print(&c, "whoami", NULL);
+	else if (strcmp(cmd, "replay") == 0)
+		rc = cmd_replay(&c, nargs, args);
+	else if (strcmp(cmd, "open") == 0)
+		rc = cmd_open(&c, nargs, args);
+	else if (strcmp(cmd, "staff") == 0)
+		rc = cmd_staff(&c, nargs, args);
+	else if (strcmp(cmd, "team") == 0)
+		rc = cmd_team(&c, nargs, args);
+	else if (strcmp(cmd, "request") == 0)
+		rc = cmd_request(&c, nargs, args);
+	else {
+		rc = -1;
+		for (size_t i = 0; i < NCMDS; i++) {
+			if (strcmp(cmd, ctl_cmds[i].name) == 0 ||
+			    (strcmp(ctl_cmds[i].name, "sector-level") == 0 &&
+			    strcmp(cmd, "sector_level") == 0))
+				rc = cmd_simple(&c, &ctl_cmds[i], nargs, args);
+		}
+		if (rc == -1)
+			rc = usage_error("unknown command '%s'", cmd);
+	}
+	free(c.user);
+	zmq_ctx_term(c.zctx);
+	return rc;
+}

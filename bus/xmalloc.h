@@ -1,0 +1,15 @@
+/* Allocation that cannot fail: out of memory aborts with a message. */
+#ifndef XMALLOC_H
+#define XMALLOC_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+int   xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
+char *xprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
