@@ -26,7 +26,7 @@ const struct bus_level bus_levels[BUS_LEVEL_MAX + 1] = {
 	{ 3, "High" },     { 4, "Severe" }, { 5, "Emergency" },
 };
 
-const char *const bus_case_status_names[CASE_NSTATUS] = {
+const char *const bus_case_status_names[CASE_NSTATUS + 1] = {
 	[CASE_REPORTED] = "reported",
 	[CASE_ASSIGNED] = "assigned",
 	[CASE_INVESTIGATING] = "investigating",
@@ -34,15 +34,17 @@ const char *const bus_case_status_names[CASE_NSTATUS] = {
 	[CASE_ONSITE] = "onsite",
 	[CASE_FOLLOWUP] = "followup",
 	[CASE_CLOSED] = "closed",
+	[CASE_NSTATUS] = NULL, /* ends the list where it serves as choices */
 };
 
-const char *const bus_team_status_names[TEAM_NSTATUS] = {
+const char *const bus_team_status_names[TEAM_NSTATUS + 1] = {
 	[TEAM_AVAILABLE] = "available",
 	[TEAM_DISPATCHED] = "dispatched",
 	[TEAM_ENROUTE] = "enroute",
 	[TEAM_ONSITE] = "onsite",
 	[TEAM_RETURNING] = "returning",
 	[TEAM_OFFDUTY] = "offduty",
+	[TEAM_NSTATUS] = NULL,
 };
 
 const char *const bus_tlp_names[] = {

@@ -54,8 +54,8 @@ enum bus_role {
 
 extern const struct bus_sector bus_sectors[BUS_NSECTORS];
 extern const struct bus_level bus_levels[BUS_LEVEL_MAX + 1];
-extern const char *const bus_case_status_names[CASE_NSTATUS];
-extern const char *const bus_team_status_names[TEAM_NSTATUS];
+extern const char *const bus_case_status_names[CASE_NSTATUS + 1];
+extern const char *const bus_team_status_names[TEAM_NSTATUS + 1];
 extern const char *const bus_tlp_names[];
 extern const char *const bus_intel_kind_names[];
 extern const char *const bus_member_role_names[];

@@ -1,0 +1,183 @@
+/* The wire codec and the ingest field tables (bus/bus-codec.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-codec.h"
+
+/* Decode TOPIC + BODY as two frames and check the ingest table; the class
+ * of refusal (REJECT_NONE if accepted) and the reason in *CAUSE. */
+static int
+decode(const char *topic, const char *body, size_t body_len, char **cause)
+{
+	struct bus_frame f[2] = { { topic, strlen(topic) }, { body, body_len } };
+	char t[BUS_MAX_TOPIC + 1];
+	json_t *obj = NULL;
+	int class;
+
+	*cause = NULL;
+	class = bus_codec_decode(f, 2, t, &obj, cause);
+	if (class == REJECT_NONE)
+		class = bus_codec_check_ingest(t, obj, cause);
+	json_decref(obj);
+	return class;
+}
+
+static int
+decode_str(const char *topic, const char *body, char **cause)
+{
+	return decode(topic, body, strlen(body), cause);
+}
+
+static void
+assert_rejected(const char *topic, const char *body, int class, const char *reason)
+{
+	char *cause;
+
+	assert_int_equal(decode_str(topic, body, &cause), class);
+	assert_non_null(cause);
+	if (strstr(cause, reason) == NULL)
+		fail_msg("reason '%s' does not contain '%s'", cause, reason);
+	free(cause);
+}
+
+static void
+test_valid_messages_accepted(void **state)
+{
+	char *cause;
+	(void)state;
+
+	assert_int_equal(decode_str("incident", "{\"title\":\"Failed logins on HMI\","
+	    "\"org\":\"Ridgeway Power\",\"sector\":\"energy\",\"level\":3,\"ref\":\"rp-1\","
+	    "\"reported_at\":\"2026-11-27T01:02:03+09:00\",\"onsite_requested\":true}",
+	    &cause), REJECT_NONE);
+	assert_int_equal(decode_str("intel", "{\"title\":\"Weak keys in network devices\","
+	    "\"source\":\"ICS-CERT\",\"tlp\":\"amber+strict\",\"kind\":\"vulnerability\","
+	    "\"sectors\":[\"energy\",\"water\"],\"cves\":[\"CVE-2012-12345\"]}", &cause),
+	    REJECT_NONE);
+	assert_int_equal(decode_str("sensor", "{\"sensor\":\"s-energy-01\",\"kind\":\"alert\","
+	    "\"sector\":\"energy\",\"level\":4,\"signature\":\"ET SCADA Modbus write\"}",
+	    &cause), REJECT_NONE);
+	/* Japanese titles are normal on this floor. */
+	assert_int_equal(decode_str("incident", "{\"title\":\"制御系ネットワークへの不正アクセス\","
+	    "\"org\":\"関西電力網\",\"sector\":\"energy\"}", &cause), REJECT_NONE);
+}
+
+static void
+test_field_errors_name_the_field(void **state)
+{
+	(void)state;
+	assert_rejected("incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"enrgy\"}",
+	    REJECT_FIELDS, "incident: field 'sector': unknown sector 'enrgy'");
+	assert_rejected("incident", "{\"title\":7,\"org\":\"o\",\"sector\":\"it\"}",
+	    REJECT_FIELDS, "field 'title': must be a string");
+	assert_rejected("incident", "{\"org\":\"o\",\"sector\":\"it\"}", REJECT_FIELDS,
+	    "missing field 'title'");
+	assert_rejected("incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\","
+	    "\"sectr\":\"x\"}", REJECT_FIELDS, "unknown field 'sectr'");
+	assert_rejected("incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\","
+	    "\"level\":6}", REJECT_FIELDS, "field 'level': 6 is outside 0-5");
+	assert_rejected("incident", "{\"title\":\"\",\"org\":\"o\",\"sector\":\"it\"}",
+	    REJECT_FIELDS, "field 'title': must not be empty");
+	assert_rejected("incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\","
+	    "\"reported_at\":\"2026-02-30T00:00:00Z\"}", REJECT_FIELDS,
+	    "is not an RFC 3339 time");
+	assert_rejected("incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\","
+	    "\"onsite_requested\":\"yes\"}", REJECT_FIELDS, "must be true or false");
+	assert_rejected("intel", "{\"title\":\"t\",\"source\":\"s\",\"tlp\":\"purple\"}",
+	    REJECT_FIELDS, "'purple' is not one of clear, green, amber, amber+strict, red");
+	assert_rejected("intel", "{\"title\":\"t\",\"source\":\"s\",\"sectors\":[\"it\",3]}",
+	    REJECT_FIELDS, "field 'sectors': item 1 is not a string");
+	assert_rejected("intel", "{\"title\":\"t\",\"source\":\"s\",\"cves\":[\"CVE-12\"]}",
+	    REJECT_FIELDS, "is not a CVE id");
+	assert_rejected("sensor", "{\"sensor\":\"s 1\",\"kind\":\"alert\"}", REJECT_FIELDS,
+	    "may hold only letters");
+	assert_rejected("sensor", "{\"sensor\":\"s1\",\"kind\":\"ping\"}", REJECT_FIELDS,
+	    "'ping' is not one of alert, heartbeat");
+}
+
+static void
+test_body_errors_are_classified(void **state)
+{
+	(void)state;
+	assert_rejected("incident", "{\"title\":", REJECT_JSON, "bad JSON");
+	assert_rejected("incident", "[1,2]", REJECT_JSON, "not a JSON object");
+	assert_rejected("incident", "{\"a\":1,\"a\":2}", REJECT_JSON, "bad JSON");
+	assert_rejected("incident", "{\"title\":\"\xff\"}", REJECT_UTF8, "not valid UTF-8");
+	assert_rejected("incidents", "{}", REJECT_TOPIC, "unknown topic 'incidents'");
+	assert_rejected("in cident", "{}", REJECT_TOPIC, "outside [A-Za-z0-9._+-]");
+
+	size_t big = BUS_MAX_BODY + 1;
+	char *body = malloc(big);
+	char *cause;
+	memset(body, ' ', big);
+	body[0] = '{';
+	body[big - 1] = '}';
+	assert_int_equal(decode("incident", body, big, &cause), REJECT_SIZE);
+	assert_non_null(strstr(cause, "over the limit"));
+	free(cause);
+	free(body);
+}
+
+static void
+test_frame_count(void **state)
+{
+	struct bus_frame f[3] = { { "incident", 8 }, { "{}", 2 }, { "x", 1 } };
+	char t[BUS_MAX_TOPIC + 1];
+	json_t *obj;
+	char *cause;
+	(void)state;
+
+	assert_int_equal(bus_codec_decode(f, 1, t, &obj, &cause), REJECT_FRAMES);
+	assert_non_null(strstr(cause, "1 frame;"));
+	free(cause);
+	assert_int_equal(bus_codec_decode(f, 3, t, &obj, &cause), REJECT_FRAMES);
+	assert_non_null(strstr(cause, "3 frames"));
+	free(cause);
+	struct bus_frame empty[2] = { { "", 0 }, { "{}", 2 } };
+	assert_int_equal(bus_codec_decode(empty, 2, t, &obj, &cause), REJECT_TOPIC);
+	free(cause);
+}
+
+static void
+test_utf8_strictness(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *bytes;
+		int valid;
+	} cases[] = {
+		{ "plain", 1 },
+		{ "\xe6\x97\xa5\xe6\x9c\xac", 1 },     /* 日本 */
+		{ "\xf0\x9f\x9a\xa8", 1 },             /* U+1F6A8 */
+		{ "\xc0\xaf", 0 },                     /* overlong '/' */
+		{ "\xe0\x80\xaf", 0 },                 /* overlong, 3 bytes */
+		{ "\xed\xa0\x80", 0 },                 /* surrogate U+D800 */
+		{ "\xf4\x90\x80\x80", 0 },             /* above U+10FFFF */
+		{ "\xe6\x97", 0 },                     /* truncated */
+		{ "\x80", 0 },                         /* lone continuation */
+		{ "\xfe", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *b = cases[i].bytes;
+		if (bus_codec_utf8_valid((const unsigned char *)b, strlen(b)) != cases[i].valid)
+			fail_msg("case %zu: expected %s", i, cases[i].valid ? "valid" : "invalid");
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_messages_accepted),
+		cmocka_unit_test(test_field_errors_name_the_field),
+		cmocka_unit_test(test_body_errors_are_classified),
+		cmocka_unit_test(test_frame_count),
+		cmocka_unit_test(test_utf8_strictness),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,359 @@
+/*
+ * The hub's rules engine (bus/bus-state.c), driven directly: ingest and
+ * control ops in, pending events and replies out. Time is passed in, so
+ * sensor timeouts and alert windows are tested without waiting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-domain.h"
+#include "bus-state.h"
+
+#define T0 1795740312000LL /* 2026-11-27T00:45:12Z */
+#define SENSOR_TIMEOUT 30000
+#define ALERT_WINDOW 600000
+
+static int
+setup(void **state)
+{
+	struct bus_state *st = bus_state_new(SENSOR_TIMEOUT, ALERT_WINDOW);
+
+	bus_state_seed(st, T0);
+	bus_state_pending_clear(st);
+	*state = st;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	bus_state_free(*state);
+	return 0;
+}
+
+/* Ingest a JSON body; returns the name of the object it touched. */
+static char *
+ingest(struct bus_state *st, const char *topic, const char *json, int64_t now)
+{
+	json_t *body = json_loads(json, 0, NULL);
+	char *object = NULL;
+
+	assert_non_null(body);
+	assert_int_equal(bus_state_ingest(st, topic, body, "ingest", now, &object), 0);
+	json_decref(body);
+	return object;
+}
+
+/* Run OP as USER with ARGS (JSON text); returns the reply. */
+static json_t *
+op(struct bus_state *st, const char *user, const char *name, const char *args)
+{
+	struct bus_actor who = { user, bus_state_role(st, user) };
+	json_t *a = json_loads(args, 0, NULL);
+
+	assert_non_null(a);
+	json_t *r = bus_state_op(st, &who, name, a, T0 + 1000);
+	json_decref(a);
+	return r;
+}
+
+static void
+expect_ok(json_t *r)
+{
+	if (!json_is_true(json_object_get(r, "ok")))
+		fail_msg("expected ok, got %s", json_dumps(r, JSON_COMPACT));
+	json_decref(r);
+}
+
+static void
+expect_error(json_t *r, const char *code, const char *words)
+{
+	json_t *err = json_object_get(r, "error");
+	const char *c = json_string_value(json_object_get(err, "code"));
+	const char *m = json_string_value(json_object_get(err, "message"));
+
+	if (json_is_true(json_object_get(r, "ok")) || c == NULL || strcmp(c, code) != 0)
+		fail_msg("expected error %s, got %s", code, json_dumps(r, JSON_COMPACT));
+	if (words != NULL && strstr(m, words) == NULL)
+		fail_msg("message '%s' lacks '%s'", m, words);
+	json_decref(r);
+}
+
+static const char *
+field(struct bus_state *st, const char *kind, const char *id, const char *key)
+{
+	json_t *o = bus_state_get(st, kind, id);
+
+	assert_non_null(o);
+	return json_string_value(json_object_get(o, key));
+}
+
+static int
+ifield(struct bus_state *st, const char *kind, const char *id, const char *key)
+{
+	return (int)json_integer_value(json_object_get(bus_state_get(st, kind, id), key));
+}
+
+/* The number of pending events whose topic is TOPIC. */
+static int
+pending_for(struct bus_state *st, const char *topic)
+{
+	const struct bus_change *ch;
+	size_t n = bus_state_pending(st, &ch);
+	int count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += strcmp(ch[i].topic, topic) == 0;
+	return count;
+}
+
+static void
+test_seed_and_sequence(void **state)
+{
+	struct bus_state *fresh = bus_state_new(SENSOR_TIMEOUT, ALERT_WINDOW);
+	const struct bus_change *ch;
+	(void)state;
+
+	bus_state_seed(fresh, T0);
+	size_t n = bus_state_pending(fresh, &ch);
+	assert_int_equal(n, BUS_NSECTORS + 8 + 6);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(ch[i].seq, (int64_t)i + 1);
+	assert_string_equal(field(fresh, "team", "FLY-2", "status"), "available");
+	assert_int_equal(bus_state_role(fresh, "mori"), ROLE_LEAD);
+	assert_int_equal(bus_state_role(fresh, "stranger"), ROLE_VIEWER);
+	bus_state_free(fresh);
+}
+
+static void
+test_incident_opens_case_and_ref_updates_it(void **state)
+{
+	struct bus_state *st = *state;
+	char *obj = ingest(st, "incident", "{\"title\":\"HMI logins\",\"org\":\"Ridgeway Power\","
+	    "\"sector\":\"energy\",\"level\":2,\"ref\":\"rp-1\"}", T0);
+
+	assert_string_equal(obj, "case.ICS-2026-0001");
+	free(obj);
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "status"), "reported");
+	bus_state_settle(st, T0);
+	assert_int_equal(ifield(st, "sector", "energy", "open_cases"), 1);
+	assert_int_equal(ifield(st, "sector", "energy", "level"), 2);
+	bus_state_pending_clear(st);
+
+	/* Same ref: the same case, updated, with the change on its timeline. */
+	free(ingest(st, "incident", "{\"title\":\"HMI logins\",\"org\":\"Ridgeway Power\","
+	    "\"sector\":\"energy\",\"level\":4,\"ref\":\"rp-1\"}", T0 + 5));
+	assert_null(bus_state_get(st, "case", "ICS-2026-0002"));
+	assert_int_equal(ifield(st, "case", "ICS-2026-0001", "level"), 4);
+	assert_int_equal(pending_for(st, "case.ICS-2026-0001"), 1);
+	json_t *tl = json_object_get(bus_state_get(st, "case", "ICS-2026-0001"), "timeline");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(tl, 1), "action")),
+	    "updated");
+	bus_state_settle(st, T0 + 5);
+	assert_int_equal(ifield(st, "sector", "energy", "level"), 4);
+	bus_state_pending_clear(st);
+
+	/* An identical resend is no event: producers may retry freely. */
+	free(ingest(st, "incident", "{\"title\":\"HMI logins\",\"org\":\"Ridgeway Power\","
+	    "\"sector\":\"energy\",\"level\":4,\"ref\":\"rp-1\"}", T0 + 9));
+	bus_state_settle(st, T0 + 9);
+	const struct bus_change *ch;
+	assert_int_equal(bus_state_pending(st, &ch), 0);
+}
+
+static void
+test_dispatch_lifecycle(void **state)
+{
+	struct bus_state *st = *state;
+
+	free(ingest(st, "incident", "{\"title\":\"Pipeline SCADA intrusion\",\"org\":\"Gulf "
+	    "Midstream\",\"sector\":\"energy\",\"level\":3}", T0));
+	expect_ok(op(st, "mori", "dispatch", "{\"team\":\"FLY-2\",\"case\":\"ICS-2026-0001\"}"));
+	assert_string_equal(field(st, "team", "FLY-2", "status"), "dispatched");
+	assert_string_equal(field(st, "team", "FLY-2", "case"), "ICS-2026-0001");
+
+	/* A team serves one case at a time. */
+	free(ingest(st, "incident", "{\"title\":\"Second\",\"org\":\"Other\",\"sector\":\"water\"}", T0));
+	expect_error(op(st, "hayes", "dispatch", "{\"team\":\"FLY-2\",\"case\":\"ICS-2026-0002\"}"),
+	    "team_busy", "FLY-2 is dispatched on case ICS-2026-0001");
+
+	/* Arriving on site moves the case on site. */
+	expect_ok(op(st, "mori", "team", "{\"team\":\"FLY-2\",\"status\":\"onsite\"}"));
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "status"), "onsite");
+	bus_state_settle(st, T0 + 1000);
+	assert_int_equal(ifield(st, "sector", "energy", "teams_onsite"), 1);
+
+	expect_error(op(st, "chen", "close", "{\"case\":\"ICS-2026-0001\"}"), "team_assigned",
+	    "still has FLY-2 assigned");
+	expect_ok(op(st, "mori", "recall", "{\"team\":\"FLY-2\"}"));
+	assert_string_equal(field(st, "team", "FLY-2", "status"), "returning");
+	assert_null(field(st, "team", "FLY-2", "case"));
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "status"), "followup");
+	expect_error(op(st, "mori", "recall", "{\"team\":\"FLY-2\"}"), "not_on_case", NULL);
+
+	expect_ok(op(st, "chen", "close", "{\"case\":\"ICS-2026-0001\",\"reason\":\"reports delivered\"}"));
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "status"), "closed");
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "closed_by"), "chen");
+	expect_ok(op(st, "mori", "team", "{\"team\":\"FLY-2\",\"status\":\"available\"}"));
+	expect_error(op(st, "mori", "dispatch", "{\"team\":\"FLY-2\",\"case\":\"ICS-2026-0001\"}"),
+	    "case_closed", NULL);
+	expect_ok(op(st, "chen", "reopen", "{\"case\":\"ICS-2026-0001\"}"));
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "status"), "investigating");
+	bus_state_settle(st, T0 + 1000);
+	assert_int_equal(ifield(st, "sector", "energy", "teams_onsite"), 0);
+}
+
+static void
+test_roles_are_enforced(void **state)
+{
+	struct bus_state *st = *state;
+
+	free(ingest(st, "incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\"}", T0));
+	expect_error(op(st, "watch", "dispatch", "{\"team\":\"FLY-1\",\"case\":\"ICS-2026-0001\"}"),
+	    "forbidden", "Only a lead may dispatch; watch is a viewer.");
+	expect_error(op(st, "stranger", "note", "{\"case\":\"ICS-2026-0001\",\"text\":\"x\"}"),
+	    "forbidden", NULL);
+	expect_error(op(st, "okafor", "close", "{\"case\":\"ICS-2026-0001\"}"), "forbidden", NULL);
+	expect_ok(op(st, "okafor", "note", "{\"case\":\"ICS-2026-0001\",\"text\":\"called the CISO\"}"));
+	expect_ok(op(st, "okafor", "ack", "{\"case\":\"ICS-2026-0001\"}"));
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "acked_by"), "okafor");
+
+	/* A case's own handler may move it; another officer may not. */
+	expect_error(op(st, "okafor", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"investigating\"}"),
+	    "forbidden", NULL);
+	expect_ok(op(st, "chen", "assign", "{\"case\":\"ICS-2026-0001\",\"handler\":\"okafor\"}"));
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "status"), "assigned");
+	expect_ok(op(st, "okafor", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"investigating\"}"));
+	expect_error(op(st, "tanaka", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"analysis\"}"),
+	    "forbidden", NULL);
+	expect_error(op(st, "chen", "assign", "{\"case\":\"ICS-2026-0001\",\"handler\":\"nobody\"}"),
+	    "unknown_staff", "nobody is not on the roster");
+}
+
+static void
+test_bad_requests_say_why(void **state)
+{
+	struct bus_state *st = *state;
+
+	free(ingest(st, "incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\"}", T0));
+	expect_error(op(st, "chen", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"followup\"}"),
+	    "bad_transition", "from reported it can go to assigned, investigating");
+	expect_error(op(st, "chen", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"done\"}"),
+	    "invalid", "status: field 'status': 'done' is not one of");
+	expect_error(op(st, "chen", "level", "{\"case\":\"ICS-2026-9999\",\"level\":2}"),
+	    "unknown_case", "There is no case ICS-2026-9999.");
+	expect_error(op(st, "mori", "dispatch", "{\"team\":\"FLY-9\",\"case\":\"ICS-2026-0001\"}"),
+	    "unknown_team", NULL);
+	expect_error(op(st, "mori", "dispatch", "{\"team\":\"FLY-1\"}"), "invalid",
+	    "missing field 'case'");
+	expect_error(op(st, "mori", "launch", "{}"), "unknown_op", NULL);
+	expect_error(op(st, "mori", "team", "{\"team\":\"FLY-1\",\"status\":\"onsite\"}"),
+	    "bad_transition", "dispatch sends it to a case");
+	/* Nothing refused left an event behind. */
+	assert_int_equal(pending_for(st, "team.FLY-1"), 0);
+}
+
+static void
+test_sensor_down_and_back(void **state)
+{
+	struct bus_state *st = *state;
+
+	free(ingest(st, "sensor", "{\"sensor\":\"s-water-01\",\"kind\":\"heartbeat\","
+	    "\"sector\":\"water\"}", T0));
+	bus_state_settle(st, T0);
+	assert_int_equal(ifield(st, "sector", "water", "sensors_up"), 1);
+	bus_state_pending_clear(st);
+
+	bus_state_tick(st, T0 + SENSOR_TIMEOUT - 1);
+	assert_int_equal(pending_for(st, "sensor.s-water-01"), 0);
+	bus_state_tick(st, T0 + SENSOR_TIMEOUT);
+	assert_int_equal(pending_for(st, "sensor.s-water-01"), 1);
+	assert_string_equal(field(st, "sensor", "s-water-01", "status"), "down");
+	bus_state_settle(st, T0 + SENSOR_TIMEOUT);
+	assert_int_equal(ifield(st, "sector", "water", "sensors_down"), 1);
+	assert_int_equal(ifield(st, "sector", "water", "sensors_up"), 0);
+
+	free(ingest(st, "sensor", "{\"sensor\":\"s-water-01\",\"kind\":\"heartbeat\"}",
+	    T0 + SENSOR_TIMEOUT + 5));
+	assert_string_equal(field(st, "sensor", "s-water-01", "status"), "up");
+	bus_state_settle(st, T0 + SENSOR_TIMEOUT + 5);
+	assert_int_equal(ifield(st, "sector", "water", "sensors_down"), 0);
+}
+
+static void
+test_alerts_raise_sector_for_window(void **state)
+{
+	struct bus_state *st = *state;
+
+	free(ingest(st, "sensor", "{\"sensor\":\"s-it-01\",\"kind\":\"alert\",\"sector\":\"it\","
+	    "\"level\":4,\"signature\":\"ET EXPLOIT\"}", T0));
+	bus_state_settle(st, T0);
+	assert_int_equal(ifield(st, "sector", "it", "level"), 4);
+	assert_non_null(field(st, "sector", "it", "last_alert"));
+
+	/* A lead's level wins over the computed one until set back to auto. */
+	expect_ok(op(st, "mori", "sector_level", "{\"sector\":\"it\",\"level\":1}"));
+	bus_state_settle(st, T0 + 1000);
+	assert_int_equal(ifield(st, "sector", "it", "level"), 1);
+	assert_string_equal(field(st, "sector", "it", "level_source"), "manual");
+	expect_ok(op(st, "mori", "sector_level", "{\"sector\":\"it\",\"level\":\"auto\"}"));
+	bus_state_settle(st, T0 + 1000);
+	assert_int_equal(ifield(st, "sector", "it", "level"), 4);
+
+	bus_state_tick(st, T0 + ALERT_WINDOW + 1);
+	bus_state_settle(st, T0 + ALERT_WINDOW + 1);
+	assert_int_equal(ifield(st, "sector", "it", "level"), 0);
+}
+
+static void
+test_snapshot_and_roster(void **state)
+{
+	struct bus_state *st = *state;
+
+	for (int i = 0; i < 5; i++) {
+		char body[128];
+		snprintf(body, sizeof body, "{\"title\":\"Advisory %d\",\"source\":\"ICS-CERT\","
+		    "\"tlp\":\"green\"}", i);
+		free(ingest(st, "intel", body, T0 + i));
+	}
+	expect_ok(op(st, "mori", "team_add", "{\"team\":\"FLY-7\",\"base\":\"Boise, ID\","
+	    "\"members\":[{\"name\":\"q.li\",\"role\":\"lead\"}]}"));
+	expect_error(op(st, "mori", "team_add", "{\"team\":\"FLY-8\",\"members\":[{\"name\":"
+	    "\"q.li\",\"role\":\"pilot\"}]}"), "invalid", "member 0");
+	expect_ok(op(st, "mori", "staff_add", "{\"name\":\"ito\",\"role\":\"officer\"}"));
+	assert_int_equal(bus_state_role(st, "ito"), ROLE_OFFICER);
+	expect_ok(op(st, "mori", "staff_remove", "{\"name\":\"ito\"}"));
+	assert_int_equal(bus_state_role(st, "ito"), ROLE_VIEWER);
+
+	json_t *snap = bus_state_snapshot(st, 3);
+	assert_int_equal(json_integer_value(json_object_get(snap, "seq")), bus_state_seq(st));
+	assert_int_equal(json_array_size(json_object_get(snap, "sectors")), BUS_NSECTORS);
+	assert_int_equal(json_array_size(json_object_get(snap, "teams")), 7);
+	json_t *intel = json_object_get(snap, "intel");
+	assert_int_equal(json_array_size(intel), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(intel, 0), "title")),
+	    "Advisory 4");
+	json_decref(snap);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seed_and_sequence),
+		cmocka_unit_test_setup_teardown(test_incident_opens_case_and_ref_updates_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dispatch_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roles_are_enforced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_requests_say_why, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sensor_down_and_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_raise_sector_for_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_and_roster, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
