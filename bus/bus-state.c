@@ -450,6 +450,15 @@ case_set_status(json_t *c, int status, int64_t now)
 	jset_time(c, "status_since", now);
 }
 
+/* Change an existing case's status, keeping its sector's tally right. */
+static void
+case_change_status(struct bus_state *st, json_t *c, int status, int64_t now)
+{
+	tally_case(st, c, -1);
+	case_set_status(c, status, now);
+	tally_case(st, c, +1);
+}
+
 /* Fields a producer's incident report sets on its case. */
 static const char *const incident_copy_fields[] = {
 	"title", "org", "sector", "level", "summary", "reported_at", "contact",
@@ -823,9 +832,7 @@ case_move(struct op_ctx *o, json_t *c, int to, int via, const char *action)
 		free(list);
 		return r;
 	}
-	tally_case(o->st, c, -1);
-	case_set_status(c, to, o->now);
-	tally_case(o->st, c, +1);
+	case_change_status(o->st, c, to, o->now);
 	timeline_add(c, o->who->user, action, o->now, "%s -> %s",
 	    bus_case_status_names[from], bus_case_status_names[to]);
 	return NULL;
@@ -968,9 +975,7 @@ team_move(struct op_ctx *o, json_t *t, int to, int via)
 		int cs = bus_case_status_find(jstr(c, "status"));
 		if (m->case_to >= 0 && (m->case_from < 0 || m->case_from == cs) &&
 		    bus_rules_case_move(cs, m->case_to, 0) != NULL) {
-			tally_case(o->st, c, -1);
-			case_set_status(c, m->case_to, o->now);
-			tally_case(o->st, c, +1);
+			case_change_status(o->st, c, m->case_to, o->now);
 			timeline_add(c, o->who->user, "status", o->now, "%s -> %s (%s %s)",
 			    bus_case_status_names[cs], bus_case_status_names[m->case_to],
 			    jstr(t, "id"), bus_team_status_names[to]);

@@ -360,31 +360,6 @@ cmd_team(struct ctl *c, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
-static int
-cmd_request(struct ctl *c, int argc, char **argv)
-{
-	json_t *args = NULL, *reply;
-	json_error_t err;
-
-	if (argc < 1 || argc > 2) {
-		fputs("usage: watchctl request OP [JSON]\n", stderr);
-		return EXIT_USAGE;
-	}
-	if (argc == 2) {
-		args = json_loads(argv[1], 0, &err);
-		if (!json_is_object(args)) {
-			json_decref(args);
-			return usage_error("request: JSON must be an object: %s", err.text);
-		}
-	}
-	int rc = ctl_call(c, argv[0], args, &reply);
-	if (rc == EXIT_OK) {
-		print_json(reply);
-		json_decref(reply);
-	}
-	return rc;
-}
-
 /* Print the reply of a read-only op as one JSON document. */
 static int
 cmd_dump(struct ctl *c, const char *op, json_t *args)
@@ -398,6 +373,26 @@ cmd_dump(struct ctl *c, const char *op, json_t *args)
 		json_decref(reply);
 	}
 	return rc;
+}
+
+static int
+cmd_request(struct ctl *c, int argc, char **argv)
+{
+	json_t *args = NULL;
+	json_error_t err;
+
+	if (argc < 1 || argc > 2) {
+		fputs("usage: watchctl request OP [JSON]\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (argc == 2) {
+		args = json_loads(argv[1], 0, &err);
+		if (!json_is_object(args)) {
+			json_decref(args);
+			return usage_error("request: JSON must be an object: %s", err.text);
+		}
+	}
+	return cmd_dump(c, argv[0], args);
 }
 
 static int
