@@ -14,7 +14,13 @@
 
 #define BUS_MAX_BODY  (64 * 1024) /* bytes in one body frame */
 #define BUS_MAX_TOPIC 128         /* bytes in one topic frame */
-#define BUS_MAX_MSG   (BUS_MAX_BODY + BUS_MAX_TOPIC) /* ZMQ_MAXMSGSIZE */
+/*
+ * ZMQ_MAXMSGSIZE, per frame, on every socket that takes input from outside.
+ * Larger than the body limit on purpose: a body somewhat over the limit is
+ * received, refused with a reason and counted; a frame over this is cut off
+ * by libzmq at the connection, before it can take memory.
+ */
+#define BUS_MAX_MSG   (4 * BUS_MAX_BODY)
 
 struct bus_frame {
 	const void *data;
