@@ -234,8 +234,8 @@ hub_op_report(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 	int class;
 
 	if (!(who->role & (ROLE_OFFICER | ROLE_INTAKE | ROLE_LEAD)))
-		return bus_reply_error("forbidden", "Only an officer, intake or lead may "
-		    "report; %s is a %s.", who->user, bus_role_name(who->role));
+		return bus_reply_error("forbidden", "report needs the role officer, intake "
+		    "or lead; %s has the role %s.", who->user, bus_role_name(who->role));
 	if (bus_schema_check(&report_schema, args, &cause) != 0) {
 		r = bus_reply_error("invalid", "%s", cause);
 		free(cause);
@@ -337,23 +337,27 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 	id = json_object_get(body, "id");
 	const char *op = json_string_value(json_object_get(body, "op"));
 	const char *user = json_string_value(json_object_get(body, "user"));
+	json_t *juser = json_object_get(body, "user");
 	if (id != NULL && !(json_is_string(id) && json_string_length(id) <= 128) &&
 	    !json_is_integer(id)) {
 		id = NULL;
+		hub->stats.control_malformed++;
 		reply = bus_reply_error("bad_request", "Field 'id' must be a string of at "
 		    "most 128 bytes or an integer.");
 		goto queue;
 	}
 	if (op == NULL) {
+		hub->stats.control_malformed++;
 		reply = bus_reply_error("bad_request", "Field 'op' (a string) is missing.");
 		goto queue;
 	}
-	if (user == NULL)
+	if (juser == NULL)
 		user = "anonymous";
-	else if (json_string_length(json_object_get(body, "user")) > 64 ||
-	    bus_check_name(user, &cause) != 0) {
-		reply = bus_reply_error("bad_request", "Field 'user': %s",
-		    cause ? cause : "longer than 64 bytes");
+	else if (user == NULL || json_string_length(juser) == 0 ||
+	    json_string_length(juser) > 64 || bus_check_name(user, &cause) != 0) {
+		hub->stats.control_malformed++;
+		reply = bus_reply_error("bad_request", "Field 'user' must be a name of 1-64 "
+		    "bytes%s%s.", cause ? ": " : "", cause ? cause : "");
 		free(cause);
 		goto queue;
 	}
@@ -389,7 +393,7 @@ hub_publish(struct bus_hub *hub, const char *topic, const char *body)
 	 * messages, sees the gap in seq, and repairs it with replay. */
 	if (bus_sock_send(hub->pub, f, 2, ZMQ_DONTWAIT) != 0)
 		log_warn("publish %s: %s", topic, zmq_strerror(errno));
-	else
+	else if (strcmp(topic, BUS_HEARTBEAT_TOPIC) != 0)
 		hub->stats.events_published++;
 }
 

@@ -8,7 +8,7 @@
  * checks that no team is still on the case) and so is reopening.
  */
 static const struct bus_case_move case_moves[] = {
-	{ CASE_REPORTED, CASE_ASSIGNED, VIA_ASSIGN | VIA_STATUS },
+	{ CASE_REPORTED, CASE_ASSIGNED, VIA_ASSIGN }, /* assign names the handler */
 	{ CASE_REPORTED, CASE_INVESTIGATING, VIA_STATUS },
 	{ CASE_ASSIGNED, CASE_INVESTIGATING, VIA_STATUS },
 	{ CASE_INVESTIGATING, CASE_ANALYSIS, VIA_STATUS },
@@ -35,9 +35,10 @@ static const struct bus_case_move case_moves[] = {
 };
 
 /*
- * The team lifecycle. Leaving for "returning", "available" or "offduty"
- * frees the team from its case; arriving on site moves the case on site;
- * leaving the site moves an on-site case to follow-up.
+ * The team lifecycle. Going "returning" (by recall or by status) frees the
+ * team from its case; a team on a case cannot reach available or offduty
+ * any other way. Arriving on site moves the case on site; leaving the site
+ * moves an on-site case to follow-up once no other team is on site there.
  */
 static const struct bus_team_move team_moves[] = {
 	{ TEAM_AVAILABLE, TEAM_DISPATCHED, VIA_DISPATCH, 0, -1, -1 },

@@ -28,6 +28,7 @@ struct sector_tally {
 	int open_by_level[BUS_LEVEL_MAX + 1];
 	int64_t alert_until[BUS_LEVEL_MAX + 1]; /* an alert of level l counts until */
 	int dirty;
+	int force; /* emit at the next settle even if nothing computed changed */
 };
 
 struct bus_state {
@@ -229,18 +230,25 @@ id_counter_note(const char *id, const char *prefix, int *year, int *next)
 		*next = n + 1;
 }
 
+/* The next free id of the year NOW falls in. Ids are never reused, even
+ * when the clock steps back into a year that already has ids. */
 static char *
-id_counter_take(const char *prefix, int *year, int *next, int64_t now)
+id_counter_take(json_t *existing, const char *prefix, int *year, int *next, int64_t now)
 {
 	time_t secs = (time_t)(now / 1000);
 	struct tm tm;
+	char *id = NULL;
 
 	gmtime_r(&secs, &tm);
 	if (tm.tm_year + 1900 != *year) {
 		*year = tm.tm_year + 1900;
 		*next = 1;
 	}
-	return xprintf("%s-%d-%04d", prefix, *year, (*next)++);
+	do {
+		free(id);
+		id = xprintf("%s-%d-%04d", prefix, *year, (*next)++);
+	} while (json_object_get(existing, id) != NULL);
+	return id;
 }
 
 static int
@@ -273,13 +281,18 @@ state_load_object(const char *kind, const char *id, const char *body, void *arg)
 	return 0;
 }
 
+/* Intel is ordered as it arrived: by the year and number of its id. */
 static int
-intel_by_seq(const void *a, const void *b)
+intel_by_arrival(const void *a, const void *b)
 {
-	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "seq"));
-	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "seq"));
+	const char *x = jstr(*(json_t *const *)a, "id"), *y = jstr(*(json_t *const *)b, "id");
+	int xy = 0, xn = 0, yy = 0, yn = 0;
 
-	return (x > y) - (x < y);
+	sscanf(x, "INT-%d-%d", &xy, &xn);
+	sscanf(y, "INT-%d-%d", &yy, &yn);
+	if (xy != yy)
+		return (xy > yy) - (xy < yy);
+	return (xn > yn) - (xn < yn);
 }
 
 /* Rebuild the state from the store's objects; the journal is not read. */
@@ -297,19 +310,30 @@ bus_state_load(struct bus_state *st, struct bus_store *store, char **cause)
 	}
 	st->seq = bus_store_last_seq(store);
 
-	/* Intel is shown newest first: order it by the seq of its last change. */
+	/* Intel is shown newest first. */
 	size_t n = json_object_size(st->objects[KIND_INTEL]), i = 0;
 	json_t **list = xcalloc(n, sizeof *list);
 	json_object_foreach(st->objects[KIND_INTEL], id, obj)
 		list[i++] = obj;
-	qsort(list, n, sizeof *list, intel_by_seq);
+	qsort(list, n, sizeof *list, intel_by_arrival);
 	for (i = 0; i < n; i++)
 		json_array_append_new(st->intel_order, json_string(jstr(list[i], "id")));
 	free(list);
 
-	/* Sensors get a full timeout's grace after a hub restart. */
-	json_object_foreach(st->objects[KIND_SENSOR], id, obj)
+	/* Sensors get a full timeout's grace after a hub restart; each one's
+	 * last alert still raises its sector for the rest of its window. */
+	json_object_foreach(st->objects[KIND_SENSOR], id, obj) {
+		json_t *alert = json_object_get(obj, "last_alert");
+		int sec = jstr(obj, "sector") ? bus_sector_find(jstr(obj, "sector")) : -1;
+		int level = jint(alert, "level", -1);
+		int64_t at;
 		json_object_set_new(st->sensor_seen, id, json_integer(now));
+		if (sec >= 0 && level >= BUS_LEVEL_MIN && level <= BUS_LEVEL_MAX &&
+		    jstr(alert, "received_at") != NULL &&
+		    bus_time_parse(jstr(alert, "received_at"), &at) == 0 &&
+		    at + st->alert_window_ms > st->sectors[sec].alert_until[level])
+			st->sectors[sec].alert_until[level] = at + st->alert_window_ms;
+	}
 	for (int s = 0; s < BUS_NSECTORS; s++)
 		st->sectors[s].dirty = 1;
 	return 0;
@@ -367,9 +391,12 @@ sector_ensure(struct bus_state *st, int64_t now)
 void
 bus_state_seed(struct bus_state *st, int64_t now)
 {
+	/* Only a database that has never had an event gets the demo roster:
+	 * a floor whose leads removed everyone must not see it come back. */
+	int fresh = st->seq == 0;
+
 	sector_ensure(st, now);
-	if (json_object_size(st->objects[KIND_STAFF]) != 0 ||
-	    json_object_size(st->objects[KIND_TEAM]) != 0)
+	if (!fresh)
 		return;
 	for (size_t i = 0; i < sizeof demo_staff / sizeof demo_staff[0]; i++) {
 		json_t *p = json_pack("{s:s, s:s}", "id", demo_staff[i].name, "role",
@@ -476,7 +503,7 @@ state_incident(struct bus_state *st, json_t *body, const char *who, int64_t now,
 	char changed[256] = "";
 
 	if (c == NULL) {
-		char *newid = id_counter_take("ICS", &st->case_year, &st->case_next, now);
+		char *newid = id_counter_take(st->objects[KIND_CASE], "ICS", &st->case_year, &st->case_next, now);
 		c = json_pack("{s:s, s:i, s:s, s:n, s:[], s:s, s:n, s:n}", "id", newid,
 		    "level", 1, "summary", "", "handler", "teams", "opened_by", who,
 		    "acked_by", "acked_at");
@@ -547,7 +574,7 @@ state_intel(struct bus_state *st, json_t *body, const char *who, int64_t now,
 	int changed = 0;
 
 	if (item == NULL) {
-		char *newid = id_counter_take("INT", &st->intel_year, &st->intel_next, now);
+		char *newid = id_counter_take(st->objects[KIND_INTEL], "INT", &st->intel_year, &st->intel_next, now);
 		item = json_pack("{s:s, s:s, s:s, s:[], s:[], s:s}", "id", newid,
 		    "kind", "advisory", "tlp", "clear", "sectors", "cves", "received_by", who);
 		jset_time(item, "received_at", now);
@@ -747,8 +774,9 @@ bus_state_settle(struct bus_state *st, int64_t now)
 			}
 		}
 		json_decref(next);
-		if (changed)
+		if (changed || t->force)
 			state_emit(st, KIND_SECTOR, bus_sectors[i].id, s, now);
+		t->force = 0;
 	}
 }
 
@@ -873,8 +901,8 @@ op_status(struct op_ctx *o)
 	    (handler == NULL || strcmp(handler, o->who->user) != 0 ||
 	    o->who->role == ROLE_VIEWER))
 		return bus_reply_error("forbidden", "Only intake, a lead or the case's "
-		    "handler may move case %s; %s is a %s.", jstr(c, "id"), o->who->user,
-		    bus_role_name(o->who->role));
+		    "handler may move case %s; %s has the role %s.", jstr(c, "id"),
+		    o->who->user, bus_role_name(o->who->role));
 	if (to == CASE_CLOSED)
 		return bus_reply_error("bad_transition", "Use close to close case %s.",
 		    jstr(c, "id"));
@@ -973,7 +1001,19 @@ team_move(struct op_ctx *o, json_t *t, int to, int via)
 	team_set_status(t, to, o->who->user, o->now);
 	if (c != NULL) {
 		int cs = bus_case_status_find(jstr(c, "status"));
+		/* A case stays on site while any of its other teams is there. */
+		int others_onsite = 0;
+		size_t i;
+		json_t *tid;
+		json_array_foreach(json_object_get(c, "teams"), i, tid) {
+			json_t *other = json_object_get(o->st->objects[KIND_TEAM],
+			    json_string_value(tid));
+			if (other != t && other != NULL &&
+			    strcmp(jstr(other, "status"), "onsite") == 0)
+				others_onsite = 1;
+		}
 		if (m->case_to >= 0 && (m->case_from < 0 || m->case_from == cs) &&
+		    !(m->case_to == CASE_FOLLOWUP && others_onsite) &&
 		    bus_rules_case_move(cs, m->case_to, 0) != NULL) {
 			case_change_status(o->st, c, m->case_to, o->now);
 			timeline_add(c, o->who->user, "status", o->now, "%s -> %s (%s %s)",
@@ -982,9 +1022,9 @@ team_move(struct op_ctx *o, json_t *t, int to, int via)
 		}
 		if (m->unlink) {
 			json_t *teams = json_object_get(c, "teams");
-			for (size_t i = 0; i < json_array_size(teams); i++) {
-				if (strcmp(json_string_value(json_array_get(teams, i)), jstr(t, "id")) == 0)
-					json_array_remove(teams, i--);
+			for (size_t k = 0; k < json_array_size(teams); k++) {
+				if (strcmp(json_string_value(json_array_get(teams, k)), jstr(t, "id")) == 0)
+					json_array_remove(teams, k--);
 			}
 			json_object_set_new(t, "case", json_null());
 			timeline_add(c, o->who->user, via == VIA_RECALL ? "recalled" : "team",
@@ -1114,8 +1154,10 @@ op_sector_level(struct op_ctx *o)
 	json_object_set_new(s, "manual_level",
 	    json_is_integer(level) ? json_incref(level) : json_null());
 	json_object_set_new(s, "level_set_by", json_string(o->who->user));
-	/* settle() recomputes the level and emits the sector if it changed. */
+	/* settle() recomputes the level and emits the sector, even when the
+	 * level is what it was, so that who set it is on record. */
 	mark_sector(o->st, id);
+	o->st->sectors[bus_sector_find(id)].force = 1;
 	return json_pack("{s:b, s:s}", "ok", 1, "sector", id);
 }
 
@@ -1128,7 +1170,8 @@ op_staff_add(struct op_ctx *o)
 	if (p != NULL && strcmp(jstr(p, "role"), jstr(o->args, "role")) == 0)
 		return bus_reply_error("exists", "%s is already on the roster as %s.", name,
 		    jstr(p, "role"));
-	p = json_pack("{s:s, s:s}", "id", name, "role", jstr(o->args, "role"));
+	p = json_pack("{s:s, s:s, s:s}", "id", name, "role", jstr(o->args, "role"),
+	    "updated_by", o->who->user);
 	json_object_set_new(o->st->objects[KIND_STAFF], name, p);
 	state_emit(o->st, KIND_STAFF, name, p, o->now);
 	return json_pack("{s:b, s:s}", "ok", 1, "staff", name);
@@ -1137,7 +1180,8 @@ op_staff_add(struct op_ctx *o)
 static json_t *
 state_remove(struct op_ctx *o, enum state_kind kind, const char *id)
 {
-	json_t *tomb = json_pack("{s:s, s:b}", "id", id, "removed", 1);
+	json_t *tomb = json_pack("{s:s, s:b, s:s}", "id", id, "removed", 1,
+	    "updated_by", o->who->user);
 
 	json_object_del(o->st->objects[kind], id);
 	state_emit(o->st, kind, id, tomb, o->now);
@@ -1181,6 +1225,7 @@ op_team_add(struct op_ctx *o)
 	}
 	json_t *t = team_new(name, jstr(o->args, "base") ? jstr(o->args, "base") : "",
 	    members != NULL ? json_deep_copy(members) : json_array(), o->now);
+	json_object_set_new(t, "updated_by", json_string(o->who->user));
 	json_object_set_new(o->st->objects[KIND_TEAM], name, t);
 	state_emit(o->st, KIND_TEAM, name, t, o->now);
 	return json_pack("{s:b, s:s}", "ok", 1, "team", name);
@@ -1317,8 +1362,8 @@ bus_state_op(struct bus_state *st, const struct bus_actor *who, const char *op,
 		return bus_reply_error("unknown_op", "There is no op '%.64s'.", op);
 	if (!(so->roles & who->role)) {
 		char *allowed = roles_text(so->roles);
-		json_t *r = bus_reply_error("forbidden", "Only a %s may %s; %s is a %s.",
-		    allowed, op, who->user, bus_role_name(who->role));
+		json_t *r = bus_reply_error("forbidden", "%s needs the role %s; %s has "
+		    "the role %s.", op, allowed, who->user, bus_role_name(who->role));
 		free(allowed);
 		return r;
 	}

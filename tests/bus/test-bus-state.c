@@ -216,7 +216,7 @@ test_roles_are_enforced(void **state)
 
 	free(ingest(st, "incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\"}", T0));
 	expect_error(op(st, "watch", "dispatch", "{\"team\":\"FLY-1\",\"case\":\"ICS-2026-0001\"}"),
-	    "forbidden", "Only a lead may dispatch; watch is a viewer.");
+	    "forbidden", "dispatch needs the role lead; watch has the role viewer.");
 	expect_error(op(st, "stranger", "note", "{\"case\":\"ICS-2026-0001\",\"text\":\"x\"}"),
 	    "forbidden", NULL);
 	expect_error(op(st, "okafor", "close", "{\"case\":\"ICS-2026-0001\"}"), "forbidden", NULL);
@@ -243,7 +243,7 @@ test_bad_requests_say_why(void **state)
 
 	free(ingest(st, "incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\"}", T0));
 	expect_error(op(st, "chen", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"followup\"}"),
-	    "bad_transition", "from reported it can go to assigned, investigating");
+	    "bad_transition", "from reported it can go to investigating");
 	expect_error(op(st, "chen", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"done\"}"),
 	    "invalid", "status: field 'status': 'done' is not one of");
 	expect_error(op(st, "chen", "level", "{\"case\":\"ICS-2026-9999\",\"level\":2}"),
@@ -342,6 +342,72 @@ test_snapshot_and_roster(void **state)
 	json_decref(snap);
 }
 
+static void
+test_two_teams_on_one_case(void **state)
+{
+	struct bus_state *st = *state;
+
+	free(ingest(st, "incident", "{\"title\":\"Refinery DCS compromise\",\"org\":\"Bayou "
+	    "Refining\",\"sector\":\"energy\",\"level\":4}", T0));
+	expect_ok(op(st, "mori", "dispatch", "{\"team\":\"FLY-1\",\"case\":\"ICS-2026-0001\"}"));
+	expect_ok(op(st, "mori", "dispatch", "{\"team\":\"FLY-6\",\"case\":\"ICS-2026-0001\"}"));
+	expect_ok(op(st, "mori", "team", "{\"team\":\"FLY-1\",\"status\":\"onsite\"}"));
+	expect_ok(op(st, "mori", "team", "{\"team\":\"FLY-6\",\"status\":\"onsite\"}"));
+	/* The first team leaving does not end the on-site work. */
+	expect_ok(op(st, "mori", "recall", "{\"team\":\"FLY-1\"}"));
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "status"), "onsite");
+	expect_ok(op(st, "mori", "team", "{\"team\":\"FLY-6\",\"status\":\"returning\"}"));
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "status"), "followup");
+	assert_int_equal(json_array_size(json_object_get(bus_state_get(st, "case",
+	    "ICS-2026-0001"), "teams")), 0);
+}
+
+static void
+test_assigned_needs_a_handler(void **state)
+{
+	struct bus_state *st = *state;
+
+	free(ingest(st, "incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"dams\"}", T0));
+	/* "assigned" means someone is: only the assign op gets a case there. */
+	expect_error(op(st, "chen", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"assigned\"}"),
+	    "bad_transition", NULL);
+	assert_string_equal(field(st, "case", "ICS-2026-0001", "status"), "reported");
+}
+
+static void
+test_roster_is_not_reseeded(void **state)
+{
+	struct bus_state *st = *state;
+	const struct bus_change *ch;
+
+	expect_ok(op(st, "mori", "team_remove", "{\"team\":\"FLY-3\"}"));
+	expect_ok(op(st, "mori", "staff_remove", "{\"name\":\"hayes\"}"));
+	assert_string_equal(field(st, "staff", "mori", "id"), "mori");
+	bus_state_pending_clear(st);
+	/* A database that has had events is never given the demo roster again. */
+	bus_state_seed(st, T0 + 5000);
+	assert_int_equal(bus_state_pending(st, &ch), 0);
+	assert_null(bus_state_get(st, "team", "FLY-3"));
+	assert_null(bus_state_get(st, "staff", "hayes"));
+}
+
+static void
+test_sector_level_always_on_record(void **state)
+{
+	struct bus_state *st = *state;
+
+	bus_state_settle(st, T0);
+	bus_state_pending_clear(st);
+	/* Setting the level the sector already has is still an event. */
+	expect_ok(op(st, "mori", "sector_level", "{\"sector\":\"food\",\"level\":0}"));
+	bus_state_settle(st, T0 + 1000);
+	assert_int_equal(pending_for(st, "sector.food"), 1);
+	assert_string_equal(field(st, "sector", "food", "level_set_by"), "mori");
+	bus_state_pending_clear(st);
+	bus_state_settle(st, T0 + 2000);
+	assert_int_equal(pending_for(st, "sector.food"), 0);
+}
+
 int
 main(void)
 {
@@ -354,6 +420,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sensor_down_and_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_raise_sector_for_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_and_roster, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_teams_on_one_case, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_assigned_needs_a_handler, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roster_is_not_reseeded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sector_level_always_on_record, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
