@@ -187,6 +187,14 @@ static const struct bus_field replay_f[] = {
 };
 static const struct bus_schema replay_schema = { "replay", replay_f };
 
+static const struct bus_field timeline_f[] = {
+	{ "case", FIELD_STRING, 1, 1, 64, NULL, NULL },
+	{ "after", FIELD_INT, 0, 0, INT64_MAX, NULL, NULL },
+	{ "limit", FIELD_INT, 0, 1, HUB_REPLAY_MAX, NULL, NULL },
+	{ NULL, 0, 0, 0, 0, NULL, NULL },
+};
+static const struct bus_schema timeline_schema = { "timeline", timeline_f };
+
 static const struct bus_field report_f[] = {
 	{ "topic", FIELD_STRING, 1, 1, 32, bus_ingest_names, NULL },
 	{ "body", FIELD_OBJECT, 1, 0, 0, NULL, NULL },
@@ -222,6 +230,45 @@ hub_op_replay(struct bus_hub *hub, json_t *args)
 	return json_pack("{s:b, s:o, s:I, s:b}", "ok", 1, "events", rc.events,
 	    "seq", (json_int_t)hub->committed_seq,
 	    "complete", rc.last == hub->committed_seq || json_array_size(rc.events) == 0);
+}
+
+static int
+hub_timeline_entry(const char *text, void *arg)
+{
+	json_t *e = json_loads(text, 0, NULL);
+
+	if (e != NULL)
+		json_array_append_new(arg, e);
+	return 0;
+}
+
+/* A case's whole timeline (committed entries), in pages. */
+static json_t *
+hub_op_timeline(struct bus_hub *hub, json_t *args)
+{
+	char *cause = NULL;
+	json_t *r, *c;
+
+	if (bus_schema_check(&timeline_schema, args, &cause) != 0) {
+		r = bus_reply_error("invalid", "%s", cause);
+		free(cause);
+		return r;
+	}
+	const char *id = json_string_value(json_object_get(args, "case"));
+	json_t *after = json_object_get(args, "after"), *limit = json_object_get(args, "limit");
+	if ((c = bus_state_get(hub->state, "case", id)) == NULL)
+		return bus_reply_error("unknown_case", "There is no case %s.", id);
+	json_t *entries = json_array();
+	if (bus_store_timeline(hub->store, id, after ? json_integer_value(after) : 0,
+	    limit ? (int)json_integer_value(limit) : HUB_REPLAY_MAX, hub_timeline_entry,
+	    entries, &cause) != 0) {
+		r = bus_reply_error("store_failed", "Cannot read the timeline: %s", cause);
+		free(cause);
+		json_decref(entries);
+		return r;
+	}
+	return json_pack("{s:b, s:s, s:O, s:o}", "ok", 1, "case", id, "count",
+	    json_object_get(c, "timeline_count"), "entries", entries);
 }
 
 /* An acknowledged ingest: the reply comes after the commit. */
@@ -298,6 +345,8 @@ hub_op(struct bus_hub *hub, const struct bus_actor *who, const char *op, json_t 
 		return hub_op_replay(hub, args);
 	if (strcmp(op, "stats") == 0)
 		return hub_op_stats(hub);
+	if (strcmp(op, "timeline") == 0)
+		return hub_op_timeline(hub, args);
 	if (strcmp(op, "report") == 0)
 		return hub_op_report(hub, who, args);
 	if (strcmp(op, "whoami") == 0)
@@ -374,7 +423,8 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 		    bus_role_name(who.role),
 		    json_string_value(json_object_get(json_object_get(reply, "error"), "message")));
 	} else if (strcmp(op, "snapshot") != 0 && strcmp(op, "replay") != 0 &&
-	    strcmp(op, "stats") != 0 && strcmp(op, "whoami") != 0)
+	    strcmp(op, "stats") != 0 && strcmp(op, "whoami") != 0 &&
+	    strcmp(op, "timeline") != 0)
 		log_info("control: %s by %s (%s) ok", op, user, bus_role_name(who.role));
 queue:
 	hub_queue_reply(hub, frames, nenv, id, reply);
@@ -397,9 +447,14 @@ hub_publish(struct bus_hub *hub, const char *topic, const char *body)
 		hub->stats.events_published++;
 }
 
+/* Write the batch: its events, where each object now stands, and the
+ * timeline entries the batch added, in one transaction. */
 static int
 hub_commit(struct bus_hub *hub, const struct bus_change *ch, size_t n, char **cause)
 {
+	const struct bus_timeline_row *rows;
+	size_t nrows = bus_state_pending_timeline(hub->state, &rows);
+
 	if (bus_store_begin(hub->store, cause) != 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -407,13 +462,19 @@ hub_commit(struct bus_hub *hub, const struct bus_change *ch, size_t n, char **ca
 		    ch[i].body, cause) != 0 ||
 		    (ch[i].removed ?
 		    bus_store_delete_object(hub->store, ch[i].kind, ch[i].id, cause) :
-		    bus_store_put_object(hub->store, ch[i].kind, ch[i].id, ch[i].body,
-		    cause)) != 0) {
-			bus_store_rollback(hub->store);
-			return -1;
-		}
+		    bus_store_put_object(hub->store, ch[i].kind, ch[i].id, ch[i].seq,
+		    cause)) != 0)
+			goto fail;
+	}
+	for (size_t i = 0; i < nrows; i++) {
+		if (bus_store_put_timeline(hub->store, rows[i].case_id, rows[i].n,
+		    rows[i].ts, rows[i].entry, cause) != 0)
+			goto fail;
 	}
 	return bus_store_commit(hub->store, cause);
+fail:
+	bus_store_rollback(hub->store);
+	return -1;
 }
 
 /* Throw away uncommitted changes: rebuild the state from the store. */

@@ -6,6 +6,7 @@ enum bus_log_level { BUS_LOG_DEBUG, BUS_LOG_INFO, BUS_LOG_WARN, BUS_LOG_ERROR };
 
 int  bus_log_open(const char *path, int verbose, char **cause);
 void bus_log_close(void);
+void bus_log_flush(void);
 void bus_log(enum bus_log_level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int  bus_log_verbose(void);
 

@@ -14,7 +14,6 @@
 #include "bus-time.h"
 #include "xmalloc.h"
 
-#define TIMELINE_MAX 1000 /* entries kept per case; the first always stays */
 
 enum state_kind { KIND_CASE, KIND_TEAM, KIND_SECTOR, KIND_SENSOR, KIND_INTEL,
 	KIND_STAFF, KIND_COUNT };
@@ -45,6 +44,8 @@ struct bus_state {
 
 	struct bus_change *pending;
 	size_t npending, pending_cap;
+	struct bus_timeline_row *rows;
+	size_t nrows, rows_cap;
 };
 
 /* ------------------------------------------------------------------ */
@@ -127,9 +128,21 @@ bus_state_pending(const struct bus_state *st, const struct bus_change **out)
 	return st->npending;
 }
 
+size_t
+bus_state_pending_timeline(const struct bus_state *st, const struct bus_timeline_row **out)
+{
+	*out = st->rows;
+	return st->nrows;
+}
+
 void
 bus_state_pending_clear(struct bus_state *st)
 {
+	for (size_t i = 0; i < st->nrows; i++) {
+		free(st->rows[i].case_id);
+		free(st->rows[i].entry);
+	}
+	st->nrows = 0;
 	for (size_t i = 0; i < st->npending; i++) {
 		free(st->pending[i].topic);
 		free(st->pending[i].kind);
@@ -204,6 +217,7 @@ bus_state_free(struct bus_state *st)
 		return;
 	bus_state_pending_clear(st);
 	free(st->pending);
+	free(st->rows);
 	for (int k = 0; k < KIND_COUNT; k++) {
 		json_decref(st->objects[k]);
 		json_decref(st->refs[k]);
@@ -439,17 +453,25 @@ bus_state_get(const struct bus_state *st, const char *kind, const char *id)
 /* ------------------------------------------------------------------ */
 /* Cases. */
 
-/* Append to a case's timeline: the audit trail of who did what when. */
+/*
+ * Append to a case's timeline: the audit trail of who did what when. The
+ * entry goes to the store in the same batch as the event; the case itself
+ * keeps the last BUS_TIMELINE_TAIL entries and the count, so that its
+ * events stay small however long the case lives.
+ */
 static void
-timeline_add(json_t *c, const char *who, const char *action, int64_t now,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+timeline_add(struct bus_state *st, json_t *c, const char *who, const char *action,
+    int64_t now, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 static void
-timeline_add(json_t *c, const char *who, const char *action, int64_t now,
-    const char *fmt, ...)
+timeline_add(struct bus_state *st, json_t *c, const char *who, const char *action,
+    int64_t now, const char *fmt, ...)
 {
 	json_t *tl = json_object_get(c, "timeline");
-	json_t *entry = json_pack("{s:s, s:s}", "who", who, "action", action);
+	int64_t n = (int64_t)json_integer_value(json_object_get(c, "timeline_count")) + 1;
+	json_t *entry = json_pack("{s:I, s:s, s:s}", "n", (json_int_t)n, "who", who,
+	    "action", action);
+	struct bus_timeline_row *row;
 	va_list ap;
 	char *text;
 
@@ -460,14 +482,25 @@ timeline_add(json_t *c, const char *who, const char *action, int64_t now,
 	va_end(ap);
 	json_object_set_new(entry, "text", json_string(text));
 	free(text);
+
+	if (st->nrows == st->rows_cap) {
+		st->rows_cap = st->rows_cap ? st->rows_cap * 2 : 64;
+		st->rows = xrealloc(st->rows, st->rows_cap * sizeof *st->rows);
+	}
+	row = &st->rows[st->nrows++];
+	row->case_id = xstrdup(jstr(c, "id"));
+	row->n = n;
+	row->ts = now;
+	row->entry = bus_codec_encode(entry);
+
 	if (!json_is_array(tl)) {
 		tl = json_array();
 		json_object_set_new(c, "timeline", tl);
 	}
-	/* A case that has lived long keeps its opening and its recent past. */
-	if (json_array_size(tl) >= TIMELINE_MAX)
-		json_array_remove(tl, 1);
+	if (json_array_size(tl) >= BUS_TIMELINE_TAIL)
+		json_array_remove(tl, 0);
 	json_array_append_new(tl, entry);
+	json_object_set_new(c, "timeline_count", json_integer((json_int_t)n));
 }
 
 static void
@@ -517,7 +550,7 @@ state_incident(struct bus_state *st, json_t *body, const char *who, int64_t now,
 		}
 		case_set_status(c, CASE_REPORTED, now);
 		jset_time(c, "opened_at", now);
-		timeline_add(c, who, "opened", now, "opened at level %d (%s) in %s",
+		timeline_add(st, c, who, "opened", now, "opened at level %d (%s) in %s",
 		    jint(c, "level", 1), bus_level_name(jint(c, "level", 1)),
 		    jstr(c, "sector"));
 		json_object_set_new(st->objects[KIND_CASE], newid, c);
@@ -551,7 +584,7 @@ state_incident(struct bus_state *st, json_t *body, const char *who, int64_t now,
 		json_object_set_new(c, "acked_by", json_null());
 		json_object_set_new(c, "acked_at", json_null());
 	}
-	timeline_add(c, who, "updated", now, "report updated: %s", changed);
+	timeline_add(st, c, who, "updated", now, "report updated: %s", changed);
 	state_emit(st, KIND_CASE, jstr(c, "id"), c, now);
 	return 0;
 }
@@ -861,7 +894,7 @@ case_move(struct op_ctx *o, json_t *c, int to, int via, const char *action)
 		return r;
 	}
 	case_change_status(o->st, c, to, o->now);
-	timeline_add(c, o->who->user, action, o->now, "%s -> %s",
+	timeline_add(o->st, c, o->who->user, action, o->now, "%s -> %s",
 	    bus_case_status_names[from], bus_case_status_names[to]);
 	return NULL;
 }
@@ -880,7 +913,7 @@ op_assign(struct op_ctx *o)
 	if (json_object_get(o->st->objects[KIND_STAFF], handler) == NULL)
 		return bus_reply_error("unknown_staff", "%s is not on the roster.", handler);
 	json_object_set_new(c, "handler", json_string(handler));
-	timeline_add(c, o->who->user, "assigned", o->now, "handler %s", handler);
+	timeline_add(o->st, c, o->who->user, "assigned", o->now, "handler %s", handler);
 	if (strcmp(jstr(c, "status"), "reported") == 0)
 		case_move(o, c, CASE_ASSIGNED, VIA_ASSIGN, "status");
 	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
@@ -933,7 +966,7 @@ op_level(struct op_ctx *o)
 		json_object_set_new(c, "acked_by", json_null());
 		json_object_set_new(c, "acked_at", json_null());
 	}
-	timeline_add(c, o->who->user, "level", o->now, "level %d (%s) -> %d (%s)", old,
+	timeline_add(o->st, c, o->who->user, "level", o->now, "level %d (%s) -> %d (%s)", old,
 	    bus_level_name(old), level, bus_level_name(level));
 	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
@@ -968,7 +1001,7 @@ op_dispatch(struct op_ctx *o)
 	team_set_status(t, TEAM_DISPATCHED, o->who->user, o->now);
 	json_object_set_new(t, "case", json_string(jstr(c, "id")));
 	json_array_append_new(json_object_get(c, "teams"), json_string(jstr(t, "id")));
-	timeline_add(c, o->who->user, "dispatched", o->now, "%s dispatched from %s",
+	timeline_add(o->st, c, o->who->user, "dispatched", o->now, "%s dispatched from %s",
 	    jstr(t, "id"), jstr(t, "base"));
 	mark_sector(o->st, jstr(c, "sector"));
 	state_emit(o->st, KIND_TEAM, jstr(t, "id"), t, o->now);
@@ -1016,7 +1049,7 @@ team_move(struct op_ctx *o, json_t *t, int to, int via)
 		    !(m->case_to == CASE_FOLLOWUP && others_onsite) &&
 		    bus_rules_case_move(cs, m->case_to, 0) != NULL) {
 			case_change_status(o->st, c, m->case_to, o->now);
-			timeline_add(c, o->who->user, "status", o->now, "%s -> %s (%s %s)",
+			timeline_add(o->st, c, o->who->user, "status", o->now, "%s -> %s (%s %s)",
 			    bus_case_status_names[cs], bus_case_status_names[m->case_to],
 			    jstr(t, "id"), bus_team_status_names[to]);
 		}
@@ -1027,11 +1060,11 @@ team_move(struct op_ctx *o, json_t *t, int to, int via)
 					json_array_remove(teams, k--);
 			}
 			json_object_set_new(t, "case", json_null());
-			timeline_add(c, o->who->user, via == VIA_RECALL ? "recalled" : "team",
+			timeline_add(o->st, c, o->who->user, via == VIA_RECALL ? "recalled" : "team",
 			    o->now, "%s %s, off the case", jstr(t, "id"),
 			    bus_team_status_names[to]);
 		} else {
-			timeline_add(c, o->who->user, "team", o->now, "%s %s", jstr(t, "id"),
+			timeline_add(o->st, c, o->who->user, "team", o->now, "%s %s", jstr(t, "id"),
 			    bus_team_status_names[to]);
 		}
 		mark_sector(o->st, jstr(c, "sector"));
@@ -1077,7 +1110,7 @@ op_note(struct op_ctx *o)
 
 	if ((r = op_find_case(o, &c)) != NULL)
 		return r;
-	timeline_add(c, o->who->user, "note", o->now, "%s", jstr(o->args, "text"));
+	timeline_add(o->st, c, o->who->user, "note", o->now, "%s", jstr(o->args, "text"));
 	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }
@@ -1103,7 +1136,7 @@ op_close(struct op_ctx *o)
 	json_object_set_new(c, "closed_by", json_string(o->who->user));
 	jset_time(c, "closed_at", o->now);
 	if (jstr(o->args, "reason") != NULL)
-		timeline_add(c, o->who->user, "note", o->now, "%s", jstr(o->args, "reason"));
+		timeline_add(o->st, c, o->who->user, "note", o->now, "%s", jstr(o->args, "reason"));
 	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }
@@ -1123,7 +1156,7 @@ op_reopen(struct op_ctx *o)
 	json_object_del(c, "closed_by");
 	json_object_del(c, "closed_at");
 	if (jstr(o->args, "reason") != NULL)
-		timeline_add(c, o->who->user, "note", o->now, "%s", jstr(o->args, "reason"));
+		timeline_add(o->st, c, o->who->user, "note", o->now, "%s", jstr(o->args, "reason"));
 	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }
@@ -1139,7 +1172,7 @@ op_ack(struct op_ctx *o)
 		return op_case_reply(c); /* acknowledging twice changes nothing */
 	json_object_set_new(c, "acked_by", json_string(o->who->user));
 	jset_time(c, "acked_at", o->now);
-	timeline_add(c, o->who->user, "acknowledged", o->now, "acknowledged");
+	timeline_add(o->st, c, o->who->user, "acknowledged", o->now, "acknowledged");
 	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }

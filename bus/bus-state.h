@@ -29,6 +29,18 @@ struct bus_change {
 	int removed;
 };
 
+/* One entry of a case's timeline (the audit trail), waiting to be stored.
+ * The case object carries only its most recent entries; the store keeps
+ * them all, and the "timeline" op reads them back. */
+struct bus_timeline_row {
+	char *case_id;
+	int64_t n;   /* 1-based position in the case's timeline */
+	int64_t ts;
+	char *entry; /* {"n","ts","who","action","text"} as compact JSON */
+};
+
+#define BUS_TIMELINE_TAIL 20 /* entries a case event carries */
+
 /* Who asks: a person and the role the roster gives them. */
 struct bus_actor {
 	const char *user;
@@ -54,6 +66,8 @@ json_t  *bus_state_snapshot(const struct bus_state *, size_t max_intel);
 json_t  *bus_state_get(const struct bus_state *, const char *kind, const char *id);
 
 size_t   bus_state_pending(const struct bus_state *, const struct bus_change **);
+size_t   bus_state_pending_timeline(const struct bus_state *,
+             const struct bus_timeline_row **);
 void     bus_state_pending_clear(struct bus_state *);
 
 json_t  *bus_reply_error(const char *code, const char *fmt, ...)

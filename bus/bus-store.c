@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,16 @@
 
 #define STORE_SCHEMA_VERSION 1
 
+/*
+ * WAL checkpoints copy committed pages into the database file and fsync it:
+ * work that would stall the hub's loop. A checkpointer thread with its own
+ * connection does it instead, woken when the WAL passes CKPT_PAGES pages.
+ * If it ever falls far behind, the loop checkpoints itself at
+ * CKPT_HARD_PAGES so that the WAL cannot grow without bound.
+ */
+#define CKPT_PAGES      4000
+#define CKPT_HARD_PAGES 100000
+
 /* Every statement the hub runs more than once is prepared once here. */
 enum store_stmt {
 	STMT_BEGIN,
@@ -15,6 +26,8 @@ enum store_stmt {
 	STMT_ROLLBACK,
 	STMT_PUT_EVENT,
 	STMT_PUT_OBJECT,
+	STMT_PUT_TIMELINE,
+	STMT_TIMELINE,
 	STMT_DELETE_OBJECT,
 	STMT_META_SET,
 	STMT_META_GET,
@@ -29,8 +42,11 @@ static const char *const store_sql[STMT_COUNT] = {
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
 	[STMT_PUT_EVENT] = "INSERT INTO journal(seq, ts, topic, body) VALUES (?, ?, ?, ?)",
-	[STMT_PUT_OBJECT] = "INSERT INTO objects(kind, id, body) VALUES (?, ?, ?) "
-	                    "ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body",
+	[STMT_PUT_OBJECT] = "INSERT INTO objects(kind, id, seq) VALUES (?, ?, ?) "
+	                    "ON CONFLICT(kind, id) DO UPDATE SET seq = excluded.seq",
+	[STMT_PUT_TIMELINE] = "INSERT INTO timeline(case_id, n, ts, entry) VALUES (?, ?, ?, ?)",
+	[STMT_TIMELINE] = "SELECT entry FROM timeline WHERE case_id = ? AND n > ? "
+	                  "ORDER BY n LIMIT ?",
 	[STMT_DELETE_OBJECT] = "DELETE FROM objects WHERE kind = ? AND id = ?",
 	[STMT_META_SET] = "INSERT INTO meta(key, value) VALUES (?, ?) "
 	                  "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -38,7 +54,8 @@ static const char *const store_sql[STMT_COUNT] = {
 	[STMT_LAST_SEQ] = "SELECT COALESCE(MAX(seq), 0) FROM journal",
 	[STMT_REPLAY] = "SELECT seq, topic, body FROM journal WHERE seq > ? "
 	                "ORDER BY seq LIMIT ?",
-	[STMT_LOAD] = "SELECT kind, id, body FROM objects ORDER BY kind, id",
+	[STMT_LOAD] = "SELECT o.kind, o.id, j.body FROM objects o "
+	              "JOIN journal j ON j.seq = o.seq ORDER BY o.kind, o.id",
 };
 
 static const char store_schema[] =
@@ -50,8 +67,14 @@ static const char store_schema[] =
 	"CREATE TABLE IF NOT EXISTS objects ("
 	"  kind TEXT NOT NULL,"
 	"  id TEXT NOT NULL,"
-	"  body TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL,"
 	"  PRIMARY KEY (kind, id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS timeline ("
+	"  case_id TEXT NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  ts INTEGER NOT NULL,"
+	"  entry TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, n));"
 	"CREATE TABLE IF NOT EXISTS meta ("
 	"  key TEXT PRIMARY KEY,"
 	"  value INTEGER NOT NULL) WITHOUT ROWID;";
@@ -60,7 +83,74 @@ struct bus_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int in_txn;
+
+	sqlite3 *ckpt_db;        /* the checkpointer's own connection */
+	pthread_t ckpt_thread;
+	int ckpt_started;
+	pthread_mutex_t ckpt_lock;
+	pthread_cond_t ckpt_wake;
+	int ckpt_wanted, ckpt_stop; /* under ckpt_lock */
 };
+
+static void *
+store_checkpointer(void *arg)
+{
+	struct bus_store *st = arg;
+
+	pthread_mutex_lock(&st->ckpt_lock);
+	for (;;) {
+		while (!st->ckpt_wanted && !st->ckpt_stop)
+			pthread_cond_wait(&st->ckpt_wake, &st->ckpt_lock);
+		if (st->ckpt_stop)
+			break;
+		st->ckpt_wanted = 0;
+		pthread_mutex_unlock(&st->ckpt_lock);
+		/* PASSIVE never blocks the hub's writes. */
+		if (sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL) != SQLITE_OK)
+			log_warn("checkpoint: %s", sqlite3_errmsg(st->ckpt_db));
+		pthread_mutex_lock(&st->ckpt_lock);
+	}
+	pthread_mutex_unlock(&st->ckpt_lock);
+	return NULL;
+}
+
+/* Called by SQLite after each commit with the WAL's size in pages. */
+static int
+store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct bus_store *st = arg;
+
+	if (pages >= CKPT_HARD_PAGES) {
+		log_warn("checkpoint: WAL at %d pages; checkpointing in the loop", pages);
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	} else if (pages >= CKPT_PAGES && st->ckpt_started) {
+		pthread_mutex_lock(&st->ckpt_lock);
+		st->ckpt_wanted = 1;
+		pthread_cond_signal(&st->ckpt_wake);
+		pthread_mutex_unlock(&st->ckpt_lock);
+	}
+	return SQLITE_OK;
+}
+
+static int
+store_start_checkpointer(struct bus_store *st, const char *path, char **cause)
+{
+	if (sqlite3_open_v2(path, &st->ckpt_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		xasprintf(cause, "cannot open database %s for checkpoints: %s", path,
+		    st->ckpt_db != NULL ? sqlite3_errmsg(st->ckpt_db) : "out of memory");
+		return -1;
+	}
+	sqlite3_busy_timeout(st->ckpt_db, 5000);
+	pthread_mutex_init(&st->ckpt_lock, NULL);
+	pthread_cond_init(&st->ckpt_wake, NULL);
+	if (pthread_create(&st->ckpt_thread, NULL, store_checkpointer, st) != 0) {
+		xasprintf(cause, "cannot start the checkpoint thread");
+		return -1;
+	}
+	st->ckpt_started = 1;
+	return 0;
+}
 
 static int
 store_fail(struct bus_store *st, const char *what, char **cause)
@@ -109,7 +199,8 @@ bus_store_open(const char *path, const char *synchronous, char **cause)
 		    synchronous);
 		goto fail;
 	}
-	pragma = xprintf("PRAGMA journal_mode=WAL; PRAGMA synchronous=%s;", synchronous);
+	pragma = xprintf("PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; "
+	    "PRAGMA wal_autocheckpoint=0;", synchronous);
 	int rc = sqlite3_exec(st->db, pragma, NULL, NULL, NULL);
 	free(pragma);
 	if (rc != SQLITE_OK) {
@@ -139,6 +230,9 @@ bus_store_open(const char *path, const char *synchronous, char **cause)
 			goto fail;
 		}
 	}
+	if (store_start_checkpointer(st, path, cause) != 0)
+		goto fail;
+	sqlite3_wal_hook(st->db, store_wal_hook, st);
 	return st;
 fail:
 	bus_store_close(st);
@@ -150,6 +244,18 @@ bus_store_close(struct bus_store *st)
 {
 	if (st == NULL)
 		return;
+	if (st->ckpt_started) {
+		pthread_mutex_lock(&st->ckpt_lock);
+		st->ckpt_stop = 1;
+		pthread_cond_signal(&st->ckpt_wake);
+		pthread_mutex_unlock(&st->ckpt_lock);
+		pthread_join(st->ckpt_thread, NULL);
+		pthread_mutex_destroy(&st->ckpt_lock);
+		pthread_cond_destroy(&st->ckpt_wake);
+	}
+	/* The last connection to close checkpoints the whole WAL. */
+	if (st->ckpt_db != NULL)
+		sqlite3_close(st->ckpt_db);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
@@ -249,16 +355,50 @@ bus_store_put_event(struct bus_store *st, int64_t seq, int64_t ts_ms,
 	return store_step_done(st, STMT_PUT_EVENT, "writing the journal", cause);
 }
 
+/* The object KIND/ID now stands at journal event SEQ. */
 int
 bus_store_put_object(struct bus_store *st, const char *kind, const char *id,
-    const char *body, char **cause)
+    int64_t seq, char **cause)
 {
 	sqlite3_stmt *s = st->stmt[STMT_PUT_OBJECT];
 
 	sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, seq);
 	return store_step_done(st, STMT_PUT_OBJECT, "writing state", cause);
+}
+
+int
+bus_store_put_timeline(struct bus_store *st, const char *case_id, int64_t n,
+    int64_t ts_ms, const char *entry, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_PUT_TIMELINE];
+
+	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, n);
+	sqlite3_bind_int64(s, 3, ts_ms);
+	sqlite3_bind_text(s, 4, entry, -1, SQLITE_STATIC);
+	return store_step_done(st, STMT_PUT_TIMELINE, "writing a timeline", cause);
+}
+
+/* Call CB with up to LIMIT timeline entries of CASE_ID after entry AFTER. */
+int
+bus_store_timeline(struct bus_store *st, const char *case_id, int64_t after, int limit,
+    bus_store_row_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_TIMELINE];
+	int rc, stop = 0;
+
+	sqlite3_bind_text(s, 1, case_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, after);
+	sqlite3_bind_int(s, 3, limit);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		stop = cb((const char *)sqlite3_column_text(s, 0), arg);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (!stop && rc != SQLITE_DONE)
+		return store_fail(st, "reading a timeline", cause);
+	return 0;
 }
 
 int

@@ -1,8 +1,10 @@
 /*
  * The hub's SQLite file: the journal of every published event (seq, time,
- * topic, body) and the current state of every object (kind, id, body), plus
- * a few counters in a meta table. A batch of changes is written in one
- * transaction; the hub publishes only after the commit returns.
+ * topic, body); the current state of every object, as the seq of the event
+ * that last set it (each body is stored once, in the journal); every case's
+ * whole timeline; and a few counters in a meta table. A batch of changes is
+ * written in one transaction; the hub publishes only after the commit
+ * returns.
  */
 #ifndef BUS_STORE_H
 #define BUS_STORE_H
@@ -15,6 +17,7 @@ typedef int (*bus_store_object_cb)(const char *kind, const char *id,
     const char *body, void *arg);
 typedef int (*bus_store_event_cb)(int64_t seq, const char *topic,
     const char *body, void *arg);
+typedef int (*bus_store_row_cb)(const char *text, void *arg);
 
 struct bus_store *bus_store_open(const char *path, const char *synchronous,
                       char **cause);
@@ -24,12 +27,16 @@ int     bus_store_load(struct bus_store *, bus_store_object_cb, void *, char **c
 int     bus_store_replay(struct bus_store *, int64_t after, int limit,
             bus_store_event_cb, void *, char **cause);
 int     bus_store_meta_get(struct bus_store *, const char *key, int64_t *value);
+int     bus_store_timeline(struct bus_store *, const char *case_id, int64_t after,
+            int limit, bus_store_row_cb, void *, char **cause);
 
 int  bus_store_begin(struct bus_store *, char **cause);
 int  bus_store_put_event(struct bus_store *, int64_t seq, int64_t ts_ms,
          const char *topic, const char *body, char **cause);
 int  bus_store_put_object(struct bus_store *, const char *kind, const char *id,
-         const char *body, char **cause);
+         int64_t seq, char **cause);
+int  bus_store_put_timeline(struct bus_store *, const char *case_id, int64_t n,
+         int64_t ts_ms, const char *entry, char **cause);
 int  bus_store_delete_object(struct bus_store *, const char *kind, const char *id,
          char **cause);
 int  bus_store_meta_set(struct bus_store *, const char *key, int64_t value,

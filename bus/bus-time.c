@@ -29,16 +29,24 @@ bus_time_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* One change stamps several times with the same millisecond: remember the
+ * last one formatted (per thread) instead of formatting it again. */
 void
 bus_time_format(int64_t ms, char out[BUS_TIME_LEN])
 {
+	static _Thread_local int64_t cached_ms = -1;
+	static _Thread_local char cached[BUS_TIME_LEN];
 	time_t secs = (time_t)(ms / 1000);
 	struct tm tm;
 
-	gmtime_r(&secs, &tm);
-	snprintf(out, BUS_TIME_LEN, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	if (ms != cached_ms) {
+		gmtime_r(&secs, &tm);
+		snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+		cached_ms = ms;
+	}
+	memcpy(out, cached, BUS_TIME_LEN);
 }
 
 /* Read exactly N digits at *P into *OUT; advance *P. */

@@ -152,13 +152,15 @@ main(int argc, char **argv)
 	event_add(sigterm, NULL);
 
 	/* One turn of the loop, then the after-events hook: commit the batch
-	 * the turn accepted, publish it, answer the requests. */
+	 * the turn accepted, publish it, answer the requests; then write out
+	 * the turn's log records. */
 	while (!quit) {
 		if (event_base_loop(base, EVLOOP_ONCE) < 0) {
 			log_error("event loop failed");
 			break;
 		}
 		bus_hub_flush(hub);
+		bus_log_flush();
 	}
 	int64_t seq = bus_hub_seq(hub);
 	bus_hub_free(hub);

@@ -155,6 +155,10 @@ test_incident_opens_case_and_ref_updates_it(void **state)
 	json_t *tl = json_object_get(bus_state_get(st, "case", "ICS-2026-0001"), "timeline");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(tl, 1), "action")),
 	    "updated");
+	const struct bus_timeline_row *rows;
+	assert_int_equal(bus_state_pending_timeline(st, &rows), 1);
+	assert_string_equal(rows[0].case_id, "ICS-2026-0001");
+	assert_int_equal(rows[0].n, 2);
 	bus_state_settle(st, T0 + 5);
 	assert_int_equal(ifield(st, "sector", "energy", "level"), 4);
 	bus_state_pending_clear(st);
@@ -343,6 +347,27 @@ test_snapshot_and_roster(void **state)
 }
 
 static void
+test_events_carry_a_timeline_tail(void **state)
+{
+	struct bus_state *st = *state;
+	const struct bus_timeline_row *rows;
+
+	free(ingest(st, "incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\"}", T0));
+	for (int i = 0; i < 100; i++)
+		expect_ok(op(st, "okafor", "note", "{\"case\":\"ICS-2026-0001\",\"text\":\"x\"}"));
+	json_t *c = bus_state_get(st, "case", "ICS-2026-0001");
+	json_t *tl = json_object_get(c, "timeline");
+	/* The event stays small; the store gets every entry. */
+	assert_int_equal(json_array_size(tl), BUS_TIMELINE_TAIL);
+	assert_int_equal(json_integer_value(json_object_get(c, "timeline_count")), 101);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(tl, 0), "n")),
+	    101 - BUS_TIMELINE_TAIL + 1);
+	assert_int_equal(bus_state_pending_timeline(st, &rows), 101);
+	for (int i = 0; i < 101; i++)
+		assert_int_equal(rows[i].n, i + 1);
+}
+
+static void
 test_two_teams_on_one_case(void **state)
 {
 	struct bus_state *st = *state;
@@ -420,6 +445,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sensor_down_and_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_raise_sector_for_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_and_roster, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_carry_a_timeline_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_teams_on_one_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_assigned_needs_a_handler, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roster_is_not_reseeded, setup, teardown),

@@ -53,13 +53,25 @@ open_store(struct fixture *f)
 	return st;
 }
 
+static char last_body[256];
+
 static int
 count_object(const char *kind, const char *id, const char *body, void *arg)
 {
 	(void)kind;
 	(void)id;
-	(void)body;
+	snprintf(last_body, sizeof last_body, "%s", body);
 	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+collect_text(const char *text, void *arg)
+{
+	char *out = arg;
+
+	strcat(out, text);
+	strcat(out, ";");
 	return 0;
 }
 
@@ -89,9 +101,9 @@ test_commit_survives_reopen(void **state)
 	assert_int_equal(bus_store_last_seq(st), 0);
 	assert_int_equal(bus_store_begin(st, &cause), 0);
 	assert_int_equal(bus_store_put_event(st, 1, 1000, "case.A", "{\"id\":\"A\"}", &cause), 0);
-	assert_int_equal(bus_store_put_object(st, "case", "A", "{\"id\":\"A\"}", &cause), 0);
+	assert_int_equal(bus_store_put_object(st, "case", "A", 1, &cause), 0);
 	assert_int_equal(bus_store_put_event(st, 2, 1001, "case.A", "{\"id\":\"A\",\"v\":2}", &cause), 0);
-	assert_int_equal(bus_store_put_object(st, "case", "A", "{\"id\":\"A\",\"v\":2}", &cause), 0);
+	assert_int_equal(bus_store_put_object(st, "case", "A", 2, &cause), 0);
 	assert_int_equal(bus_store_commit(st, &cause), 0);
 	bus_store_close(st);
 
@@ -99,6 +111,7 @@ test_commit_survives_reopen(void **state)
 	assert_int_equal(bus_store_last_seq(st), 2);
 	assert_int_equal(bus_store_load(st, count_object, &n, &cause), 0);
 	assert_int_equal(n, 1); /* one object, at its latest state */
+	assert_string_equal(last_body, "{\"id\":\"A\",\"v\":2}");
 	bus_store_close(st);
 }
 
@@ -112,7 +125,7 @@ test_rollback_leaves_nothing(void **state)
 
 	assert_int_equal(bus_store_begin(st, &cause), 0);
 	assert_int_equal(bus_store_put_event(st, 1, 1000, "case.A", "{}", &cause), 0);
-	assert_int_equal(bus_store_put_object(st, "case", "A", "{}", &cause), 0);
+	assert_int_equal(bus_store_put_object(st, "case", "A", 1, &cause), 0);
 	bus_store_rollback(st);
 	assert_int_equal(bus_store_last_seq(st), 0);
 	assert_int_equal(bus_store_load(st, count_object, &n, &cause), 0);
@@ -169,7 +182,8 @@ test_delete_and_meta(void **state)
 	int n = 0;
 
 	assert_int_equal(bus_store_begin(st, &cause), 0);
-	assert_int_equal(bus_store_put_object(st, "staff", "mori", "{}", &cause), 0);
+	assert_int_equal(bus_store_put_event(st, 1, 1000, "staff.mori", "{}", &cause), 0);
+	assert_int_equal(bus_store_put_object(st, "staff", "mori", 1, &cause), 0);
 	assert_int_equal(bus_store_meta_set(st, "k", 42, &cause), 0);
 	assert_int_equal(bus_store_commit(st, &cause), 0);
 	assert_int_equal(bus_store_begin(st, &cause), 0);
@@ -180,6 +194,31 @@ test_delete_and_meta(void **state)
 	assert_int_equal(bus_store_meta_get(st, "k", &v), 0);
 	assert_int_equal(v, 42);
 	assert_int_equal(bus_store_meta_get(st, "missing", &v), -1);
+	bus_store_close(st);
+}
+
+static void
+test_timeline_pages(void **state)
+{
+	struct fixture *f = *state;
+	struct bus_store *st = open_store(f);
+	char *cause = NULL, out[256] = "";
+
+	assert_int_equal(bus_store_begin(st, &cause), 0);
+	for (int i = 1; i <= 5; i++) {
+		char entry[16];
+		snprintf(entry, sizeof entry, "e%d", i);
+		assert_int_equal(bus_store_put_timeline(st, "ICS-1", i, 1000 + i, entry, &cause), 0);
+	}
+	assert_int_equal(bus_store_put_timeline(st, "ICS-2", 1, 1000, "other", &cause), 0);
+	assert_int_equal(bus_store_commit(st, &cause), 0);
+	assert_int_equal(bus_store_timeline(st, "ICS-1", 1, 3, collect_text, out, &cause), 0);
+	assert_string_equal(out, "e2;e3;e4;");
+	/* An entry's place in its timeline is written once. */
+	assert_int_equal(bus_store_begin(st, &cause), 0);
+	assert_int_equal(bus_store_put_timeline(st, "ICS-1", 5, 2000, "again", &cause), -1);
+	free(cause);
+	bus_store_rollback(st);
 	bus_store_close(st);
 }
 
@@ -207,6 +246,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_duplicate_seq_fails_the_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_pages_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_and_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeline_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_settings_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
