@@ -1371,11 +1371,15 @@ static char *
 roles_text(int roles)
 {
 	char buf[64] = "";
+	int left = __builtin_popcount((unsigned)roles);
 
+	/* "lead", "intake or lead", "officer, intake or lead" */
 	for (int r = ROLE_VIEWER; r <= ROLE_LEAD; r <<= 1) {
-		if (roles & r)
-			snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
-			    buf[0] ? " or " : "", bus_role_name(r));
+		if (!(roles & r))
+			continue;
+		left--;
+		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
+		    bus_role_name(r), left > 1 ? ", " : left == 1 ? " or " : "");
 	}
 	return xstrdup(buf);
 }
