@@ -23,11 +23,15 @@
 #define HUB_SNAPSHOT_INTEL 500 /* newest intel items in a snapshot */
 #define HUB_REJECT_LOGS     20 /* rejection lines logged per second */
 
-/* A control reply waiting for the batch's commit. */
+/* A control reply waiting for the batch's commit. Its text is made when
+ * the op runs: a snapshot must show the state at its seq, not the state
+ * after the rest of the turn. */
 struct hub_reply {
 	struct bus_frame envelope[2]; /* ROUTER identity, REQ's empty delimiter */
 	int nenvelope;
-	json_t *body;
+	char *text;
+	int ok;
+	json_t *id;
 };
 
 /* Counters for the "stats" op. */
@@ -160,7 +164,10 @@ hub_queue_reply(struct bus_hub *hub, const struct bus_frame *env, int nenv, json
 	}
 	if (id != NULL)
 		json_object_set(body, "id", id);
-	r->body = body;
+	r->id = json_incref(id);
+	r->ok = json_is_true(json_object_get(body, "ok"));
+	r->text = bus_codec_encode(body);
+	json_decref(body);
 }
 
 struct replay_ctx {
@@ -381,6 +388,10 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 		hub->stats.control_malformed++;
 		reply = bus_reply_error("bad_request", "Malformed request: %s", cause);
 		free(cause);
+		/* A readable body still gets its id back, so the client can match. */
+		id = body != NULL ? json_object_get(body, "id") : NULL;
+		if (id != NULL && !json_is_string(id) && !json_is_integer(id))
+			id = NULL;
 		goto queue;
 	}
 	id = json_object_get(body, "id");
@@ -502,15 +513,16 @@ hub_send_replies(struct bus_hub *hub, int failed, const char *why)
 		struct bus_frame f[4];
 		size_t nf = 0;
 
-		if (failed && json_is_true(json_object_get(r->body, "ok"))) {
-			json_t *id = json_incref(json_object_get(r->body, "id"));
-			json_decref(r->body);
-			r->body = bus_reply_error("store_failed", "The hub could not save "
+		if (failed && r->ok) {
+			json_t *err = bus_reply_error("store_failed", "The hub could not save "
 			    "this change and made none: %s", why);
-			if (id != NULL)
-				json_object_set_new(r->body, "id", id);
+			if (r->id != NULL)
+				json_object_set(err, "id", r->id);
+			free(r->text);
+			r->text = bus_codec_encode(err);
+			json_decref(err);
 		}
-		char *text = bus_codec_encode(r->body);
+		char *text = r->text;
 		for (int e = 0; e < r->nenvelope; e++)
 			f[nf++] = r->envelope[e];
 		f[nf].data = "reply";
@@ -522,7 +534,7 @@ hub_send_replies(struct bus_hub *hub, int failed, const char *why)
 		free(text);
 		for (int e = 0; e < r->nenvelope; e++)
 			free((void *)r->envelope[e].data);
-		json_decref(r->body);
+		json_decref(r->id);
 	}
 	hub->nreplies = 0;
 	/* Sending may have swallowed the edge of waiting requests. */

@@ -1,9 +1,15 @@
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -16,14 +22,19 @@
 #ifndef WATCHD_PATH
 #error "WATCHD_PATH must name the watchd binary under test"
 #endif
+#ifndef WATCHCTL_PATH
+#error "WATCHCTL_PATH must name the watchctl binary under test"
+#endif
 
 int
 test_hub_init(struct test_hub *h, const char *name)
 {
 	memset(h, 0, sizeof *h);
 	snprintf(h->dir, sizeof h->dir, "/tmp/watchfloor-%s-XXXXXX", name);
-	if (mkdtemp(h->dir) == NULL)
+	if (mkdtemp(h->dir) == NULL) {
+		h->dir[0] = '\0';
 		return -1;
+	}
 	snprintf(h->db, sizeof h->db, "%s/hub.db", h->dir);
 	snprintf(h->log, sizeof h->log, "%s/hub.log", h->dir);
 	snprintf(h->ingest, sizeof h->ingest, "ipc://%s/ingest", h->dir);
@@ -96,6 +107,74 @@ test_hub_stop(struct test_hub *h, int sig)
 	return status;
 }
 
+/* Reap PID within TIMEOUT_MS: its wait status, or -1 (then SIGKILLed). */
+static int
+reap_within(pid_t pid, int timeout_ms)
+{
+	int64_t deadline = bus_time_mono_ms() + timeout_ms;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			return status;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (bus_time_mono_ms() >= deadline) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+			return -1;
+		}
+		usleep(5000);
+	}
+}
+
+int
+test_hub_terminate(struct test_hub *h, int timeout_ms)
+{
+	int status;
+
+	if (h->pid <= 0)
+		return -1;
+	kill(h->pid, SIGTERM);
+	status = reap_within(h->pid, timeout_ms);
+	h->pid = 0;
+	return status;
+}
+
+int
+test_hub_stop_clean(struct test_hub *h)
+{
+	int status = test_hub_terminate(h, 10000);
+
+	if (status < 0) {
+		fprintf(stderr, "watchd did not exit within 10 s of SIGTERM\n");
+		return -1;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "watchd stopped with %s %d\n",
+		    WIFEXITED(status) ? "exit status" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		return -1;
+	}
+	return 0;
+}
+
+int
+test_hub_running(struct test_hub *h)
+{
+	int status;
+
+	if (h->pid <= 0)
+		return 0;
+	if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+		h->pid = 0;
+		return 0;
+	}
+	return 1;
+}
+
 void
 test_hub_dump_log(const struct test_hub *h)
 {
@@ -116,6 +195,14 @@ test_hub_cleanup(struct test_hub *h)
 {
 	char cmd[400];
 
+	for (int i = 0; i < h->nowned; i++)
+		zmq_close(h->owned[i]);
+	h->nowned = 0;
+	for (int i = 0; i < h->nkids; i++) {
+		kill(h->kids[i], SIGKILL);
+		reap_within(h->kids[i], 5000);
+	}
+	h->nkids = 0;
 	if (h->pid > 0)
 		test_hub_stop(h, SIGKILL);
 	if (h->zctx != NULL)
@@ -126,10 +213,49 @@ test_hub_cleanup(struct test_hub *h)
 		if (system(cmd) != 0)
 			fprintf(stderr, "could not remove %s\n", h->dir);
 	}
+	h->dir[0] = '\0';
 }
 
+int
+test_hub_fixture_setup(void **state, const char *name)
+{
+	struct test_hub *h = calloc(1, sizeof *h);
+
+	if (h == NULL || test_hub_init(h, name) != 0) {
+		free(h);
+		return -1;
+	}
+	*state = h;
+	return 0;
+}
+
+int
+test_hub_fixture_teardown(void **state)
+{
+	struct test_hub *h = *state;
+
+	if (h == NULL)
+		return 0;
+	if (!h->passed)
+		test_hub_dump_log(h);
+	test_hub_cleanup(h);
+	free(h);
+	*state = NULL;
+	return 0;
+}
+
+void
+test_hub_passed(struct test_hub *h)
+{
+	h->passed = 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Control requests. */
+
 json_t *
-test_hub_call(struct test_hub *h, const char *user, const char *op, json_t *args)
+test_hub_call_timeout(struct test_hub *h, const char *user, const char *op, json_t *args,
+    int timeout_ms)
 {
 	char *cause = NULL;
 	struct bus_client *cl = bus_client_new(h->zctx, h->control, user, &cause);
@@ -140,10 +266,192 @@ test_hub_call(struct test_hub *h, const char *user, const char *op, json_t *args
 		json_decref(args);
 		return NULL;
 	}
-	json_t *r = bus_client_call(cl, op, args, 2000, &cause);
+	json_t *r = bus_client_call(cl, op, args, timeout_ms, &cause);
 	free(cause);
 	bus_client_free(cl);
 	return r;
+}
+
+json_t *
+test_hub_call(struct test_hub *h, const char *user, const char *op, json_t *args)
+{
+	return test_hub_call_timeout(h, user, op, args, 2000);
+}
+
+json_t *
+test_hub_snapshot(struct test_hub *h)
+{
+	return test_hub_call_timeout(h, "test", "snapshot", NULL, TEST_HUB_WAIT_MS);
+}
+
+json_t *
+test_hub_stats(struct test_hub *h)
+{
+	return test_hub_call_timeout(h, "test", "stats", NULL, TEST_HUB_WAIT_MS);
+}
+
+json_t *
+test_hub_journal(struct test_hub *h, json_int_t after)
+{
+	json_t *all = json_array();
+
+	for (;;) {
+		json_t *r = test_hub_call_timeout(h, "test", "replay",
+		    json_pack("{s:I, s:i}", "after", after, "limit", 1000), TEST_HUB_WAIT_MS);
+		json_t *events = json_object_get(r, "events");
+		if (!json_is_true(json_object_get(r, "ok")) || !json_is_array(events)) {
+			fprintf(stderr, "test_hub_journal: replay after %lld failed\n",
+			    (long long)after);
+			json_decref(r);
+			json_decref(all);
+			return NULL;
+		}
+		size_t n = json_array_size(events);
+		for (size_t i = 0; i < n; i++) {
+			json_t *ev = json_array_get(events, i);
+			json_t *seq = json_object_get(json_object_get(ev, "body"), "seq");
+			if (!json_is_integer(seq)) {
+				fprintf(stderr, "test_hub_journal: an event has no seq\n");
+				json_decref(r);
+				json_decref(all);
+				return NULL;
+			}
+			after = json_integer_value(seq);
+			json_array_append(all, ev);
+		}
+		int complete = json_is_true(json_object_get(r, "complete"));
+		json_decref(r);
+		if (n == 0 || complete)
+			return all;
+	}
+}
+
+json_t *
+test_snapshot_objects(json_t *snap)
+{
+	static const struct {
+		const char *key, *kind;
+	} lists[] = {
+		{ "cases", "case" }, { "teams", "team" }, { "sectors", "sector" },
+		{ "sensors", "sensor" }, { "intel", "intel" }, { "staff", "staff" },
+	};
+	json_t *map = json_object();
+
+	for (size_t k = 0; k < sizeof lists / sizeof lists[0]; k++) {
+		size_t i;
+		json_t *obj;
+		json_array_foreach(json_object_get(snap, lists[k].key), i, obj) {
+			char topic[256];
+			snprintf(topic, sizeof topic, "%s.%s", lists[k].kind,
+			    json_string_value(json_object_get(obj, "id")));
+			json_object_set(map, topic, obj);
+		}
+	}
+	return map;
+}
+
+void
+test_apply_event(json_t *objects, const char *topic, json_t *body)
+{
+	if (json_is_true(json_object_get(body, "removed")))
+		json_object_del(objects, topic);
+	else
+		json_object_set(objects, topic, body);
+}
+
+json_t *
+test_jget(json_t *root, const char *path)
+{
+	char key[256];
+	const char *p = path;
+
+	while (root != NULL && *p != '\0') {
+		size_t len = strcspn(p, ".");
+		if (len >= sizeof key)
+			return NULL;
+		memcpy(key, p, len);
+		key[len] = '\0';
+		p += len + (p[len] == '.');
+		if (json_is_array(root)) {
+			char *end;
+			unsigned long i = strtoul(key, &end, 10);
+			root = *end == '\0' && end != key ? json_array_get(root, i) : NULL;
+		} else
+			root = json_object_get(root, key);
+	}
+	return root;
+}
+
+const char *
+test_jstr(json_t *root, const char *path)
+{
+	return json_string_value(test_jget(root, path));
+}
+
+json_int_t
+test_jint(json_t *root, const char *path)
+{
+	json_t *v = test_jget(root, path);
+
+	return json_is_integer(v) ? json_integer_value(v) : -1;
+}
+
+json_t *
+test_jfind(json_t *array, const char *key, const char *value)
+{
+	size_t i;
+	json_t *obj;
+
+	json_array_foreach(array, i, obj) {
+		const char *v = json_string_value(json_object_get(obj, key));
+		if (v != NULL && strcmp(v, value) == 0)
+			return obj;
+	}
+	return NULL;
+}
+
+size_t
+test_jcount(json_t *array, const char *key, const char *value)
+{
+	size_t i, n = 0;
+	json_t *obj;
+
+	json_array_foreach(array, i, obj) {
+		const char *v = json_string_value(json_object_get(obj, key));
+		if (v != NULL && strcmp(v, value) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sockets. */
+
+void *
+test_hub_own(struct test_hub *h, void *sock)
+{
+	if (sock == NULL)
+		return NULL;
+	if (h->nowned == TEST_HUB_MAX_OWNED) {
+		fprintf(stderr, "test_hub_own: more than %d sockets\n", TEST_HUB_MAX_OWNED);
+		abort();
+	}
+	h->owned[h->nowned++] = sock;
+	return sock;
+}
+
+void
+test_hub_close(struct test_hub *h, void *sock)
+{
+	if (sock == NULL)
+		return;
+	for (int i = 0; i < h->nowned; i++) {
+		if (h->owned[i] == sock) {
+			h->owned[i] = h->owned[--h->nowned];
+			break;
+		}
+	}
+	zmq_close(sock);
 }
 
 void *
@@ -155,6 +463,29 @@ test_hub_push(struct test_hub *h)
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
 	zmq_connect(s, h->ingest);
 	return s;
+}
+
+static void *
+control_socket(struct test_hub *h, int type)
+{
+	void *s = zmq_socket(h->zctx, type);
+	int linger = 0;
+
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_connect(s, h->control);
+	return test_hub_own(h, s);
+}
+
+void *
+test_hub_dealer(struct test_hub *h)
+{
+	return control_socket(h, ZMQ_DEALER);
+}
+
+void *
+test_hub_req(struct test_hub *h)
+{
+	return control_socket(h, ZMQ_REQ);
 }
 
 int
@@ -174,6 +505,66 @@ test_push(void *push, const char *topic, const char *body)
 	size_t s[2] = { strlen(topic), strlen(body) };
 
 	return test_send_frames(push, d, s, 2);
+}
+
+int
+test_send_request(void *sock, const char *user, const char *op, const char *id,
+    json_t *args)
+{
+	json_t *req = args != NULL ? args : json_object();
+
+	if (op != NULL)
+		json_object_set_new(req, "op", json_string(op));
+	if (id != NULL)
+		json_object_set_new(req, "id", json_string(id));
+	if (user != NULL)
+		json_object_set_new(req, "user", json_string(user));
+	char *body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	int rc = test_push(sock, "request", body);
+	free(body);
+	return rc;
+}
+
+int
+test_recv_reply(void *sock, json_t **reply, int *nframes, int timeout_ms)
+{
+	int64_t deadline = bus_time_mono_ms() + timeout_ms;
+
+	*reply = NULL;
+	for (;;) {
+		int64_t left = deadline - bus_time_mono_ms();
+		zmq_pollitem_t item = { sock, 0, ZMQ_POLLIN, 0 };
+		if (left <= 0)
+			return -1;
+		if (zmq_poll(&item, 1, (long)left) <= 0)
+			continue;
+		zmq_msg_t last[2];
+		int n = 0, more = 1;
+		zmq_msg_init(&last[0]);
+		zmq_msg_init(&last[1]);
+		while (more) {
+			/* Keep the last two frames: move releases the older one. */
+			zmq_msg_move(&last[0], &last[1]);
+			if (zmq_msg_recv(&last[1], sock, 0) < 0)
+				break;
+			more = zmq_msg_more(&last[1]);
+			n++;
+		}
+		json_t *r = NULL;
+		if (!more && n >= 2 && zmq_msg_size(&last[0]) == 5 &&
+		    memcmp(zmq_msg_data(&last[0]), "reply", 5) == 0)
+			r = json_loadb(zmq_msg_data(&last[1]), zmq_msg_size(&last[1]), 0, NULL);
+		zmq_msg_close(&last[0]);
+		zmq_msg_close(&last[1]);
+		if (json_is_object(r)) {
+			*reply = r;
+			if (nframes != NULL)
+				*nframes = n;
+			return 0;
+		}
+		json_decref(r);
+	}
 }
 
 void *
@@ -234,4 +625,186 @@ test_sub_recv(void *sub, char **topic, json_t **body, int timeout_ms, int skip_h
 		}
 		return 0;
 	}
+}
+
+int
+test_sub_wait(void *sub, const char *prefix, char **topic, json_t **body, int timeout_ms)
+{
+	int64_t deadline = bus_time_mono_ms() + timeout_ms;
+	int want_hb = strncmp(prefix, BUS_HEARTBEAT_TOPIC, strlen(prefix)) == 0 &&
+	    prefix[0] != '\0';
+
+	*body = NULL;
+	for (;;) {
+		int64_t left = deadline - bus_time_mono_ms();
+		char *t;
+		json_t *b;
+		if (left <= 0 || test_sub_recv(sub, &t, &b, (int)left, !want_hb) != 0)
+			return -1;
+		if (strncmp(t, prefix, strlen(prefix)) == 0) {
+			*body = b;
+			if (topic != NULL)
+				*topic = t;
+			else
+				free(t);
+			return 0;
+		}
+		free(t);
+		json_decref(b);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* watchctl. */
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (f == NULL)
+		return strdup("");
+	FILE *mem = open_memstream(&buf, &len);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		fwrite(chunk, 1, n, mem);
+	fclose(mem);
+	fclose(f);
+	return buf;
+}
+
+/* argv for watchctl: the hub's endpoints, then ARGS (later options win). */
+static void
+watchctl_argv(struct test_hub *h, const char *const *args, const char **argv, int max)
+{
+	int n = 0;
+
+	argv[n++] = WATCHCTL_PATH;
+	argv[n++] = "--control";
+	argv[n++] = h->control;
+	argv[n++] = "--events";
+	argv[n++] = h->events;
+	argv[n++] = "--ingest";
+	argv[n++] = h->ingest;
+	for (int i = 0; args != NULL && args[i] != NULL && n < max - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+}
+
+int
+test_watchctl(struct test_hub *h, const char *const *args, const char *input,
+    char **out, char **err)
+{
+	const char *argv[64];
+	char in_path[400], out_path[400], err_path[400];
+	int run = ++h->runs;
+
+	watchctl_argv(h, args, argv, 64);
+	snprintf(in_path, sizeof in_path, "%s/ctl-%d.in", h->dir, run);
+	snprintf(out_path, sizeof out_path, "%s/ctl-%d.out", h->dir, run);
+	snprintf(err_path, sizeof err_path, "%s/ctl-%d.err", h->dir, run);
+	FILE *f = fopen(in_path, "w");
+	if (f == NULL)
+		return -1;
+	if (input != NULL)
+		fputs(input, f);
+	fclose(f);
+
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int in = open(in_path, O_RDONLY);
+		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (in < 0 || o < 0 || e < 0)
+			_exit(126);
+		dup2(in, 0);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int status = reap_within(pid, 30000);
+	if (out != NULL)
+		*out = slurp(out_path);
+	if (err != NULL)
+		*err = slurp(err_path);
+	if (status < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+pid_t
+test_watchctl_spawn(struct test_hub *h, const char *const *args, int *out_fd)
+{
+	const char *argv[64];
+	char err_path[400];
+	int fds[2];
+
+	if (h->nkids == TEST_HUB_MAX_KIDS || pipe(fds) != 0)
+		return -1;
+	watchctl_argv(h, args, argv, 64);
+	snprintf(err_path, sizeof err_path, "%s/ctl-%d.err", h->dir, ++h->runs);
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int in = open("/dev/null", O_RDONLY);
+		if (e >= 0)
+			dup2(e, 2);
+		if (in >= 0)
+			dup2(in, 0);
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	*out_fd = fds[0];
+	h->kids[h->nkids++] = pid;
+	return pid;
+}
+
+int
+test_kid_stop(struct test_hub *h, pid_t pid, int sig, int timeout_ms)
+{
+	for (int i = 0; i < h->nkids; i++) {
+		if (h->kids[i] == pid) {
+			h->kids[i] = h->kids[--h->nkids];
+			break;
+		}
+	}
+	kill(pid, sig);
+	int status = reap_within(pid, timeout_ms);
+	if (status < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+json_t *
+test_hub_ok(struct test_hub *h, const char *user, const char *op, json_t *args)
+{
+	json_t *r = test_hub_call_timeout(h, user, op, args, TEST_HUB_WAIT_MS);
+
+	if (r == NULL)
+		fail_msg("%s by %s: no reply", op, user);
+	if (!json_is_true(json_object_get(r, "ok")))
+		fail_msg("%s by %s refused: %s: %s", op, user, test_jstr(r, "error.code"),
+		    test_jstr(r, "error.message"));
+	return r;
+}
+
+void
+test_hub_ok_(struct test_hub *h, const char *user, const char *op, json_t *args)
+{
+	json_decref(test_hub_ok(h, user, op, args));
 }

@@ -1,0 +1,775 @@
+/*
+ * bench-ingest: the hub's durable ingest rate against raw libzmq.
+ *
+ * The same N pre-built incident messages (topic "incident", a JSON body of
+ * 200-300 bytes) go through two paths, in rounds that alternate so that a
+ * noisy, shared machine hurts both alike:
+ *
+ *   raw:  PUSH -> PULL on ipc:// inside this process; timed from the first
+ *         send until the PULL has received all N.
+ *   hub:  PUSH -> a real watchd (started by the test harness on ipc://, with
+ *         a fresh database) -> validate, sequence, commit to SQLite, publish
+ *         -> a SUB here; timed from the first send until the SUB has the
+ *         case event of the N-th message. Every event is durable (committed)
+ *         before the hub publishes it, so this is a durable rate.
+ *
+ * In both paths a thread pushes as fast as it can (SNDHWM 0: sends never
+ * block) while the main thread receives, so the rate is the receiving
+ * end's. The hub run checks what it gets: exactly N case events, global
+ * seqs strictly increasing with no gap, the last case carrying the last
+ * message's ref, and the hub's counters (all accepted, none rejected).
+ * A failed check exits 1; the time is reported, never judged.
+ *
+ * Modes: "unique" (the headline) gives every message a new ref, so each
+ * opens a case; "update" cycles over a bounded set of refs (N/10 unless
+ * --refs), so after the first pass each message updates an existing case.
+ * An update changes the level and the summary, because a resend that
+ * changes nothing produces no event.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "bus-codec.h"
+#include "bus-hub.h"
+#include "test-hub.h"
+
+#define BENCH_STALL_MS 20000 /* no progress for this long is a failure */
+
+enum bench_mode { MODE_UNIQUE, MODE_UPDATE };
+
+struct bench_msg {
+	char ref[32];
+	char *body;
+	size_t size;
+};
+
+struct bench_opts {
+	size_t n;
+	int rounds;
+	enum bench_mode mode;
+	size_t refs; /* distinct refs in update mode */
+};
+
+/* One round of the hub path: the rate and what the hub said about it. */
+struct hub_result {
+	double rate;
+	uint64_t events, case_events, commits;
+	long peak_rss_kb;
+	long long db_bytes;
+};
+
+static const char *const topic_incident = "incident";
+
+/* ------------------------------------------------------------------ */
+/* Messages: realistic incident reports, reproducible from a fixed seed. */
+
+static const char *const sectors[16] = {
+	"chemical", "commercial", "communications", "manufacturing", "dams",
+	"defense", "emergency", "energy", "financial", "food", "government",
+	"healthcare", "it", "nuclear", "transportation", "water",
+};
+
+static const char *const titles[] = {
+	"Ransomware encrypting file servers",
+	"Spear-phishing wave against engineering staff",
+	"Unauthorised logins on pump station HMI",
+	"DDoS against public payment portal",
+	"Beaconing from OT historian to unknown host",
+	"Compromised vendor remote-access account",
+	"Wiper found on engineering workstation",
+	"Exfiltration from patient records system",
+	"Web shell on internet-facing VPN appliance",
+	"Credential stuffing against customer portal",
+	"Modified PLC logic found during audit",
+	"Suspicious scheduled tasks on domain controllers",
+};
+
+static const char *const orgs[] = {
+	"Northfield Water Authority", "Ridgeline Power Cooperative",
+	"St. Anselm Regional Hospital", "Harbor City Transit",
+	"Cascade Chemical Works", "First Prairie Savings Bank",
+	"Granite Falls Dam District", "Meridian Telecom", "Tri-County 911 Center",
+	"Bluewater Foods", "Oakmont Precision Parts", "State Revenue Department",
+	"Lakeshore Nuclear Station", "Summit Cloud Hosting",
+	"Eastgate Shopping Centers", "Aldridge Defense Systems",
+};
+
+static const char *const findings[] = {
+	"ransom notes on %u hosts; control network isolated, plant in manual mode",
+	"%u staff received lures; two opened the attachment before the block",
+	"%u failed then one successful login from an unknown address overnight",
+	"peak of %u Gbit/s, portal unreachable for customers for an hour",
+	"periodic HTTPS to a new domain from %u OT hosts since the weekend",
+	"vendor account used from abroad on %u systems outside the maintenance window",
+	"MBR overwritten on %u machines; backups intact, restore under way",
+	"about %u MB left the network over DNS; logs kept for analysis",
+};
+
+/* xorshift64*: the same messages on every run and machine. */
+static uint64_t
+bench_rand(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 2685821657736338717ULL;
+}
+
+#define PICK(table, r) ((table)[(r) % (sizeof (table) / sizeof (table)[0])])
+
+/*
+ * Message I. In unique mode its ref is new; in update mode it is one of
+ * REFS, and the level and summary move on with each pass over the refs.
+ */
+static void
+bench_make_msg(struct bench_msg *m, size_t i, const struct bench_opts *o, uint64_t *seed)
+{
+	size_t case_no = o->mode == MODE_UNIQUE ? i : i % o->refs;
+	size_t pass = o->mode == MODE_UNIQUE ? 0 : i / o->refs;
+	/* A case keeps its title, org and sector across its updates. */
+	uint64_t fixed = case_no * 0x9e3779b97f4a7c15ULL + 1;
+	uint64_t r1 = bench_rand(&fixed), r2 = bench_rand(&fixed), r3 = bench_rand(&fixed);
+	uint64_t r4 = bench_rand(seed);
+	int level = 1 + (int)((r1 + pass) % 4);
+	char summary[160], finding[120];
+
+	snprintf(m->ref, sizeof m->ref, "%s-%07zu",
+	    o->mode == MODE_UNIQUE ? "BENCH-U" : "BENCH-R", case_no);
+	snprintf(finding, sizeof finding, PICK(findings, r2), (unsigned)(2 + r4 % 1700));
+	snprintf(summary, sizeof summary, "Report %zu: %s.", pass + 1, finding);
+	m->body = NULL;
+	if (asprintf(&m->body, "{\"ref\":\"%s\",\"title\":\"%s\",\"org\":\"%s\","
+	    "\"sector\":\"%s\",\"level\":%d,\"summary\":\"%s\","
+	    "\"reported_at\":\"2026-03-%02dT%02d:%02d:00Z\"}",
+	    m->ref, PICK(titles, r3), PICK(orgs, r1 >> 8), sectors[(r2 >> 8) % 16],
+	    level, summary, 1 + (int)((r4 >> 8) % 28), (int)((r4 >> 16) % 24),
+	    (int)((r4 >> 24) % 60)) < 0) {
+		fprintf(stderr, "bench-ingest: out of memory\n");
+		exit(2);
+	}
+	m->size = strlen(m->body);
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers. */
+
+static int64_t
+bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * The top-level "seq" of an event body, read without building a JSON tree:
+ * the receiver shares two cores with the hub, and a full parse of every
+ * event would slow down the thing being measured.
+ */
+static int
+body_seq(const char *p, size_t n, long long *seq)
+{
+	int depth = 0, expect_key = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c == '"') {
+			size_t start = ++i;
+			while (i < n && p[i] != '"')
+				i += p[i] == '\\' ? 2 : 1;
+			if (i >= n)
+				return -1;
+			if (depth == 1 && expect_key && i - start == 3 &&
+			    memcmp(p + start, "seq", 3) == 0) {
+				char *end;
+				while (++i < n && (p[i] == ':' || p[i] == ' '))
+					;
+				if (i >= n)
+					return -1;
+				errno = 0;
+				*seq = strtoll(p + i, &end, 10);
+				return end == p + i || errno != 0 ? -1 : 0;
+			}
+			expect_key = 0;
+		} else if (c == '{' || c == '[') {
+			depth++;
+			expect_key = c == '{' && depth == 1;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		} else if (c == ',' && depth == 1) {
+			expect_key = 1;
+		}
+	}
+	return -1;
+}
+
+/* A field of a /proc/PID/status line such as "VmHWM:  1234 kB", or -1. */
+static long
+proc_status_kb(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	size_t len = strlen(field);
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, field, len) == 0 && line[len] == ':') {
+			kb = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+static long long
+file_bytes(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The pushing thread, shared by both paths. */
+
+struct pusher {
+	pthread_t thread;
+	void *sock;
+	const struct bench_msg *msgs;
+	size_t n;
+	int64_t first_ns, last_ns;
+	int failed;
+};
+
+static void *
+pusher_main(void *arg)
+{
+	struct pusher *p = arg;
+
+	p->first_ns = bench_now_ns();
+	for (size_t i = 0; i < p->n; i++) {
+		if (zmq_send(p->sock, topic_incident, strlen(topic_incident), ZMQ_SNDMORE) < 0 ||
+		    zmq_send(p->sock, p->msgs[i].body, p->msgs[i].size, 0) < 0) {
+			fprintf(stderr, "bench-ingest: push %zu: %s\n", i, zmq_strerror(errno));
+			p->failed = 1;
+			break;
+		}
+	}
+	p->last_ns = bench_now_ns();
+	return NULL;
+}
+
+/* Sockets move to the thread: its creation is the full barrier ZeroMQ asks. */
+static void
+pusher_start(struct pusher *p, void *sock, const struct bench_msg *msgs, size_t n)
+{
+	int hwm = 0;
+
+	memset(p, 0, sizeof *p);
+	p->sock = sock;
+	p->msgs = msgs;
+	p->n = n;
+	zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
+	if (pthread_create(&p->thread, NULL, pusher_main, p) != 0) {
+		fprintf(stderr, "bench-ingest: cannot start the pushing thread\n");
+		exit(2);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Raw libzmq: PUSH -> PULL over ipc:// with the hub's PULL settings. */
+
+static int
+bench_raw(struct test_hub *raw, const struct bench_msg *msgs, size_t n, double *rate)
+{
+	char ep[400];
+	void *pull = test_hub_own(raw, zmq_socket(raw->zctx, ZMQ_PULL));
+	void *push = test_hub_own(raw, zmq_socket(raw->zctx, ZMQ_PUSH));
+	int64_t maxsize = BUS_MAX_MSG, end_ns = 0, last_progress;
+	int timeout = 1000, linger = 0, rc = -1;
+	size_t got = 0;
+	struct pusher p;
+	zmq_msg_t m;
+
+	/* Same limits as the hub's ingest socket (bus_sock_open). */
+	snprintf(ep, sizeof ep, "ipc://%s/raw", raw->dir);
+	zmq_setsockopt(pull, ZMQ_MAXMSGSIZE, &maxsize, sizeof maxsize);
+	zmq_setsockopt(pull, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+	zmq_setsockopt(pull, ZMQ_LINGER, &linger, sizeof linger);
+	zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+	if (zmq_bind(pull, ep) != 0 || zmq_connect(push, ep) != 0) {
+		fprintf(stderr, "bench-ingest: raw: %s: %s\n", ep, zmq_strerror(errno));
+		test_hub_close(raw, pull);
+		test_hub_close(raw, push);
+		return -1;
+	}
+	pusher_start(&p, push, msgs, n);
+	zmq_msg_init(&m);
+	last_progress = bench_now_ns();
+	while (got < n) {
+		if (zmq_msg_recv(&m, pull, 0) < 0) {
+			if (errno == EAGAIN &&
+			    bench_now_ns() - last_progress < (int64_t)BENCH_STALL_MS * 1000000)
+				continue;
+			fprintf(stderr, "bench-ingest: raw: stalled at %zu of %zu messages: %s\n",
+			    got, n, zmq_strerror(errno));
+			goto out;
+		}
+		/* Check the frames arrive whole, as the hub would need them. */
+		int topic_ok = zmq_msg_size(&m) == strlen(topic_incident) && zmq_msg_more(&m);
+		if (!topic_ok || zmq_msg_recv(&m, pull, 0) < 0 ||
+		    zmq_msg_size(&m) != msgs[got].size) {
+			fprintf(stderr, "bench-ingest: raw: message %zu arrived damaged\n", got);
+			goto out;
+		}
+		got++;
+		last_progress = bench_now_ns();
+	}
+	end_ns = bench_now_ns();
+	rc = 0;
+out:
+	zmq_msg_close(&m);
+	pthread_join(p.thread, NULL);
+	test_hub_close(raw, push);
+	test_hub_close(raw, pull);
+	if (rc == 0 && p.failed)
+		rc = -1;
+	if (rc == 0)
+		*rate = (double)n / ((double)(end_ns - p.first_ns) / 1e9);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The hub. */
+
+/* The hub's log without its per-message debug records (-v, from the
+ * harness), which would bury the reason under N lines. */
+static void
+dump_log_brief(const struct test_hub *h)
+{
+	char line[1024];
+	unsigned long skipped = 0;
+	int shown = 0;
+	FILE *f = fopen(h->log, "r");
+
+	if (f == NULL)
+		return;
+	fprintf(stderr, "---- %s (debug records left out) ----\n", h->log);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strstr(line, " debug: ") != NULL || shown >= 200)
+			skipped++;
+		else {
+			fputs(line, stderr);
+			shown++;
+		}
+	}
+	fprintf(stderr, "---- end of log; %lu lines not shown ----\n", skipped);
+	fclose(f);
+}
+
+/* The hub's "stats" reply, or NULL after saying why. */
+static json_t *
+hub_stats(struct test_hub *h)
+{
+	json_t *r = test_hub_stats(h);
+
+	if (r == NULL || !json_is_true(json_object_get(r, "ok"))) {
+		fprintf(stderr, "bench-ingest: the hub did not answer the stats op\n");
+		json_decref(r);
+		return NULL;
+	}
+	return r;
+}
+
+static long long
+jnum(json_t *obj, const char *path1, const char *path2)
+{
+	json_t *v = json_object_get(obj, path1);
+
+	if (path2 != NULL)
+		v = json_object_get(v, path2);
+	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+/*
+ * Whether the hub, quiet for a second, has taken all N messages and
+ * published up to LAST: then nothing more is coming and waiting is useless.
+ */
+static int
+hub_finished(struct test_hub *h, json_t *before, size_t n, long long last)
+{
+	json_t *now = test_hub_stats(h);
+	int done = jnum(now, "ingest", "received") - jnum(before, "ingest", "received") >=
+	    (long long)n && jnum(now, "seq", NULL) == last;
+
+	json_decref(now);
+	return done;
+}
+
+/*
+ * Receive events until the case event of the N-th message. Every event's
+ * seq must be the previous one plus one: the hub publishes each committed
+ * event once, in order, and this SUB drops nothing (RCVHWM 0).
+ */
+static int
+hub_receive(struct test_hub *h, void *sub, size_t n, json_t *before,
+    struct hub_result *res, char **last_case)
+{
+	long long last = jnum(before, "seq", NULL), seq;
+	int64_t last_progress = bench_now_ns();
+	zmq_msg_t t, b;
+	int rc = -1;
+
+	zmq_msg_init(&t);
+	zmq_msg_init(&b);
+	while (res->case_events < n) {
+		if (zmq_msg_recv(&t, sub, 0) < 0) {
+			int timeout = errno == EAGAIN;
+			int finished = timeout && hub_finished(h, before, n, last);
+			if (timeout && !finished &&
+			    bench_now_ns() - last_progress < (int64_t)BENCH_STALL_MS * 1000000)
+				continue;
+			fprintf(stderr, "bench-ingest: hub: %llu of %zu case events, last seq %lld; "
+			    "%s\n", (unsigned long long)res->case_events, n, last, finished ?
+			    "the hub has taken every message and has published nothing since" :
+			    "no event for too long");
+			goto out;
+		}
+		if (!zmq_msg_more(&t) || zmq_msg_recv(&b, sub, 0) < 0) {
+			fprintf(stderr, "bench-ingest: hub: an event without a body\n");
+			goto out;
+		}
+		const char *topic = zmq_msg_data(&t);
+		size_t tlen = zmq_msg_size(&t);
+		if (tlen == strlen(BUS_HEARTBEAT_TOPIC) &&
+		    memcmp(topic, BUS_HEARTBEAT_TOPIC, tlen) == 0)
+			continue;
+		if (body_seq(zmq_msg_data(&b), zmq_msg_size(&b), &seq) != 0) {
+			fprintf(stderr, "bench-ingest: hub: event %.*s has no seq\n", (int)tlen,
+			    topic);
+			goto out;
+		}
+		if (seq != last + 1) {
+			fprintf(stderr, "bench-ingest: hub: event %.*s has seq %lld after %lld "
+			    "(%s)\n", (int)tlen, topic, seq, last,
+			    seq <= last ? "not increasing" : "events missing");
+			goto out;
+		}
+		last = seq;
+		res->events++;
+		if (tlen > 5 && memcmp(topic, "case.", 5) == 0) {
+			if (++res->case_events == n)
+				*last_case = strndup(zmq_msg_data(&b), zmq_msg_size(&b));
+		}
+		last_progress = bench_now_ns();
+	}
+	rc = 0;
+out:
+	zmq_msg_close(&t);
+	zmq_msg_close(&b);
+	return rc;
+}
+
+/* The last case event must be the last message's case. */
+static int
+hub_check_last(const char *body, const struct bench_msg *m)
+{
+	json_t *c = json_loads(body, 0, NULL);
+	json_t *sent = json_loadb(m->body, m->size, 0, NULL);
+	int ok = c != NULL && sent != NULL;
+
+	for (const char *const *f = (const char *const[]){ "ref", "title", "org",
+	    "sector", "level", "summary", NULL }; ok && *f != NULL; f++) {
+		if (!json_equal(json_object_get(c, *f), json_object_get(sent, *f))) {
+			fprintf(stderr, "bench-ingest: hub: the last case has %s different "
+			    "from the last message's\n", *f);
+			ok = 0;
+		}
+	}
+	json_decref(c);
+	json_decref(sent);
+	return ok ? 0 : -1;
+}
+
+/* The stats op's figures must say: every message accepted, none refused. */
+static int
+hub_check_stats(json_t *before, json_t *after, size_t n)
+{
+	long long received = jnum(after, "ingest", "received") - jnum(before, "ingest", "received");
+	long long accepted = jnum(after, "ingest", "accepted") - jnum(before, "ingest", "accepted");
+	long long rejected = jnum(after, "ingest", "rejected");
+	long long failures = jnum(after, "store_failures", NULL);
+
+	if (received != (long long)n || accepted != (long long)n || rejected != 0 ||
+	    failures != 0) {
+		fprintf(stderr, "bench-ingest: hub: received %lld, accepted %lld, rejected "
+		    "%lld, store failures %lld; expected %zu, %zu, 0, 0\n", received, accepted,
+		    rejected, failures, n, n);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+bench_hub(int round, const struct bench_msg *msgs, size_t n, struct hub_result *res)
+{
+	struct test_hub h;
+	json_t *before = NULL, *after = NULL;
+	void *sub = NULL, *push = NULL;
+	char *last_case = NULL;
+	int hwm = 0, timeout = 1000, rc = -1;
+	struct pusher p;
+	int64_t end_ns;
+
+	memset(res, 0, sizeof *res);
+	if (test_hub_init(&h, "bench") != 0 || test_hub_start(&h, NULL) != 0) {
+		fprintf(stderr, "bench-ingest: cannot start watchd\n");
+		test_hub_dump_log(&h);
+		test_hub_cleanup(&h);
+		return -1;
+	}
+	if ((sub = test_hub_own(&h, test_hub_sub(&h, ""))) == NULL) {
+		fprintf(stderr, "bench-ingest: no heartbeat from watchd\n");
+		goto out;
+	}
+	/* Keep every event: a SUB over its high-water mark drops silently. */
+	zmq_setsockopt(sub, ZMQ_RCVHWM, &hwm, sizeof hwm);
+	zmq_setsockopt(sub, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
+	if ((before = hub_stats(&h)) == NULL)
+		goto out;
+
+	push = test_hub_own(&h, test_hub_push(&h));
+	pusher_start(&p, push, msgs, n);
+	int received = hub_receive(&h, sub, n, before, res, &last_case);
+	end_ns = bench_now_ns();
+	pthread_join(p.thread, NULL);
+	if (received != 0 || p.failed)
+		goto out;
+	res->rate = (double)n / ((double)(end_ns - p.first_ns) / 1e9);
+
+	if ((after = hub_stats(&h)) == NULL)
+		goto out;
+	char *text = json_dumps(after, JSON_COMPACT);
+	printf("round %d hub stats: %s\n", round, text);
+	free(text);
+	res->commits = (uint64_t)(jnum(after, "commits", NULL) - jnum(before, "commits", NULL));
+	res->peak_rss_kb = proc_status_kb(h.pid, "VmHWM");
+	if (hub_check_stats(before, after, n) != 0 || hub_check_last(last_case, &msgs[n - 1]) != 0)
+		goto out;
+
+	/* A clean stop checkpoints the WAL: what is left is the database. */
+	if (test_hub_stop_clean(&h) != 0)
+		goto out;
+	char wal[400];
+	snprintf(wal, sizeof wal, "%s-wal", h.db);
+	res->db_bytes = file_bytes(h.db) + file_bytes(wal);
+	rc = 0;
+out:
+	if (rc != 0)
+		dump_log_brief(&h);
+	free(last_case);
+	json_decref(before);
+	json_decref(after);
+	test_hub_cleanup(&h); /* closes the owned PUSH and SUB */
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: bench-ingest [-n N] [-r ROUNDS] [--mode unique|update] [--refs K]\n"
+	    "\n"
+	    "Pushes N incidents through a running watchd (validated, committed,\n"
+	    "published, received by a SUB) and the same messages through raw libzmq\n"
+	    "PUSH -> PULL, ROUNDS times each, interleaved; prints events/s and the\n"
+	    "hub/raw ratio of the medians. Exits 1 only if events go missing or\n"
+	    "messages are refused, never because of the time.\n"
+	    "\n"
+	    "  -n N          messages per run (default 100000)\n"
+	    "  -r ROUNDS     runs of each path (default 3)\n"
+	    "  --mode unique every message opens a new case (default)\n"
+	    "  --mode update refs cycle over K cases: each later message updates one\n"
+	    "  --refs K      cases in update mode (default N/10: ten reports a case)\n", f);
+}
+
+static size_t
+count_arg(const char *opt, const char *v, size_t min, size_t max)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || x < min || x > max) {
+		fprintf(stderr, "bench-ingest: %s takes a number from %zu to %zu, not '%s'\n",
+		    opt, min, max, v);
+		exit(2);
+	}
+	return (size_t)x;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "refs", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct bench_opts o = { 100000, 3, MODE_UNIQUE, 0 };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "n:r:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': o.n = count_arg("-n", optarg, 1, 100000000); break;
+		case 'r': o.rounds = (int)count_arg("-r", optarg, 1, 100); break;
+		case 'k': o.refs = count_arg("--refs", optarg, 1, 100000000); break;
+		case 'm':
+			if (strcmp(optarg, "unique") == 0)
+				o.mode = MODE_UNIQUE;
+			else if (strcmp(optarg, "update") == 0)
+				o.mode = MODE_UPDATE;
+			else {
+				fprintf(stderr, "bench-ingest: --mode is unique or update\n");
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (o.refs == 0)
+		o.refs = o.n / 10 > 0 ? o.n / 10 : 1;
+	if (o.refs > o.n)
+		o.refs = o.n;
+	signal(SIGPIPE, SIG_IGN);
+
+	struct bench_msg *msgs = calloc(o.n, sizeof *msgs);
+	uint64_t seed = 0x5eed2026, total = 0;
+	size_t min = SIZE_MAX, max = 0;
+	if (msgs == NULL) {
+		fprintf(stderr, "bench-ingest: out of memory\n");
+		return 2;
+	}
+	for (size_t i = 0; i < o.n; i++) {
+		bench_make_msg(&msgs[i], i, &o, &seed);
+		total += msgs[i].size;
+		min = msgs[i].size < min ? msgs[i].size : min;
+		max = msgs[i].size > max ? msgs[i].size : max;
+	}
+
+	printf("messages: %zu\n", o.n);
+	printf("rounds: %d\n", o.rounds);
+	if (o.mode == MODE_UNIQUE)
+		printf("mode: unique (every message opens a new case)\n");
+	else
+		printf("mode: update (refs cycle over %zu cases: %zu opened, %zu updates)\n",
+		    o.refs, o.refs, o.n - o.refs);
+	printf("transport: ipc://\n");
+	printf("body bytes: min %zu, mean %.0f, max %zu\n", min, (double)total / (double)o.n,
+	    max);
+	fflush(stdout);
+
+	/* The raw path needs only a directory and a context from the harness. */
+	struct test_hub raw;
+	if (test_hub_init(&raw, "bench-raw") != 0) {
+		fprintf(stderr, "bench-ingest: cannot make a temporary directory\n");
+		return 2;
+	}
+	double *raw_rate = calloc((size_t)o.rounds, sizeof *raw_rate);
+	double *hub_rate = calloc((size_t)o.rounds, sizeof *hub_rate);
+	double *per_commit = calloc((size_t)o.rounds, sizeof *per_commit);
+	int failed = 0;
+	long peak_rss = 0;
+	long long db_bytes = 0;
+
+	for (int r = 0; r < o.rounds && !failed; r++) {
+		struct hub_result res;
+
+		if (bench_raw(&raw, msgs, o.n, &raw_rate[r]) != 0) {
+			failed = 1;
+			break;
+		}
+		printf("round %d raw events/s: %.0f\n", r + 1, raw_rate[r]);
+		fflush(stdout);
+		if (bench_hub(r + 1, msgs, o.n, &res) != 0) {
+			failed = 1;
+			break;
+		}
+		hub_rate[r] = res.rate;
+		per_commit[r] = res.commits ? (double)res.events / (double)res.commits : 0;
+		peak_rss = res.peak_rss_kb > peak_rss ? res.peak_rss_kb : peak_rss;
+		db_bytes = res.db_bytes;
+		printf("round %d hub events/s: %.0f\n", r + 1, hub_rate[r]);
+		printf("round %d hub events received: %llu (%llu case, %llu sector)\n", r + 1,
+		    (unsigned long long)res.events, (unsigned long long)res.case_events,
+		    (unsigned long long)(res.events - res.case_events));
+		printf("round %d hub commits: %llu\n", r + 1, (unsigned long long)res.commits);
+		printf("round %d hub events per commit: %.1f\n", r + 1, per_commit[r]);
+		printf("round %d hub peak RSS: %ld kB\n", r + 1, res.peak_rss_kb);
+		printf("round %d hub db size: %lld bytes (%.0f per message)\n", r + 1,
+		    res.db_bytes, (double)res.db_bytes / (double)o.n);
+		fflush(stdout);
+	}
+	test_hub_cleanup(&raw);
+	for (size_t i = 0; i < o.n; i++)
+		free(msgs[i].body);
+	free(msgs);
+	if (failed) {
+		fprintf(stderr, "bench-ingest: FAILED (a correctness check, not the time)\n");
+		free(raw_rate);
+		free(hub_rate);
+		free(per_commit);
+		return 1;
+	}
+
+	double raw_med = median(raw_rate, o.rounds), hub_med = median(hub_rate, o.rounds);
+	printf("raw median events/s: %.0f\n", raw_med);
+	printf("hub median events/s: %.0f\n", hub_med);
+	printf("hub median events per commit: %.1f\n", median(per_commit, o.rounds));
+	printf("hub peak RSS: %ld kB\n", peak_rss);
+	printf("hub db size: %lld bytes\n", db_bytes);
+	printf("hub/raw ratio: %.3f\n", hub_med / raw_med);
+	free(raw_rate);
+	free(hub_rate);
+	free(per_commit);
+	return 0;
+}

@@ -1,0 +1,379 @@
+/*
+ * Durability through a real watchd: kill -9 in the middle of a stream and
+ * restart on the same database. What a subscriber saw and what a client
+ * was told "ok" about must be in the journal, the sequence must go on
+ * without a gap or a reuse, and the recovered state must be the state the
+ * hub had.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "test-hub.h"
+
+#define WAIT TEST_HUB_WAIT_MS
+#define NACKED 20
+
+static int
+setup(void **state)
+{
+	return test_hub_fixture_setup(state, "durability");
+}
+
+/* Read one event (not a heartbeat) into SEEN as {topic, body}: 0 or -1. */
+static int
+record(json_t *seen, void *sub, int timeout_ms, json_t **last)
+{
+	char *topic;
+	json_t *body;
+
+	if (test_sub_recv(sub, &topic, &body, timeout_ms, 1) != 0)
+		return -1;
+	assert_non_null(body);
+	json_array_append_new(seen, json_pack("{s:s, s:o}", "topic", topic, "body", body));
+	free(topic);
+	if (last != NULL)
+		*last = body;
+	return 0;
+}
+
+
+/* Close a PUSH without letting its queue reach the next hub. */
+static void
+close_now(struct test_hub *h, void *sock)
+{
+	int zero = 0;
+
+	zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+	test_hub_close(h, sock);
+}
+
+/* The journal folded by topic must be the snapshot's objects. */
+static void
+assert_state_is_journal(json_t *journal, json_t *snap)
+{
+	json_t *fold = json_object(), *objects = test_snapshot_objects(snap);
+	size_t i;
+	json_t *ev;
+	const char *topic;
+
+	json_array_foreach(journal, i, ev)
+		test_apply_event(fold, test_jstr(ev, "topic"), json_object_get(ev, "body"));
+	json_object_foreach(fold, topic, ev) {
+		json_t *obj = json_object_get(objects, topic);
+		if (obj == NULL)
+			fail_msg("%s has events but is not in the recovered state", topic);
+		if (!json_equal(obj, ev))
+			fail_msg("%s: the recovered object is not its last event", topic);
+	}
+	assert_int_equal(json_object_size(objects), json_object_size(fold));
+	json_decref(objects);
+	json_decref(fold);
+}
+
+static const char *const sectors[] = { "energy", "water", "chemical", "healthcare" };
+
+/* ------------------------------------------------------------------ */
+/* 3. kill -9 mid-stream, restart: nothing seen or acknowledged is lost. */
+
+static void
+test_kill9_restart(void **state)
+{
+	struct test_hub *h = *state;
+	char body[512], acked_ids[NACKED][32];
+	json_t *seen = json_array(), *ev;
+
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	void *sub = test_hub_own(h, test_hub_sub(h, ""));
+	void *push = test_hub_own(h, test_hub_push(h));
+	assert_non_null(sub);
+	json_t *snap = test_hub_snapshot(h);
+	json_int_t seq0 = test_jint(snap, "seq");
+	char hub_before[64];
+	snprintf(hub_before, sizeof hub_before, "%s", test_jstr(snap, "hub"));
+	json_decref(snap);
+
+	/* A stream with refs (some updated), acknowledged reports between. */
+	for (int i = 0; i < NACKED; i++) {
+		for (int j = 0; j < 50; j++) {
+			int k = i * 50 + j;
+			snprintf(body, sizeof body, "{\"title\":\"stream %d\",\"org\":\"Org %d\","
+			    "\"sector\":\"%s\",\"ref\":\"P-%d\",\"level\":%d}", k % 600, k % 600,
+			    sectors[k % 4], k % 600, 1 + k / 600);
+			assert_int_equal(test_push(push, "incident", body), 0);
+		}
+		char ref[32], title[32];
+		snprintf(ref, sizeof ref, "ACK-%d", i);
+		snprintf(title, sizeof title, "acked %d", i);
+		json_t *r = test_hub_ok(h, "chen", "report", json_pack("{s:s, s:{s:s, s:s, s:s, s:s, s:i}}",
+		    "topic", "incident", "body", "title", title, "org", "Acked Org",
+		    "sector", sectors[i % 4], "ref", ref, "level", 2));
+		const char *object = test_jstr(r, "object");
+		assert_non_null(object);
+		assert_int_equal(strncmp(object, "case.", 5), 0);
+		snprintf(acked_ids[i], sizeof acked_ids[i], "%s", object + 5);
+		json_decref(r);
+	}
+	test_hub_ok_(h, "mori", "dispatch", json_pack("{s:s, s:s}", "team", "FLY-2", "case", acked_ids[0]));
+	test_hub_ok_(h, "hayes", "team", json_pack("{s:s, s:s}", "team", "FLY-2", "status", "enroute"));
+
+	/* A burst, and SIGKILL once the subscriber sees it arrive. */
+	for (int k = 0; k < 3000; k++) {
+		snprintf(body, sizeof body, "{\"title\":\"burst %d\",\"org\":\"Burst Org\","
+		    "\"sector\":\"%s\",\"ref\":\"B-%d\"}", k, sectors[k % 4], k);
+		assert_int_equal(test_push(push, "incident", body), 0);
+	}
+	for (;;) {
+		json_t *last;
+		if (record(seen, sub, WAIT, &last) != 0)
+			fail_msg("the burst never reached the subscriber");
+		const char *title = test_jstr(last, "title");
+		if (title != NULL && strncmp(title, "burst", 5) == 0)
+			break;
+	}
+	assert_true(test_hub_stop(h, SIGKILL) >= 0);
+	close_now(h, push);
+	/* What was already on its way to the subscriber. */
+	while (record(seen, sub, 1000, NULL) == 0)
+		;
+	test_hub_close(h, sub);
+
+	/* The subscriber saw a contiguous run from the first event on. */
+	size_t nseen = json_array_size(seen);
+	assert_true(nseen > 0);
+	for (size_t i = 0; i < nseen; i++) {
+		json_int_t seq = test_jint(json_array_get(seen, i), "body.seq");
+		if (seq != seq0 + 1 + (json_int_t)i)
+			fail_msg("event %zu seen has seq %lld, expected %lld", i, (long long)seq,
+			    (long long)(seq0 + 1 + (json_int_t)i));
+	}
+	json_int_t last_seen = seq0 + (json_int_t)nseen;
+
+	/* Restart on the same database. */
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	json_t *journal = test_hub_journal(h, 0);
+	assert_non_null(journal);
+	size_t n = json_array_size(journal);
+	for (size_t i = 0; i < n; i++) {
+		if (test_jint(json_array_get(journal, i), "body.seq") != (json_int_t)i + 1)
+			fail_msg("journal entry %zu has seq %lld", i,
+			    (long long)test_jint(json_array_get(journal, i), "body.seq"));
+	}
+	assert_true((json_int_t)n >= last_seen);
+	print_message("# seen %zu events up to seq %lld; journal holds %zu\n", nseen,
+	    (long long)last_seen, n);
+
+	/* Every event seen is in the journal, identical. */
+	size_t i;
+	json_array_foreach(seen, i, ev) {
+		json_int_t seq = test_jint(ev, "body.seq");
+		json_t *stored = json_array_get(journal, (size_t)seq - 1);
+		assert_string_equal(test_jstr(stored, "topic"), test_jstr(ev, "topic"));
+		if (!json_equal(json_object_get(stored, "body"), json_object_get(ev, "body")))
+			fail_msg("seq %lld: the journal's body differs from the one published",
+			    (long long)seq);
+	}
+
+	/* Every acknowledged report is there exactly once; so is the dispatch. */
+	snap = test_hub_snapshot(h);
+	assert_non_null(snap);
+	assert_int_equal(test_jint(snap, "seq"), n);
+	assert_string_not_equal(test_jstr(snap, "hub"), hub_before);
+	json_t *cases = json_object_get(snap, "cases");
+	for (int a = 0; a < NACKED; a++) {
+		char ref[32], title[32];
+		snprintf(ref, sizeof ref, "ACK-%d", a);
+		snprintf(title, sizeof title, "acked %d", a);
+		assert_int_equal(test_jcount(cases, "ref", ref), 1);
+		assert_int_equal(test_jcount(cases, "title", title), 1);
+		assert_string_equal(test_jstr(test_jfind(cases, "ref", ref), "id"), acked_ids[a]);
+	}
+	json_t *team = test_jfind(json_object_get(snap, "teams"), "id", "FLY-2");
+	assert_string_equal(test_jstr(team, "status"), "enroute");
+	assert_string_equal(test_jstr(team, "case"), acked_ids[0]);
+	/* No ref has two cases. */
+	json_t *refs = json_object();
+	json_t *c;
+	json_array_foreach(cases, i, c) {
+		const char *ref = test_jstr(c, "ref");
+		assert_non_null(ref);
+		assert_null(json_object_get(refs, ref));
+		json_object_set_new(refs, ref, json_true());
+	}
+	json_decref(refs);
+	assert_state_is_journal(journal, snap);
+	json_decref(snap);
+
+	/* The new hub has a new id, and new events continue at N+1. */
+	sub = test_hub_own(h, test_hub_sub(h, ""));
+	assert_non_null(sub);
+	assert_int_equal(test_sub_wait(sub, "hub.heartbeat", NULL, &ev, WAIT), 0);
+	assert_string_not_equal(test_jstr(ev, "hub"), hub_before);
+	assert_int_equal(test_jint(ev, "seq"), n);
+	json_decref(ev);
+	push = test_hub_own(h, test_hub_push(h));
+	assert_int_equal(test_push(push, "incident",
+	    "{\"title\":\"after the restart\",\"org\":\"o\",\"sector\":\"it\",\"ref\":\"AFTER\"}"), 0);
+	char *topic;
+	assert_int_equal(test_sub_recv(sub, &topic, &ev, WAIT, 1), 0);
+	assert_int_equal(strncmp(topic, "case.", 5), 0);
+	assert_string_equal(test_jstr(ev, "title"), "after the restart");
+	assert_int_equal(test_jint(ev, "seq"), n + 1);
+	/* A new case id, not one of the old ones. */
+	json_array_foreach(journal, i, c)
+		assert_string_not_equal(test_jstr(c, "topic"), topic);
+	free(topic);
+	json_decref(ev);
+
+	json_decref(journal);
+	json_decref(seen);
+	assert_int_equal(test_hub_stop_clean(h), 0);
+	test_hub_passed(h);
+}
+
+/* ------------------------------------------------------------------ */
+/* A restart gives back exactly the state the hub had, and says nothing. */
+
+static void
+assert_same_state(json_t *before, json_t *after)
+{
+	json_t *a = test_snapshot_objects(before), *b = test_snapshot_objects(after);
+	const char *topic;
+	json_t *obj;
+
+	json_object_foreach(a, topic, obj) {
+		json_t *other = json_object_get(b, topic);
+		if (other == NULL)
+			fail_msg("%s is gone after the restart", topic);
+		if (!json_equal(obj, other)) {
+			char *x = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+			char *y = json_dumps(other, JSON_COMPACT | JSON_SORT_KEYS);
+			fprintf(stderr, "before: %s\nafter:  %s\n", x, y);
+			free(x);
+			free(y);
+			fail_msg("%s changed across the restart", topic);
+		}
+	}
+	assert_int_equal(json_object_size(a), json_object_size(b));
+	assert_int_equal(test_jint(after, "seq"), test_jint(before, "seq"));
+	json_decref(a);
+	json_decref(b);
+}
+
+static void
+test_restart_recovers_state(void **state)
+{
+	struct test_hub *h = *state;
+	const char *const args[] = { "--alert-window", "3600", NULL };
+
+	assert_int_equal(test_hub_start(h, args), 0);
+	/* A floor with a bit of everything, all acknowledged. */
+	json_t *r = test_hub_ok(h, "chen", "report", json_pack("{s:s, s:{s:s, s:s, s:s, s:i}}", "topic",
+	    "incident", "body", "title", "Chlorine dosing PLC offline", "org", "Lakeside Water",
+	    "sector", "water", "level", 2));
+	char case_a[32];
+	snprintf(case_a, sizeof case_a, "%s", test_jstr(r, "object") + 5);
+	json_decref(r);
+	r = test_hub_ok(h, "chen", "open", json_pack("{s:s, s:s, s:s, s:i}", "title", "Phishing wave",
+	    "org", "County Hospital", "sector", "healthcare", "level", 1));
+	char case_b[32];
+	snprintf(case_b, sizeof case_b, "%s", test_jstr(r, "case"));
+	json_decref(r);
+	test_hub_ok_(h, "okafor", "report", json_pack("{s:s, s:{s:s, s:s, s:s, s:i, s:s}}", "topic",
+	    "sensor", "body", "sensor", "ids-lake-1", "kind", "alert", "sector", "water",
+	    "level", 4, "signature", "DNP3 unsolicited response storm"));
+	test_hub_ok_(h, "okafor", "report", json_pack("{s:s, s:{s:s, s:s, s:s}}", "topic", "sensor",
+	    "body", "sensor", "fw-it-2", "kind", "heartbeat", "sector", "it"));
+	test_hub_ok_(h, "tanaka", "report", json_pack("{s:s, s:{s:s, s:s, s:s, s:[s]}}", "topic",
+	    "intel", "body", "title", "Advisory on HMI default credentials", "source", "CISA",
+	    "tlp", "clear", "sectors", "water"));
+	test_hub_ok_(h, "mori", "dispatch", json_pack("{s:s, s:s}", "team", "FLY-1", "case", case_a));
+	test_hub_ok_(h, "mori", "team", json_pack("{s:s, s:s}", "team", "FLY-1", "status", "onsite"));
+	test_hub_ok_(h, "chen", "close", json_pack("{s:s}", "case", case_b));
+	test_hub_ok_(h, "mori", "staff_add", json_pack("{s:s, s:s}", "name", "ito", "role", "intake"));
+	test_hub_ok_(h, "mori", "sector_level", json_pack("{s:s, s:i}", "sector", "dams", "level", 2));
+
+	json_t *before = test_hub_snapshot(h);
+	assert_non_null(before);
+	json_t *water = test_jfind(json_object_get(before, "sectors"), "id", "water");
+	assert_int_equal(test_jint(water, "level"), 4); /* the alert, within its window */
+	assert_int_equal(test_jint(water, "teams_onsite"), 1);
+
+	/* kill -9, restart: the same state, the same seq. */
+	assert_true(test_hub_stop(h, SIGKILL) >= 0);
+	assert_int_equal(test_hub_start(h, args), 0);
+	json_t *after = test_hub_snapshot(h);
+	assert_non_null(after);
+	assert_same_state(before, after);
+	json_decref(after);
+
+	/* And after a clean stop too. */
+	assert_int_equal(test_hub_stop_clean(h), 0);
+	assert_int_equal(test_hub_start(h, args), 0);
+	after = test_hub_snapshot(h);
+	assert_non_null(after);
+	assert_same_state(before, after);
+	json_decref(after);
+
+	json_decref(before);
+	assert_int_equal(test_hub_stop_clean(h), 0);
+	test_hub_passed(h);
+}
+
+/* A floor whose leads removed every person and team stays that way: only
+ * a new database gets the demonstration roster. */
+static void
+test_restart_does_not_reseed(void **state)
+{
+	struct test_hub *h = *state;
+	static const char *const staff[] = { "hayes", "chen", "alvarez", "okafor", "tanaka",
+		"novak", "watch", "mori" };
+
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	for (int t = 1; t <= 6; t++) {
+		char team[16];
+		snprintf(team, sizeof team, "FLY-%d", t);
+		test_hub_ok_(h, "mori", "team_remove", json_pack("{s:s}", "team", team));
+	}
+	for (size_t i = 0; i < sizeof staff / sizeof staff[0]; i++)
+		test_hub_ok_(h, "mori", "staff_remove", json_pack("{s:s}", "name", staff[i]));
+	json_t *before = test_hub_snapshot(h);
+	assert_int_equal(json_array_size(json_object_get(before, "staff")), 0);
+	assert_int_equal(json_array_size(json_object_get(before, "teams")), 0);
+
+	assert_int_equal(test_hub_stop_clean(h), 0);
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	json_t *after = test_hub_snapshot(h);
+	assert_non_null(after);
+	assert_same_state(before, after);
+	json_t *r = test_hub_ok(h, "mori", "whoami", NULL);
+	assert_string_equal(test_jstr(r, "role"), "viewer");
+	json_decref(r);
+	json_decref(before);
+	json_decref(after);
+	assert_int_equal(test_hub_stop_clean(h), 0);
+	test_hub_passed(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_kill9_restart, setup,
+		    test_hub_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_recovers_state, setup,
+		    test_hub_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_restart_does_not_reseed, setup,
+		    test_hub_fixture_teardown),
+	};
+
+	return cmocka_run_group_tests_name("hub durability", tests, NULL, NULL);
+}
