@@ -22,7 +22,7 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOHUB = 3 };
 
 struct ctl {
 	const char *ingest, *events, *control;
-	char *user;
+	const char *user;
 	int timeout_ms;
 	int json_out;
 	void *zctx;
@@ -600,7 +600,7 @@ main(int argc, char **argv)
 		case 'c': c.control = optarg; break;
 		case 'e': c.events = optarg; break;
 		case 'i': c.ingest = optarg; break;
-		case 'u': free(c.user); c.user = xstrdup(optarg); break;
+		case 'u': c.user = optarg; break;
 		case 't':
 			c.timeout_ms = (int)(strtod(optarg, &end) * 1000);
 			if (*end != '\0' || c.timeout_ms <= 0 || c.timeout_ms > 3600 * 1000)
@@ -617,8 +617,6 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (c.user == NULL)
-		c.user = bus_client_login_name();
 	const char *cmd = argv[optind];
 	int nargs = argc - optind - 1;
 	char **args = argv + optind + 1;
@@ -633,6 +631,9 @@ main(int argc, char **argv)
 		}
 	}
 
+	char *login = NULL;
+	if (c.user == NULL)
+		c.user = login = bus_client_login_name();
 	c.zctx = zmq_ctx_new();
 	if (strcmp(cmd, "publish") == 0)
 		rc = cmd_publish(&c, nargs, args);
@@ -665,7 +666,7 @@ main(int argc, char **argv)
 		if (rc == -1)
 			rc = usage_error("unknown command '%s'", cmd);
 	}
-	free(c.user);
+	free(login);
 	zmq_ctx_term(c.zctx);
 	return rc;
 }
