@@ -74,7 +74,7 @@ static const char store_schema[] =
 	"  n INTEGER NOT NULL,"
 	"  ts INTEGER NOT NULL,"
 	"  entry TEXT NOT NULL,"
-	"  PRIMARY KEY (case_id, n));"
+	"  PRIMARY KEY (case_id, n)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS meta ("
 	"  key TEXT PRIMARY KEY,"
 	"  value INTEGER NOT NULL) WITHOUT ROWID;";

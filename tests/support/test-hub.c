@@ -59,7 +59,8 @@ test_hub_start(struct test_hub *h, const char *const *extra)
 	argv[n++] = h->control;
 	argv[n++] = "--db";
 	argv[n++] = h->db;
-	argv[n++] = "-v";
+	if (!h->quiet)
+		argv[n++] = "-v";
 	for (int i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;

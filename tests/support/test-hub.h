@@ -31,6 +31,7 @@ struct test_hub {
 	int nkids;
 	int runs;   /* watchctl runs, to name their output files */
 	int passed; /* set by test_hub_passed(): no log dump at teardown */
+	int quiet;  /* start watchd without -v (benchmarks: no debug log) */
 };
 
 /* Make the directory and endpoint names; start nothing. 0 or -1. */
