@@ -211,8 +211,9 @@ static const struct bus_schema report_schema = { "report", report_f };
 
 /* Events after a seq from the journal: cheap repair of a gap. */
 static json_t *
-hub_op_replay(struct bus_hub *hub, json_t *args)
+hub_op_replay(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 {
+	(void)who;
 	struct replay_ctx rc = { json_array(), 0 };
 	char *cause = NULL;
 	int64_t after;
@@ -251,8 +252,9 @@ hub_timeline_entry(const char *text, void *arg)
 
 /* A case's whole timeline (committed entries), in pages. */
 static json_t *
-hub_op_timeline(struct bus_hub *hub, json_t *args)
+hub_op_timeline(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 {
+	(void)who;
 	char *cause = NULL;
 	json_t *r, *c;
 
@@ -313,8 +315,10 @@ hub_op_report(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 }
 
 static json_t *
-hub_op_stats(struct bus_hub *hub)
+hub_op_stats(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 {
+	(void)who;
+	(void)args;
 	json_t *rej = json_object();
 
 	for (int c = REJECT_FRAMES; c < REJECT_NCLASSES; c++)
@@ -339,27 +343,52 @@ hub_op_stats(struct bus_hub *hub)
 	return r;
 }
 
-/* Ops the hub answers itself; everything else goes to the state. */
 static json_t *
-hub_op(struct bus_hub *hub, const struct bus_actor *who, const char *op, json_t *args)
+hub_op_snapshot(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 {
-	if (strcmp(op, "snapshot") == 0) {
-		json_t *snap = bus_state_snapshot(hub->state, HUB_SNAPSHOT_INTEL);
-		json_object_set_new(snap, "hub", json_string(hub->hub_id));
-		return snap;
+	json_t *snap = bus_state_snapshot(hub->state, HUB_SNAPSHOT_INTEL);
+
+	(void)who;
+	(void)args;
+	json_object_set_new(snap, "hub", json_string(hub->hub_id));
+	return snap;
+}
+
+static json_t *
+hub_op_whoami(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+{
+	(void)hub;
+	(void)args;
+	return json_pack("{s:b, s:s, s:s}", "ok", 1, "user", who->user, "role",
+	    bus_role_name(who->role));
+}
+
+/*
+ * Ops the hub answers itself, because they need the store or the hub's
+ * counters; every other op goes to the state's table. Read-only ops are
+ * not logged: consoles ask for them all the time.
+ */
+static const struct hub_op {
+	const char *name;
+	json_t *(*fn)(struct bus_hub *, const struct bus_actor *, json_t *);
+	int read_only;
+} hub_ops[] = {
+	{ "snapshot", hub_op_snapshot, 1 },
+	{ "replay", hub_op_replay, 1 },
+	{ "timeline", hub_op_timeline, 1 },
+	{ "stats", hub_op_stats, 1 },
+	{ "whoami", hub_op_whoami, 1 },
+	{ "report", hub_op_report, 0 },
+};
+
+static const struct hub_op *
+hub_op_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof hub_ops / sizeof hub_ops[0]; i++) {
+		if (strcmp(hub_ops[i].name, name) == 0)
+			return &hub_ops[i];
 	}
-	if (strcmp(op, "replay") == 0)
-		return hub_op_replay(hub, args);
-	if (strcmp(op, "stats") == 0)
-		return hub_op_stats(hub);
-	if (strcmp(op, "timeline") == 0)
-		return hub_op_timeline(hub, args);
-	if (strcmp(op, "report") == 0)
-		return hub_op_report(hub, who, args);
-	if (strcmp(op, "whoami") == 0)
-		return json_pack("{s:b, s:s, s:s}", "ok", 1, "user", who->user, "role",
-		    bus_role_name(who->role));
-	return bus_state_op(hub->state, who, op, args, bus_time_now_ms());
+	return NULL;
 }
 
 /*
@@ -426,16 +455,18 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 	json_object_del(args, "op");
 	json_object_del(args, "id");
 	json_object_del(args, "user");
-	reply = hub_op(hub, &who, op, args);
+	const struct hub_op *hop = hub_op_find(op);
+	if (hop != NULL)
+		reply = hop->fn(hub, &who, args);
+	else
+		reply = bus_state_op(hub->state, &who, op, args, bus_time_now_ms());
 	json_decref(args);
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		hub->stats.control_refused++;
 		log_info("control: %s by %s (%s) refused: %s", op, user,
 		    bus_role_name(who.role),
 		    json_string_value(json_object_get(json_object_get(reply, "error"), "message")));
-	} else if (strcmp(op, "snapshot") != 0 && strcmp(op, "replay") != 0 &&
-	    strcmp(op, "stats") != 0 && strcmp(op, "whoami") != 0 &&
-	    strcmp(op, "timeline") != 0)
+	} else if (hop == NULL || !hop->read_only)
 		log_info("control: %s by %s (%s) ok", op, user, bus_role_name(who.role));
 queue:
 	hub_queue_reply(hub, frames, nenv, id, reply);

@@ -575,6 +575,66 @@ cmd_tail(struct ctl *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* Commands that take no arguments and print the hub's reply. */
+static int
+cmd_noargs(struct ctl *c, const char *op, int argc, char **argv, int print_json_reply)
+{
+	(void)argv;
+	if (argc != 0)
+		return usage_error("%s takes no arguments", op);
+	return print_json_reply ? cmd_dump(c, op, NULL) : ctl_call_print(c, op, NULL);
+}
+
+static int
+cmd_snapshot(struct ctl *c, int argc, char **argv)
+{
+	return cmd_noargs(c, "snapshot", argc, argv, 1);
+}
+
+static int
+cmd_stats(struct ctl *c, int argc, char **argv)
+{
+	return cmd_noargs(c, "stats", argc, argv, 1);
+}
+
+static int
+cmd_whoami(struct ctl *c, int argc, char **argv)
+{
+	return cmd_noargs(c, "whoami", argc, argv, 0);
+}
+
+/* Commands with their own argument handling; the rest are ctl_cmds. */
+static const struct {
+	const char *name;
+	int (*fn)(struct ctl *, int, char **);
+} ctl_special[] = {
+	{ "publish", cmd_publish },
+	{ "tail", cmd_tail },
+	{ "snapshot", cmd_snapshot },
+	{ "stats", cmd_stats },
+	{ "whoami", cmd_whoami },
+	{ "replay", cmd_replay },
+	{ "open", cmd_open },
+	{ "staff", cmd_staff },
+	{ "team", cmd_team },
+	{ "request", cmd_request },
+};
+
+static int
+ctl_run(struct ctl *c, const char *cmd, int argc, char **argv)
+{
+	for (size_t i = 0; i < sizeof ctl_special / sizeof ctl_special[0]; i++) {
+		if (strcmp(cmd, ctl_special[i].name) == 0)
+			return ctl_special[i].fn(c, argc, argv);
+	}
+	for (size_t i = 0; i < NCMDS; i++) {
+		/* "sector_level", the op's own name, works as well. */
+		if (strcmp(cmd, ctl_cmds[i].name) == 0 || strcmp(cmd, ctl_cmds[i].op) == 0)
+			return cmd_simple(c, &ctl_cmds[i], argc, argv);
+	}
+	return usage_error("unknown command '%s'", cmd);
+}
+
 static const struct option long_options[] = {
 	{ "control", required_argument, NULL, 'c' },
 	{ "events", required_argument, NULL, 'e' },
@@ -635,37 +695,7 @@ main(int argc, char **argv)
 	if (c.user == NULL)
 		c.user = login = bus_client_login_name();
 	c.zctx = zmq_ctx_new();
-	if (strcmp(cmd, "publish") == 0)
-		rc = cmd_publish(&c, nargs, args);
-	else if (strcmp(cmd, "tail") == 0)
-		rc = cmd_tail(&c, nargs, args);
-	else if (strcmp(cmd, "snapshot") == 0 && nargs == 0)
-		rc = cmd_dump(&c, "snapshot", NULL);
-	else if (strcmp(cmd, "stats") == 0 && nargs == 0)
-		rc = cmd_dump(&c, "stats", NULL);
-	else if (strcmp(cmd, "whoami") == 0 && nargs == 0)
-		rc = ctl_call_print(&c, "whoami", NULL);
-	else if (strcmp(cmd, "replay") == 0)
-		rc = cmd_replay(&c, nargs, args);
-	else if (strcmp(cmd, "open") == 0)
-		rc = cmd_open(&c, nargs, args);
-	else if (strcmp(cmd, "staff") == 0)
-		rc = cmd_staff(&c, nargs, args);
-	else if (strcmp(cmd, "team") == 0)
-		rc = cmd_team(&c, nargs, args);
-	else if (strcmp(cmd, "request") == 0)
-		rc = cmd_request(&c, nargs, args);
-	else {
-		rc = -1;
-		for (size_t i = 0; i < NCMDS; i++) {
-			if (strcmp(cmd, ctl_cmds[i].name) == 0 ||
-			    (strcmp(ctl_cmds[i].name, "sector-level") == 0 &&
-			    strcmp(cmd, "sector_level") == 0))
-				rc = cmd_simple(&c, &ctl_cmds[i], nargs, args);
-		}
-		if (rc == -1)
-			rc = usage_error("unknown command '%s'", cmd);
-	}
+	rc = ctl_run(&c, cmd, nargs, args);
 	free(login);
 	zmq_ctx_term(c.zctx);
 	return rc;
