@@ -134,25 +134,7 @@ assert_snapshot_is_journal(struct test_hub *h)
 	}
 	assert_int_equal(test_jint(snap, "seq"), json_array_size(journal));
 	json_t *objects = test_snapshot_objects(snap);
-	const char *topic;
-	json_t *obj;
-	json_object_foreach(objects, topic, obj) {
-		json_t *last = json_object_get(fold, topic);
-		if (last == NULL)
-			fail_msg("%s is in the snapshot but has no event", topic);
-		if (!json_equal(last, obj)) {
-			char *a = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-			char *b = json_dumps(last, JSON_COMPACT | JSON_SORT_KEYS);
-			fprintf(stderr, "snapshot: %s\nlast event: %s\n", a, b);
-			free(a);
-			free(b);
-			fail_msg("%s in the snapshot differs from its last event", topic);
-		}
-	}
-	json_object_foreach(fold, topic, obj) {
-		if (json_object_get(objects, topic) == NULL)
-			fail_msg("%s has events but is not in the snapshot", topic);
-	}
+	test_assert_same_objects(objects, "the snapshot", fold, "the journal");
 	json_decref(objects);
 	json_decref(fold);
 	json_decref(snap);

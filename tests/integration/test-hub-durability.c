@@ -246,23 +246,8 @@ static void
 assert_same_state(json_t *before, json_t *after)
 {
 	json_t *a = test_snapshot_objects(before), *b = test_snapshot_objects(after);
-	const char *topic;
-	json_t *obj;
 
-	json_object_foreach(a, topic, obj) {
-		json_t *other = json_object_get(b, topic);
-		if (other == NULL)
-			fail_msg("%s is gone after the restart", topic);
-		if (!json_equal(obj, other)) {
-			char *x = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-			char *y = json_dumps(other, JSON_COMPACT | JSON_SORT_KEYS);
-			fprintf(stderr, "before: %s\nafter:  %s\n", x, y);
-			free(x);
-			free(y);
-			fail_msg("%s changed across the restart", topic);
-		}
-	}
-	assert_int_equal(json_object_size(a), json_object_size(b));
+	test_assert_same_objects(a, "before the restart", b, "after the restart");
 	assert_int_equal(test_jint(after, "seq"), test_jint(before, "seq"));
 	json_decref(a);
 	json_decref(b);

@@ -809,3 +809,28 @@ test_hub_ok_(struct test_hub *h, const char *user, const char *op, json_t *args)
 {
 	json_decref(test_hub_ok(h, user, op, args));
 }
+
+void
+test_assert_same_objects(json_t *a, const char *a_name, json_t *b, const char *b_name)
+{
+	const char *topic;
+	json_t *obj;
+
+	json_object_foreach(a, topic, obj) {
+		json_t *other = json_object_get(b, topic);
+		if (other == NULL)
+			fail_msg("%s is in %s but not in %s", topic, a_name, b_name);
+		if (!json_equal(obj, other)) {
+			char *x = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+			char *y = json_dumps(other, JSON_COMPACT | JSON_SORT_KEYS);
+			fprintf(stderr, "%s: %s\n%s: %s\n", a_name, x, b_name, y);
+			free(x);
+			free(y);
+			fail_msg("%s differs between %s and %s", topic, a_name, b_name);
+		}
+	}
+	json_object_foreach(b, topic, obj) {
+		if (json_object_get(a, topic) == NULL)
+			fail_msg("%s is in %s but not in %s", topic, b_name, a_name);
+	}
+}

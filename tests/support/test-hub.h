@@ -69,6 +69,10 @@ json_t *test_hub_call_timeout(struct test_hub *, const char *user, const char *o
             json_t *args, int timeout_ms);
 /* OP by USER must succeed (else the test fails with the hub's sentence);
  * the reply, which the caller frees. test_hub_ok_ frees it. */
+/* Two maps topic -> object hold the same topics with equal objects; the
+ * first difference fails the test, printing both sides under their names. */
+void    test_assert_same_objects(json_t *a, const char *a_name, json_t *b,
+            const char *b_name);
 json_t *test_hub_ok(struct test_hub *, const char *user, const char *op, json_t *args);
 void    test_hub_ok_(struct test_hub *, const char *user, const char *op, json_t *args);
 /* Shorthands with TEST_HUB_WAIT_MS: the snapshot and stats replies. */
