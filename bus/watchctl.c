@@ -16,6 +16,7 @@
 #include "bus-codec.h"
 #include "bus-hub.h"
 #include "bus-sock.h"
+#include "bus-verbs.h"
 #include "xmalloc.h"
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOHUB = 3 };
@@ -28,34 +29,7 @@ struct ctl {
 	void *zctx;
 };
 
-/* Console commands that map words straight onto an op's fields. */
-static const struct ctl_cmd {
-	const char *name;
-	const char *op;
-	const char *fields[2];
-	int nrequired;
-	int rest;        /* the last field takes all remaining words */
-	const char *usage;
-	const char *help;
-} ctl_cmds[] = {
-	{ "assign", "assign", { "case", "handler" }, 2, 0, "CASE HANDLER",
-	  "assign a handler to a case" },
-	{ "status", "status", { "case", "status" }, 2, 0, "CASE STATUS",
-	  "move a case (investigating, analysis, onsite, followup, ...)" },
-	{ "level", "level", { "case", "level" }, 2, 0, "CASE LEVEL",
-	  "set a case's NCISS level (0-5)" },
-	{ "dispatch", "dispatch", { "team", "case" }, 2, 0, "TEAM CASE",
-	  "dispatch an on-site team to a case (leads)" },
-	{ "recall", "recall", { "team" }, 1, 0, "TEAM", "recall a team from its case" },
-	{ "note", "note", { "case", "text" }, 2, 1, "CASE TEXT...", "add a note to a case" },
-	{ "close", "close", { "case", "reason" }, 1, 1, "CASE [REASON...]", "close a case" },
-	{ "reopen", "reopen", { "case", "reason" }, 1, 1, "CASE [REASON...]",
-	  "reopen a closed case" },
-	{ "ack", "ack", { "case" }, 1, 0, "CASE", "acknowledge a case" },
-	{ "sector-level", "sector_level", { "sector", "level" }, 2, 0, "SECTOR LEVEL|auto",
-	  "set a sector's level by hand, or back to auto" },
-};
-#define NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
+
 
 static void
 usage(FILE *f)
@@ -83,14 +57,12 @@ usage(FILE *f)
 	    "Cases and teams:\n"
 	    "  open SECTOR ORG TITLE [--level N] [--summary S] [--ref R] [--contact C]\n"
 	    "       [--onsite]               open a case\n", f);
-	for (size_t i = 0; i < NCMDS; i++) {
+	for (size_t i = 0; i < bus_nverbs; i++) {
 		char left[64];
-		snprintf(left, sizeof left, "%s %s", ctl_cmds[i].name, ctl_cmds[i].usage);
-		fprintf(f, "  %-31s %s\n", left, ctl_cmds[i].help);
+		snprintf(left, sizeof left, "%s %s", bus_verbs[i].name, bus_verbs[i].usage);
+		fprintf(f, "  %-31s %s\n", left, bus_verbs[i].help);
 	}
-	fputs("  team TEAM STATUS                move a team (enroute, onsite, returning,\n"
-	    "                                  available, offduty)\n"
-	    "\n"
+	fputs("\n"
 	    "Roster (leads):\n"
 	    "  staff list | staff add NAME --role ROLE | staff remove NAME\n"
 	    "  team list | team add TEAM [--base B] [--member NAME:ROLE]... | team remove TEAM\n"
@@ -189,57 +161,19 @@ ctl_call_print(struct ctl *c, const char *op, json_t *args)
 	return EXIT_OK;
 }
 
-/* Join ARGV words into one string with spaces. */
-static char *
-join_words(int argc, char **argv)
-{
-	size_t n = 1;
-	for (int i = 0; i < argc; i++)
-		n += strlen(argv[i]) + 1;
-	char *s = xcalloc(1, n);
-	for (int i = 0; i < argc; i++) {
-		if (i)
-			strcat(s, " ");
-		strcat(s, argv[i]);
-	}
-	return s;
-}
-
-/* A field value from a word: levels are numbers, the rest strings. */
-static json_t *
-field_value(const char *field, const char *word)
-{
-	char *end;
-	long v;
-
-	if (strcmp(field, "level") == 0) {
-		v = strtol(word, &end, 10);
-		if (*word != '\0' && *end == '\0')
-			return json_integer(v);
-	}
-	return json_string(word);
-}
-
+/* A verb from the shared table: its words become the op's fields. */
 static int
-cmd_simple(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv)
+cmd_verb(struct ctl *c, const struct bus_verb *v, int argc, char **argv)
 {
-	int nfields = cmd->fields[1] != NULL ? 2 : 1;
-	json_t *args;
+	char *cause = NULL;
+	json_t *args = bus_verb_args(v, argc, argv, &cause);
 
-	if (argc < cmd->nrequired || (!cmd->rest && argc > nfields)) {
-		fprintf(stderr, "usage: watchctl %s %s\n", cmd->name, cmd->usage);
+	if (args == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
 		return EXIT_USAGE;
 	}
-	args = json_object();
-	for (int i = 0; i < nfields && i < argc; i++) {
-		if (cmd->rest && i == nfields - 1) {
-			char *text = join_words(argc - i, argv + i);
-			json_object_set_new(args, cmd->fields[i], json_string(text));
-			free(text);
-		} else
-			json_object_set_new(args, cmd->fields[i], field_value(cmd->fields[i], argv[i]));
-	}
-	return ctl_call_print(c, cmd->op, args);
+	return ctl_call_print(c, v->op, args);
 }
 
 static int
@@ -256,7 +190,12 @@ cmd_open(struct ctl *c, int argc, char **argv)
 		else if (a[0] == '-' && a[1] == '-' && i + 1 < argc &&
 		    (strcmp(a, "--level") == 0 || strcmp(a, "--summary") == 0 ||
 		    strcmp(a, "--ref") == 0 || strcmp(a, "--contact") == 0)) {
-			json_object_set_new(args, a + 2, field_value(a + 2, argv[++i]));
+			const char *word = argv[++i];
+			char *end;
+			long level = strtol(word, &end, 10);
+			/* A number for --level; the hub says why anything else is wrong. */
+			json_object_set_new(args, a + 2, strcmp(a, "--level") == 0 &&
+			    *word != '\0' && *end == '\0' ? json_integer(level) : json_string(word));
 		} else if (a[0] == '-' && a[1] == '-') {
 			json_decref(args);
 			return usage_error("open: unknown option or missing value '%s'", a);
@@ -627,11 +566,9 @@ ctl_run(struct ctl *c, const char *cmd, int argc, char **argv)
 		if (strcmp(cmd, ctl_special[i].name) == 0)
 			return ctl_special[i].fn(c, argc, argv);
 	}
-	for (size_t i = 0; i < NCMDS; i++) {
-		/* "sector_level", the op's own name, works as well. */
-		if (strcmp(cmd, ctl_cmds[i].name) == 0 || strcmp(cmd, ctl_cmds[i].op) == 0)
-			return cmd_simple(c, &ctl_cmds[i], argc, argv);
-	}
+	const struct bus_verb *v = bus_verb_find(cmd);
+	if (v != NULL)
+		return cmd_verb(c, v, argc, argv);
 	return usage_error("unknown command '%s'", cmd);
 }
 

@@ -1,0 +1,507 @@
+/*
+ * Each kind of object is described by a table of its JSON fields and where
+ * they live in its C struct; one decoder and one destructor walk the
+ * tables. Nested parts (a case's timeline, a team's members, a sensor's
+ * last alert) have small functions of their own. Objects of a kind are
+ * kept in an array of pointers, with a jansson object as the id -> index
+ * hash; removal swaps the last object into the hole.
+ */
+#include <jansson.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-domain.h"
+#include "bus-replica.h"
+#include "bus-time.h"
+#include "xmalloc.h"
+
+enum field_type { F_STR, F_INT, F_I64, F_TIME, F_BOOL, F_STRS, F_LEVEL_OR_NONE };
+
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t off;
+};
+
+struct kind_desc {
+	const char *name;
+	size_t size;
+	const struct field *fields;
+	void (*decode_extra)(void *obj, json_t *body);
+	void (*free_extra)(void *obj);
+};
+
+struct kind_store {
+	void **objs;
+	size_t n, cap;
+	json_t *index; /* id -> index in objs */
+	uint64_t generation;
+};
+
+struct bus_replica {
+	struct kind_store kinds[BUS_KIND_COUNT];
+	int64_t seq;
+	unsigned changes;
+};
+
+#define FS(key, type, st, member) { key, type, offsetof(struct st, member) }
+#define FEND { NULL, 0, 0 }
+
+static const struct field case_fields[] = {
+	FS("id", F_STR, bus_case, id), FS("ref", F_STR, bus_case, ref),
+	FS("title", F_STR, bus_case, title), FS("org", F_STR, bus_case, org),
+	FS("sector", F_STR, bus_case, sector), FS("summary", F_STR, bus_case, summary),
+	FS("contact", F_STR, bus_case, contact), FS("status", F_STR, bus_case, status),
+	FS("handler", F_STR, bus_case, handler), FS("opened_by", F_STR, bus_case, opened_by),
+	FS("acked_by", F_STR, bus_case, acked_by), FS("closed_by", F_STR, bus_case, closed_by),
+	FS("level", F_INT, bus_case, level),
+	FS("onsite_requested", F_BOOL, bus_case, onsite_requested),
+	FS("reported_at", F_TIME, bus_case, reported_at),
+	FS("opened_at", F_TIME, bus_case, opened_at),
+	FS("status_since", F_TIME, bus_case, status_since),
+	FS("acked_at", F_TIME, bus_case, acked_at), FS("closed_at", F_TIME, bus_case, closed_at),
+	FS("teams", F_STRS, bus_case, teams),
+	FS("timeline_count", F_I64, bus_case, timeline_count),
+	FS("seq", F_I64, bus_case, seq), FS("ts", F_TIME, bus_case, ts),
+	FEND
+};
+
+static const struct field team_fields[] = {
+	FS("id", F_STR, bus_team, id), FS("base", F_STR, bus_team, base),
+	FS("status", F_STR, bus_team, status), FS("case", F_STR, bus_team, case_id),
+	FS("updated_by", F_STR, bus_team, updated_by), FS("since", F_TIME, bus_team, since),
+	FS("seq", F_I64, bus_team, seq), FS("ts", F_TIME, bus_team, ts),
+	FEND
+};
+
+static const struct field sector_fields[] = {
+	FS("id", F_STR, bus_sector_state, id), FS("name", F_STR, bus_sector_state, name),
+	FS("level_source", F_STR, bus_sector_state, level_source),
+	FS("level_set_by", F_STR, bus_sector_state, level_set_by),
+	FS("level", F_INT, bus_sector_state, level),
+	FS("manual_level", F_LEVEL_OR_NONE, bus_sector_state, manual_level),
+	FS("open_cases", F_INT, bus_sector_state, open_cases),
+	FS("teams_onsite", F_INT, bus_sector_state, teams_onsite),
+	FS("sensors_up", F_INT, bus_sector_state, sensors_up),
+	FS("sensors_down", F_INT, bus_sector_state, sensors_down),
+	FS("last_alert", F_TIME, bus_sector_state, last_alert),
+	FS("seq", F_I64, bus_sector_state, seq), FS("ts", F_TIME, bus_sector_state, ts),
+	FEND
+};
+
+static const struct field sensor_fields[] = {
+	FS("id", F_STR, bus_sensor, id), FS("sector", F_STR, bus_sensor, sector),
+	FS("status", F_STR, bus_sensor, status), FS("since", F_TIME, bus_sensor, since),
+	FS("alerts", F_INT, bus_sensor, alerts),
+	FS("seq", F_I64, bus_sensor, seq), FS("ts", F_TIME, bus_sensor, ts),
+	FEND
+};
+
+/* The fields of a sensor's "last_alert" object, decoded into the sensor. */
+static const struct field alert_fields[] = {
+	FS("level", F_INT, bus_sensor, alert_level),
+	FS("signature", F_STR, bus_sensor, alert_signature),
+	FS("message", F_STR, bus_sensor, alert_message),
+	FS("src", F_STR, bus_sensor, alert_src), FS("dst", F_STR, bus_sensor, alert_dst),
+	FS("received_at", F_TIME, bus_sensor, alert_at),
+	FEND
+};
+
+static const struct field intel_fields[] = {
+	FS("id", F_STR, bus_intel, id), FS("ref", F_STR, bus_intel, ref),
+	FS("title", F_STR, bus_intel, title), FS("source", F_STR, bus_intel, source),
+	FS("kind", F_STR, bus_intel, kind), FS("tlp", F_STR, bus_intel, tlp),
+	FS("url", F_STR, bus_intel, url), FS("summary", F_STR, bus_intel, summary),
+	FS("received_by", F_STR, bus_intel, received_by),
+	FS("sectors", F_STRS, bus_intel, sectors), FS("cves", F_STRS, bus_intel, cves),
+	FS("published", F_TIME, bus_intel, published),
+	FS("received_at", F_TIME, bus_intel, received_at),
+	FS("seq", F_I64, bus_intel, seq), FS("ts", F_TIME, bus_intel, ts),
+	FEND
+};
+
+static const struct field person_fields[] = {
+	FS("id", F_STR, bus_person, id), FS("role", F_STR, bus_person, role),
+	FS("seq", F_I64, bus_person, seq), FS("ts", F_TIME, bus_person, ts),
+	FEND
+};
+
+/* ------------------------------------------------------------------ */
+
+static void
+fields_free(const struct field *fields, void *obj)
+{
+	for (const struct field *f = fields; f->key != NULL; f++) {
+		char *p = (char *)obj + f->off;
+		if (f->type == F_STR) {
+			free(*(char **)p);
+			*(char **)p = NULL;
+		} else if (f->type == F_STRS) {
+			struct bus_strings *s = (struct bus_strings *)p;
+			for (size_t i = 0; i < s->n; i++)
+				free(s->v[i]);
+			free(s->v);
+			s->v = NULL;
+			s->n = 0;
+		}
+	}
+}
+
+/* Fill OBJ from BODY by the table; absent or mistyped fields get zero
+ * values (NULL strings, 0, or -1 for "no level"). */
+static void
+fields_decode(const struct field *fields, void *obj, json_t *body)
+{
+	for (const struct field *f = fields; f->key != NULL; f++) {
+		char *p = (char *)obj + f->off;
+		json_t *v = json_object_get(body, f->key);
+		int64_t ms;
+
+		switch (f->type) {
+		case F_STR:
+			*(char **)p = json_is_string(v) ? xstrdup(json_string_value(v)) : NULL;
+			break;
+		case F_INT:
+			*(int *)p = json_is_integer(v) ? (int)json_integer_value(v) : 0;
+			break;
+		case F_LEVEL_OR_NONE:
+			*(int *)p = json_is_integer(v) ? (int)json_integer_value(v) : -1;
+			break;
+		case F_I64:
+			*(int64_t *)p = json_is_integer(v) ? json_integer_value(v) : 0;
+			break;
+		case F_BOOL:
+			*(int *)p = json_is_true(v);
+			break;
+		case F_TIME:
+			*(int64_t *)p = json_is_string(v) &&
+			    bus_time_parse(json_string_value(v), &ms) == 0 ? ms : 0;
+			break;
+		case F_STRS: {
+			struct bus_strings *s = (struct bus_strings *)p;
+			size_t i;
+			json_t *item;
+			s->n = 0;
+			s->v = xcalloc(json_array_size(v) + 1, sizeof *s->v);
+			json_array_foreach(v, i, item) {
+				if (json_is_string(item))
+					s->v[s->n++] = xstrdup(json_string_value(item));
+			}
+			break;
+		}
+		}
+	}
+}
+
+/* A string member of OBJ, or "" when absent: for nested entries. */
+static char *
+dup_or_empty(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return xstrdup(s != NULL ? s : "");
+}
+
+static void
+case_decode_extra(void *obj, json_t *body)
+{
+	struct bus_case *c = obj;
+	json_t *tl = json_object_get(body, "timeline"), *e;
+	size_t i;
+
+	c->timeline = xcalloc(json_array_size(tl) + 1, sizeof *c->timeline);
+	json_array_foreach(tl, i, e) {
+		struct bus_entry *d = &c->timeline[c->ntimeline++];
+		int64_t ms = 0;
+		d->n = json_integer_value(json_object_get(e, "n"));
+		bus_time_parse(json_string_value(json_object_get(e, "ts")) ?
+		    json_string_value(json_object_get(e, "ts")) : "", &ms);
+		d->ts = ms;
+		d->who = dup_or_empty(e, "who");
+		d->action = dup_or_empty(e, "action");
+		d->text = dup_or_empty(e, "text");
+	}
+}
+
+static void
+case_free_extra(void *obj)
+{
+	struct bus_case *c = obj;
+
+	for (size_t i = 0; i < c->ntimeline; i++) {
+		free(c->timeline[i].who);
+		free(c->timeline[i].action);
+		free(c->timeline[i].text);
+	}
+	free(c->timeline);
+}
+
+static void
+team_decode_extra(void *obj, json_t *body)
+{
+	struct bus_team *t = obj;
+	json_t *members = json_object_get(body, "members"), *m;
+	size_t i;
+
+	t->members = xcalloc(json_array_size(members) + 1, sizeof *t->members);
+	json_array_foreach(members, i, m) {
+		t->members[t->nmembers].name = dup_or_empty(m, "name");
+		t->members[t->nmembers].role = dup_or_empty(m, "role");
+		t->nmembers++;
+	}
+}
+
+static void
+team_free_extra(void *obj)
+{
+	struct bus_team *t = obj;
+
+	for (size_t i = 0; i < t->nmembers; i++) {
+		free(t->members[i].name);
+		free(t->members[i].role);
+	}
+	free(t->members);
+}
+
+static void
+sensor_decode_extra(void *obj, json_t *body)
+{
+	struct bus_sensor *s = obj;
+	json_t *alert = json_object_get(body, "last_alert");
+
+	fields_decode(alert_fields, s, json_is_object(alert) ? alert : NULL);
+	if (!json_is_object(alert))
+		s->alert_level = -1;
+}
+
+static void
+sensor_free_extra(void *obj)
+{
+	fields_free(alert_fields, obj);
+}
+
+static const struct kind_desc kinds[BUS_KIND_COUNT] = {
+	[BUS_KIND_CASE] = { "case", sizeof(struct bus_case), case_fields,
+		case_decode_extra, case_free_extra },
+	[BUS_KIND_TEAM] = { "team", sizeof(struct bus_team), team_fields,
+		team_decode_extra, team_free_extra },
+	[BUS_KIND_SECTOR] = { "sector", sizeof(struct bus_sector_state), sector_fields,
+		NULL, NULL },
+	[BUS_KIND_SENSOR] = { "sensor", sizeof(struct bus_sensor), sensor_fields,
+		sensor_decode_extra, sensor_free_extra },
+	[BUS_KIND_INTEL] = { "intel", sizeof(struct bus_intel), intel_fields, NULL, NULL },
+	[BUS_KIND_STAFF] = { "staff", sizeof(struct bus_person), person_fields, NULL, NULL },
+};
+
+static void
+object_free(enum bus_kind k, void *obj)
+{
+	if (obj == NULL)
+		return;
+	if (kinds[k].free_extra != NULL)
+		kinds[k].free_extra(obj);
+	fields_free(kinds[k].fields, obj);
+	free(obj);
+}
+
+/* Every struct begins with its id. */
+static const char *
+object_id(const void *obj)
+{
+	return *(char *const *)obj;
+}
+
+/* ------------------------------------------------------------------ */
+
+struct bus_replica *
+bus_replica_new(void)
+{
+	struct bus_replica *r = xcalloc(1, sizeof *r);
+
+	for (int k = 0; k < BUS_KIND_COUNT; k++)
+		r->kinds[k].index = json_object();
+	return r;
+}
+
+void
+bus_replica_clear(struct bus_replica *r)
+{
+	for (int k = 0; k < BUS_KIND_COUNT; k++) {
+		struct kind_store *ks = &r->kinds[k];
+		for (size_t i = 0; i < ks->n; i++)
+			object_free(k, ks->objs[i]);
+		ks->n = 0;
+		json_object_clear(ks->index);
+		ks->generation++;
+		r->changes |= BUS_KIND_BIT(k);
+	}
+	r->seq = 0;
+}
+
+void
+bus_replica_free(struct bus_replica *r)
+{
+	if (r == NULL)
+		return;
+	bus_replica_clear(r);
+	for (int k = 0; k < BUS_KIND_COUNT; k++) {
+		free(r->kinds[k].objs);
+		json_decref(r->kinds[k].index);
+	}
+	free(r);
+}
+
+/* Put BODY as object ID of kind K: replace, add, or (tombstone) remove. */
+static void
+replica_put(struct bus_replica *r, enum bus_kind k, const char *id, json_t *body)
+{
+	struct kind_store *ks = &r->kinds[k];
+	json_t *at = json_object_get(ks->index, id);
+	size_t i = at != NULL ? (size_t)json_integer_value(at) : ks->n;
+
+	if (json_is_true(json_object_get(body, "removed"))) {
+		if (at == NULL)
+			return;
+		object_free(k, ks->objs[i]);
+		ks->objs[i] = ks->objs[--ks->n];
+		if (i < ks->n)
+			json_object_set_new(ks->index, object_id(ks->objs[i]), json_integer((json_int_t)i));
+		json_object_del(ks->index, id);
+	} else {
+		void *obj = xcalloc(1, kinds[k].size);
+		fields_decode(kinds[k].fields, obj, body);
+		if (kinds[k].decode_extra != NULL)
+			kinds[k].decode_extra(obj, body);
+		/* The topic names the object: trust it over a missing body id. */
+		if (object_id(obj) == NULL)
+			*(char **)obj = xstrdup(id);
+		if (at != NULL) {
+			object_free(k, ks->objs[i]);
+			ks->objs[i] = obj;
+		} else {
+			if (ks->n == ks->cap) {
+				ks->cap = ks->cap ? ks->cap * 2 : 64;
+				ks->objs = xrealloc(ks->objs, ks->cap * sizeof *ks->objs);
+			}
+			ks->objs[ks->n++] = obj;
+			json_object_set_new(ks->index, id, json_integer((json_int_t)i));
+		}
+	}
+	ks->generation++;
+	r->changes |= BUS_KIND_BIT(k);
+}
+
+static int
+replica_kind(const char *name, size_t len)
+{
+	for (int k = 0; k < BUS_KIND_COUNT; k++) {
+		if (strlen(kinds[k].name) == len && strncmp(kinds[k].name, name, len) == 0)
+			return k;
+	}
+	return -1;
+}
+
+/* Apply one event: TOPIC "<kind>.<id>", BODY the object's full state. */
+int
+bus_replica_apply(struct bus_replica *r, const char *topic, json_t *body, char **cause)
+{
+	const char *dot = strchr(topic, '.');
+	int k = dot != NULL ? replica_kind(topic, (size_t)(dot - topic)) : -1;
+
+	if (k < 0 || dot[1] == '\0' || !json_is_object(body)) {
+		xasprintf(cause, "event '%.64s' is not a known kind with an object body", topic);
+		return -1;
+	}
+	replica_put(r, k, dot + 1, body);
+	json_int_t seq = json_integer_value(json_object_get(body, "seq"));
+	if (seq > r->seq)
+		r->seq = seq;
+	return 0;
+}
+
+/* Replace everything with a snapshot reply (see docs/PROTOCOL.md). */
+int
+bus_replica_load(struct bus_replica *r, json_t *snap, char **cause)
+{
+	static const char *const lists[BUS_KIND_COUNT] = {
+		[BUS_KIND_CASE] = "cases", [BUS_KIND_TEAM] = "teams",
+		[BUS_KIND_SECTOR] = "sectors", [BUS_KIND_SENSOR] = "sensors",
+		[BUS_KIND_INTEL] = "intel", [BUS_KIND_STAFF] = "staff",
+	};
+	json_t *seq = json_object_get(snap, "seq");
+
+	if (!json_is_integer(seq)) {
+		xasprintf(cause, "snapshot without a seq");
+		return -1;
+	}
+	bus_replica_clear(r);
+	for (int k = 0; k < BUS_KIND_COUNT; k++) {
+		size_t i;
+		json_t *obj;
+		json_array_foreach(json_object_get(snap, lists[k]), i, obj) {
+			const char *id = json_string_value(json_object_get(obj, "id"));
+			if (id != NULL)
+				replica_put(r, k, id, obj);
+		}
+	}
+	r->seq = json_integer_value(seq);
+	return 0;
+}
+
+int64_t
+bus_replica_seq(const struct bus_replica *r)
+{
+	return r->seq;
+}
+
+void
+bus_replica_set_seq(struct bus_replica *r, int64_t seq)
+{
+	r->seq = seq;
+}
+
+/* The kinds changed since the last call, as BUS_KIND_BIT flags. */
+unsigned
+bus_replica_take_changes(struct bus_replica *r)
+{
+	unsigned c = r->changes;
+
+	r->changes = 0;
+	return c;
+}
+
+size_t
+bus_replica_count(const struct bus_replica *r, enum bus_kind k)
+{
+	return r->kinds[k].n;
+}
+
+const void *
+bus_replica_at(const struct bus_replica *r, enum bus_kind k, size_t i)
+{
+	return i < r->kinds[k].n ? r->kinds[k].objs[i] : NULL;
+}
+
+const void *
+bus_replica_find(const struct bus_replica *r, enum bus_kind k, const char *id)
+{
+	json_t *at = id != NULL ? json_object_get(r->kinds[k].index, id) : NULL;
+
+	return at != NULL ? r->kinds[k].objs[json_integer_value(at)] : NULL;
+}
+
+uint64_t
+bus_replica_generation(const struct bus_replica *r, enum bus_kind k)
+{
+	return r->kinds[k].generation;
+}
+
+/* The role the roster gives USER; anyone not on it is a viewer. */
+const char *
+bus_replica_role_of(const struct bus_replica *r, const char *user)
+{
+	const struct bus_person *p = bus_replica_find(r, BUS_KIND_STAFF, user);
+
+	return p != NULL && p->role != NULL ? p->role : "viewer";
+}
