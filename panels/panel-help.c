@@ -1,0 +1,54 @@
+/*
+ * Help: every key, generated from the key table, so it cannot disagree
+ * with what the keys do. Keys the operator's role cannot use are marked.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "panel.h"
+#include "tui-keys.h"
+#include "tui-text.h"
+#include "tui.h"
+
+static const char *const where_names[TUI_NPANELS] = {
+	"cases", "teams", "sectors", "intel", "sensors"
+};
+
+void
+panel_help_draw(struct tui *t, WINDOW *win)
+{
+	size_t n;
+	const struct tui_key_action *keys = tui_keys_table(&n);
+	int h, w, y = 1;
+	char line[512], out[TUI_TEXT_FIT_SIZE(512)];
+
+	getmaxyx(win, h, w);
+	werase(win);
+	wattrset(win, A_NORMAL);
+	box(win, 0, 0);
+	wattrset(win, tui_theme_attr(STYLE_TITLE_FOCUS));
+	mvwaddnstr(win, 0, 2, " Keys ", w - 4);
+	if (t->overlay_scroll > (int)n)
+		t->overlay_scroll = (int)n;
+	for (size_t i = (size_t)t->overlay_scroll; i < n && y < h - 2; i++, y++) {
+		const struct tui_key_action *a = &keys[i];
+		char where[64] = "";
+		for (int p = 0; p < TUI_NPANELS && a->where != KEYS_ANY; p++) {
+			if (a->where & KEYS_IN(p))
+				snprintf(where + strlen(where), sizeof where - strlen(where), "%s%s",
+				    where[0] ? ", " : " (", where_names[p]);
+		}
+		if (where[0] != '\0')
+			strncat(where, ")", sizeof where - strlen(where) - 1);
+		int allowed = a->op == NULL || tui_can(t, a->op);
+		snprintf(line, sizeof line, "%-8s %s%s%s", a->label, a->help, where,
+		    allowed ? "" : "   [not for your role]");
+		tui_text_fit(line, TUI_TEXT_CSTR, w - 4 > 512 ? 512 : w - 4, TUI_TEXT_ELLIPSIS,
+		    out, sizeof out);
+		wattrset(win, allowed ? A_NORMAL : tui_theme_attr(STYLE_DIM));
+		mvwaddstr(win, y, 2, out);
+	}
+	wattrset(win, tui_theme_attr(STYLE_DIM));
+	mvwaddnstr(win, h - 2, 2, "Esc or ? close   j/k scroll", w - 4);
+	wattrset(win, A_NORMAL);
+}

@@ -1,0 +1,706 @@
+/*
+ * What each key does. Actions that change the floor never change the
+ * replica: they send a request to the hub and report its answer; the change
+ * itself arrives as an event, as it does for every other console.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-domain.h"
+#include "bus-replica.h"
+#include "bus-rules.h"
+#include "bus-sync.h"
+#include "bus-verbs.h"
+#include "panel.h"
+#include "tui-keys.h"
+#include "tui-screen.h"
+#include "tui.h"
+
+#define CTRL(c) ((c) & 0x1f)
+
+/* The case the operator means: the one in the detail overlay, else the
+ * selected case, else the case of the selected team. */
+static const struct bus_case *
+keys_case(const struct tui *t)
+{
+	if (t->overlay == OVERLAY_DETAIL)
+		return bus_replica_find(t->replica, BUS_KIND_CASE, t->detail_case);
+	const void *sel = panel_selected(t->panels[t->focus]);
+	if (sel == NULL)
+		return NULL;
+	if (t->focus == PANEL_CASES)
+		return sel;
+	if (t->focus == PANEL_TEAMS)
+		return bus_replica_find(t->replica, BUS_KIND_CASE, ((const struct bus_team *)sel)->case_id);
+	return NULL;
+}
+
+static const struct bus_team *
+keys_team(const struct tui *t)
+{
+	return t->focus == PANEL_TEAMS && t->overlay == OVERLAY_NONE ?
+	    panel_selected(t->panels[PANEL_TEAMS]) : NULL;
+}
+
+static int
+keys_need_case(struct tui *t, const struct bus_case **c)
+{
+	*c = keys_case(t);
+	if (*c == NULL)
+		tui_message(t, 1, "select a case first");
+	return *c != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Moving around. */
+
+static void
+act_quit(struct tui *t)
+{
+	int n = bus_sync_in_flight(t->sync);
+
+	if (n == 0) {
+		t->quit = 1;
+		return;
+	}
+	snprintf(t->pending_op, sizeof t->pending_op, "quit");
+	t->mode = MODE_CONFIRM;
+	tui_input_start(&t->input, n == 1 ? "A command is still waiting for the hub; quit "
+	    "anyway? (y/n) " : "Commands are still waiting for the hub; quit anyway? (y/n) ",
+	    NULL);
+}
+
+static void
+act_help(struct tui *t)
+{
+	t->overlay = t->overlay == OVERLAY_HELP ? OVERLAY_NONE : OVERLAY_HELP;
+	t->overlay_scroll = 0;
+}
+
+static void
+keys_focus(struct tui *t, int panel)
+{
+	if (t->focus == panel)
+		return;
+	t->focus = panel;
+	t->overlay = OVERLAY_NONE;
+	/* The one-panel layout swaps windows; the grid keeps them. */
+	if (!t->layout.grid)
+		tui_screen_relayout(t);
+}
+
+static void act_next(struct tui *t) { keys_focus(t, (t->focus + 1) % TUI_NPANELS); }
+static void act_prev(struct tui *t) { keys_focus(t, (t->focus + TUI_NPANELS - 1) % TUI_NPANELS); }
+static void act_focus1(struct tui *t) { keys_focus(t, PANEL_CASES); }
+static void act_focus2(struct tui *t) { keys_focus(t, PANEL_TEAMS); }
+static void act_focus3(struct tui *t) { keys_focus(t, PANEL_SECTORS); }
+static void act_focus4(struct tui *t) { keys_focus(t, PANEL_INTEL); }
+static void act_focus5(struct tui *t) { keys_focus(t, PANEL_SENSORS); }
+
+static void
+keys_move(struct tui *t, long delta, int to_end)
+{
+	if (t->overlay != OVERLAY_NONE) {
+		long s = to_end < 0 ? 0 : to_end > 0 ? 100000 : t->overlay_scroll + delta;
+		t->overlay_scroll = s < 0 ? 0 : (int)s;
+		return;
+	}
+	struct panel *p = t->panels[t->focus];
+	if (to_end != 0)
+		panel_move_to(p, to_end > 0);
+	else
+		panel_move(p, delta);
+}
+
+static long
+keys_page(const struct tui *t)
+{
+	int rows = t->panels[t->focus]->rows_visible;
+
+	return rows > 1 ? rows - 1 : 1;
+}
+
+static void act_up(struct tui *t) { keys_move(t, -1, 0); }
+static void act_down(struct tui *t) { keys_move(t, 1, 0); }
+static void act_pgup(struct tui *t) { keys_move(t, -keys_page(t), 0); }
+static void act_pgdn(struct tui *t) { keys_move(t, keys_page(t), 0); }
+static void act_top(struct tui *t) { keys_move(t, 0, -1); }
+static void act_bottom(struct tui *t) { keys_move(t, 0, 1); }
+
+static void
+act_detail(struct tui *t)
+{
+	if (t->focus == PANEL_SECTORS && t->overlay == OVERLAY_NONE) {
+		/* A sector's cases: filter the case list by the sector's id. */
+		const struct bus_sector_state *s = panel_selected(t->panels[PANEL_SECTORS]);
+		if (s == NULL)
+			return;
+		panel_set_filter(t->panels[PANEL_CASES], s->id);
+		keys_focus(t, PANEL_CASES);
+		tui_message(t, 0, "cases in %s (Esc clears the filter)", s->id);
+		return;
+	}
+	const struct bus_case *c = keys_case(t);
+	if (c == NULL) {
+		tui_message(t, 1, t->focus == PANEL_TEAMS ? "this team is not on a case" :
+		    "select a case first");
+		return;
+	}
+	snprintf(t->detail_case, sizeof t->detail_case, "%s", c->id);
+	t->overlay = OVERLAY_DETAIL;
+	t->overlay_scroll = 0;
+	tui_detail_fetch(t);
+}
+
+static void
+act_escape(struct tui *t)
+{
+	struct panel *p = t->panels[t->focus];
+
+	if (t->overlay != OVERLAY_NONE)
+		t->overlay = OVERLAY_NONE;
+	else if (p->filter[0] != '\0') {
+		panel_set_filter(p, "");
+		tui_message(t, 0, "filter cleared");
+	} else
+		t->status[0] = '\0';
+}
+
+static void
+act_filter(struct tui *t)
+{
+	t->overlay = OVERLAY_NONE;
+	t->mode = MODE_FILTER;
+	tui_input_start(&t->input, "/", t->panels[t->focus]->filter);
+}
+
+static void
+act_command(struct tui *t)
+{
+	t->mode = MODE_COMMAND;
+	tui_input_start(&t->input, ":", NULL);
+}
+
+static void
+act_redraw(struct tui *t)
+{
+	clearok(curscr, TRUE);
+	tui_dirty(t, DIRTY_ALL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Acting on the floor. */
+
+static void
+pick_team_for_case(struct tui *t, const char *team)
+{
+	tui_send(t, "dispatch", json_pack("{s:s, s:s}", "team", team, "case", t->pending_case),
+	    "dispatch");
+}
+
+static void
+pick_case_for_team(struct tui *t, const char *case_id)
+{
+	tui_send(t, "dispatch", json_pack("{s:s, s:s}", "team", t->pending_team, "case", case_id),
+	    "dispatch");
+}
+
+/* 'd': on a case, pick a team (available ones first); on a team, pick a case. */
+static void
+act_dispatch(struct tui *t)
+{
+	const struct bus_team *team = keys_team(t);
+	char label[160];
+
+	if (team != NULL) {
+		if (strcmp(team->status, "available") != 0) {
+			tui_message(t, 1, "%s is %s, not available", team->id, team->status);
+			return;
+		}
+		snprintf(t->pending_team, sizeof t->pending_team, "%s", team->id);
+		snprintf(label, sizeof label, "Dispatch %s to which case?", team->id);
+		tui_picker_open(&t->picker, label, pick_case_for_team);
+		struct panel *cases = t->panels[PANEL_CASES];
+		panel_refresh(cases, t);
+		for (size_t i = 0; i < cases->nview; i++) {
+			const struct bus_case *c = cases->view[i];
+			snprintf(label, sizeof label, "%-14s L%d %-12s %s", c->id, c->level,
+			    c->sector ? c->sector : "", c->title ? c->title : "");
+			tui_picker_add(&t->picker, label, c->id, 1);
+		}
+		return;
+	}
+	const struct bus_case *c;
+	if (!keys_need_case(t, &c))
+		return;
+	snprintf(t->pending_case, sizeof t->pending_case, "%s", c->id);
+	snprintf(label, sizeof label, "Dispatch which team to %s?", c->id);
+	tui_picker_open(&t->picker, label, pick_team_for_case);
+	/* Available teams first and choosable; the others shown with why not. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < bus_replica_count(t->replica, BUS_KIND_TEAM); i++) {
+			const struct bus_team *tm = bus_replica_at(t->replica, BUS_KIND_TEAM, i);
+			int avail = strcmp(tm->status, "available") == 0;
+			if (avail != (pass == 0))
+				continue;
+			snprintf(label, sizeof label, "%-7s %-10s %s%s%s", tm->id, tm->status,
+			    tm->base ? tm->base : "", tm->case_id ? " on " : "",
+			    tm->case_id ? tm->case_id : "");
+			tui_picker_add(&t->picker, label, tm->id, avail);
+		}
+	}
+	if (t->picker.selected < 0)
+		tui_message(t, 1, "no team is available");
+}
+
+static void
+keys_confirm(struct tui *t, const char *op, const char *question)
+{
+	snprintf(t->pending_op, sizeof t->pending_op, "%s", op);
+	t->mode = MODE_CONFIRM;
+	tui_input_start(&t->input, question, NULL);
+}
+
+static void
+pick_team_to_recall(struct tui *t, const char *team)
+{
+	char q[160];
+
+	snprintf(t->pending_team, sizeof t->pending_team, "%s", team);
+	snprintf(q, sizeof q, "Recall %s from %s? (y/n) ", team, t->pending_case);
+	keys_confirm(t, "recall", q);
+}
+
+/* 'r': recall the selected team, or the team of the selected case. */
+static void
+act_recall(struct tui *t)
+{
+	const struct bus_team *team = keys_team(t);
+	const struct bus_case *c;
+
+	if (team != NULL) {
+		if (team->case_id == NULL) {
+			tui_message(t, 1, "%s is not on a case", team->id);
+			return;
+		}
+		snprintf(t->pending_case, sizeof t->pending_case, "%s", team->case_id);
+		pick_team_to_recall(t, team->id);
+		return;
+	}
+	if (!keys_need_case(t, &c))
+		return;
+	snprintf(t->pending_case, sizeof t->pending_case, "%s", c->id);
+	if (c->teams.n == 0) {
+		tui_message(t, 1, "%s has no team", c->id);
+		return;
+	}
+	if (c->teams.n == 1) {
+		pick_team_to_recall(t, c->teams.v[0]);
+		return;
+	}
+	tui_picker_open(&t->picker, "Recall which team?", pick_team_to_recall);
+	for (size_t i = 0; i < c->teams.n; i++)
+		tui_picker_add(&t->picker, c->teams.v[i], c->teams.v[i], 1);
+}
+
+static void
+pick_handler(struct tui *t, const char *name)
+{
+	tui_send(t, "assign", json_pack("{s:s, s:s}", "case", t->pending_case, "handler", name),
+	    "assign");
+}
+
+/* 'a': pick a handler from the roster. */
+static void
+act_assign(struct tui *t)
+{
+	const struct bus_case *c;
+	char label[160];
+
+	if (!keys_need_case(t, &c))
+		return;
+	snprintf(t->pending_case, sizeof t->pending_case, "%s", c->id);
+	snprintf(label, sizeof label, "Assign a handler to %s", c->id);
+	tui_picker_open(&t->picker, label, pick_handler);
+	for (size_t i = 0; i < bus_replica_count(t->replica, BUS_KIND_STAFF); i++) {
+		const struct bus_person *p = bus_replica_at(t->replica, BUS_KIND_STAFF, i);
+		int can = p->role != NULL && strcmp(p->role, "viewer") != 0;
+		snprintf(label, sizeof label, "%-16s %s%s", p->id, p->role ? p->role : "",
+		    c->handler && strcmp(c->handler, p->id) == 0 ? "  (handler now)" : "");
+		tui_picker_add(&t->picker, label, p->id, can);
+	}
+}
+
+static void
+pick_case_status(struct tui *t, const char *status)
+{
+	tui_send(t, "status", json_pack("{s:s, s:s}", "case", t->pending_case, "status", status),
+	    "status");
+}
+
+static void
+pick_team_status(struct tui *t, const char *status)
+{
+	tui_send(t, "team", json_pack("{s:s, s:s}", "team", t->pending_team, "status", status),
+	    "team");
+}
+
+/* 's': only the moves the rules allow from where the case (or team) is. */
+static void
+act_status(struct tui *t)
+{
+	const struct bus_team *team = keys_team(t);
+	int targets[CASE_NSTATUS + TEAM_NSTATUS], n;
+	char label[160];
+
+	if (team != NULL) {
+		snprintf(t->pending_team, sizeof t->pending_team, "%s", team->id);
+		n = bus_rules_team_targets(bus_team_status_find(team->status), VIA_STATUS,
+		    targets, TEAM_NSTATUS);
+		snprintf(label, sizeof label, "%s is %s; move it to", team->id, team->status);
+		tui_picker_open(&t->picker, label, pick_team_status);
+		for (int i = 0; i < n; i++)
+			tui_picker_add(&t->picker, bus_team_status_names[targets[i]],
+			    bus_team_status_names[targets[i]], 1);
+	} else {
+		const struct bus_case *c;
+		if (!keys_need_case(t, &c))
+			return;
+		snprintf(t->pending_case, sizeof t->pending_case, "%s", c->id);
+		n = bus_rules_case_targets(bus_case_status_find(c->status), VIA_STATUS, targets,
+		    CASE_NSTATUS);
+		snprintf(label, sizeof label, "%s is %s; move it to", c->id, c->status);
+		tui_picker_open(&t->picker, label, pick_case_status);
+		for (int i = 0; i < n; i++)
+			tui_picker_add(&t->picker, bus_case_status_names[targets[i]],
+			    bus_case_status_names[targets[i]], 1);
+	}
+	if (n == 0) {
+		t->picker.open = 0;
+		tui_message(t, 1, "no status change is possible from here");
+	}
+}
+
+static void
+pick_level(struct tui *t, const char *level)
+{
+	tui_send(t, "level", json_pack("{s:s, s:i}", "case", t->pending_case, "level",
+	    atoi(level)), "level");
+}
+
+static void
+act_level(struct tui *t)
+{
+	const struct bus_case *c;
+	char label[64], value[4];
+
+	if (!keys_need_case(t, &c))
+		return;
+	snprintf(t->pending_case, sizeof t->pending_case, "%s", c->id);
+	snprintf(label, sizeof label, "NCISS level of %s (now %d)", c->id, c->level);
+	tui_picker_open(&t->picker, label, pick_level);
+	for (int l = BUS_LEVEL_MAX; l >= BUS_LEVEL_MIN; l--) {
+		snprintf(label, sizeof label, "%d %s", l, bus_level_name(l));
+		snprintf(value, sizeof value, "%d", l);
+		tui_picker_add(&t->picker, label, value, 1);
+	}
+	t->picker.selected = BUS_LEVEL_MAX - c->level;
+}
+
+static void
+act_close(struct tui *t)
+{
+	const struct bus_case *c;
+	char q[160];
+
+	if (!keys_need_case(t, &c))
+		return;
+	snprintf(t->pending_case, sizeof t->pending_case, "%s", c->id);
+	snprintf(q, sizeof q, "Close %s? (y/n) ", c->id);
+	keys_confirm(t, "close", q);
+}
+
+static void
+act_note(struct tui *t)
+{
+	const struct bus_case *c;
+	char prompt[96];
+
+	if (!keys_need_case(t, &c))
+		return;
+	snprintf(t->pending_case, sizeof t->pending_case, "%s", c->id);
+	snprintf(prompt, sizeof prompt, "note on %s: ", c->id);
+	t->mode = MODE_NOTE;
+	tui_input_start(&t->input, prompt, NULL);
+}
+
+static void
+act_ack(struct tui *t)
+{
+	const struct bus_case *c;
+
+	if (!keys_need_case(t, &c))
+		return;
+	tui_send(t, "ack", json_pack("{s:s}", "case", c->id), "ack");
+}
+
+#define CASES_OR_TEAMS (KEYS_IN(PANEL_CASES) | KEYS_IN(PANEL_TEAMS))
+
+static const struct tui_key_action key_actions[] = {
+	{ "Tab", { '\t', 0 }, KEYS_ANY, NULL, 0, "next panel", act_next },
+	{ "S-Tab", { KEY_BTAB, 0 }, KEYS_ANY, NULL, 0, "previous panel", act_prev },
+	{ "1", { '1', 0 }, KEYS_ANY, NULL, 0, "open cases", act_focus1 },
+	{ "2", { '2', 0 }, KEYS_ANY, NULL, 0, "team dispatch board", act_focus2 },
+	{ "3", { '3', 0 }, KEYS_ANY, NULL, 0, "sector status", act_focus3 },
+	{ "4", { '4', 0 }, KEYS_ANY, NULL, 0, "intel feed", act_focus4 },
+	{ "5", { '5', 0 }, KEYS_ANY, NULL, 0, "sensors", act_focus5 },
+	{ "k/Up", { 'k', KEY_UP, 0 }, KEYS_ANY, NULL, 0, "move up", act_up },
+	{ "j/Down", { 'j', KEY_DOWN, 0 }, KEYS_ANY, NULL, 0, "move down", act_down },
+	{ "PgUp", { KEY_PPAGE, CTRL('b'), 0 }, KEYS_ANY, NULL, 0, "page up", act_pgup },
+	{ "PgDn", { KEY_NPAGE, CTRL('f'), 0 }, KEYS_ANY, NULL, 0, "page down", act_pgdn },
+	{ "g/Home", { 'g', KEY_HOME, 0 }, KEYS_ANY, NULL, 0, "first row", act_top },
+	{ "G/End", { 'G', KEY_END, 0 }, KEYS_ANY, NULL, 0, "last row", act_bottom },
+	{ "Enter", { '\n', '\r', KEY_ENTER, 0 }, CASES_OR_TEAMS | KEYS_IN(PANEL_SECTORS), NULL, 1,
+	  "case detail (on a sector: its cases)", act_detail },
+	{ "Esc", { 27, 0 }, KEYS_ANY, NULL, 0, "close, or clear the filter", act_escape },
+	{ "d", { 'd', 0 }, CASES_OR_TEAMS, "dispatch", 1,
+	  "dispatch a team (picker; available teams first)", act_dispatch },
+	{ "r", { 'r', 0 }, CASES_OR_TEAMS, "recall", 1, "recall a team from its case", act_recall },
+	{ "a", { 'a', 0 }, KEYS_IN(PANEL_CASES), "assign", 1, "assign a handler", act_assign },
+	{ "s", { 's', 0 }, CASES_OR_TEAMS, "status", 1, "move the case or team (allowed moves only)",
+	  act_status },
+	{ "l", { 'l', 0 }, KEYS_IN(PANEL_CASES), "level", 0, "set the case's NCISS level",
+	  act_level },
+	{ "c", { 'c', 0 }, KEYS_IN(PANEL_CASES), "close", 1, "close the case", act_close },
+	{ "n", { 'n', 0 }, KEYS_IN(PANEL_CASES), "note", 1, "add a note to the case", act_note },
+	{ "x", { 'x', 0 }, KEYS_IN(PANEL_CASES), "ack", 1, "acknowledge the case", act_ack },
+	{ "/", { '/', 0 }, KEYS_ANY, NULL, 1, "filter this list (Enter keeps, Esc clears)",
+	  act_filter },
+	{ ":", { ':', 0 }, KEYS_ANY, NULL, 1, "command line (Tab completes): :dispatch FLY-2 "
+	  "ICS-2026-0007", act_command },
+	{ "C-l", { CTRL('l'), 0 }, KEYS_ANY, NULL, 0, "redraw the screen", act_redraw },
+	{ "?", { '?', KEY_F(1), 0 }, KEYS_ANY, NULL, 1, "help", act_help },
+	{ "q", { 'q', 0 }, KEYS_ANY, NULL, 1, "quit", act_quit },
+};
+
+const struct tui_key_action *
+tui_keys_table(size_t *n)
+{
+	*n = sizeof key_actions / sizeof key_actions[0];
+	return key_actions;
+}
+
+/* The panel whose actions apply: the detail overlay acts like the cases. */
+static int
+keys_context(const struct tui *t)
+{
+	return t->overlay == OVERLAY_DETAIL ? PANEL_CASES : t->focus;
+}
+
+static int
+keys_applies(const struct tui *t, const struct tui_key_action *a)
+{
+	return a->where == KEYS_ANY || (a->where & KEYS_IN(keys_context(t)));
+}
+
+/* "Enter detail  d dispatch ...": the hinted keys that apply here and
+ * that the operator's role may use. */
+void
+tui_keys_hints(const struct tui *t, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	/* Help and quit first: on a narrow screen the rest may not fit. */
+	used = (size_t)snprintf(buf, size, " ? help  q quit");
+	for (size_t i = 0; i < sizeof key_actions / sizeof key_actions[0]; i++) {
+		const struct tui_key_action *a = &key_actions[i];
+		if (!a->hint || !keys_applies(t, a) || (a->op != NULL && !tui_can(t, a->op)) ||
+		    a->fn == act_help || a->fn == act_quit)
+			continue;
+		const char *word = a->op != NULL ? a->op : a->help;
+		/* The first word of the help is enough for a hint. */
+		char first[32];
+		snprintf(first, sizeof first, "%s", word);
+		char *space = strchr(first, ' ');
+		if (space != NULL)
+			*space = '\0';
+		used += (size_t)snprintf(buf + used, size > used ? size - used : 0, "%s%s %s",
+		    used ? "  " : " ", a->label, first);
+		if (used >= size)
+			break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Lines being typed. */
+
+static int
+keys_complete(void *arg, const char *line, int word, const char *prefix, const char **out,
+    int max)
+{
+	struct tui *t = arg;
+	int n = 0;
+	size_t plen = strlen(prefix);
+
+#define OFFER(s) do { if ((s) != NULL && strncmp((s), prefix, plen) == 0 && n < max) \
+	out[n++] = (s); } while (0)
+	if (word == 0) {
+		for (size_t i = 0; i < bus_nverbs; i++)
+			OFFER(bus_verbs[i].name);
+		OFFER("help");
+		OFFER("quit");
+		return n;
+	}
+	char verb[32] = "";
+	sscanf(line, "%31s", verb);
+	const struct bus_verb *v = bus_verb_find(verb);
+	if (v == NULL || word > 2)
+		return 0;
+	const char *field = v->fields[word - 1];
+	if (field == NULL)
+		return 0;
+	if (strcmp(field, "team") == 0) {
+		for (size_t i = 0; i < bus_replica_count(t->replica, BUS_KIND_TEAM); i++)
+			OFFER(((const struct bus_team *)bus_replica_at(t->replica, BUS_KIND_TEAM, i))->id);
+	} else if (strcmp(field, "case") == 0) {
+		for (size_t i = 0; i < bus_replica_count(t->replica, BUS_KIND_CASE); i++)
+			OFFER(((const struct bus_case *)bus_replica_at(t->replica, BUS_KIND_CASE, i))->id);
+	} else if (strcmp(field, "handler") == 0) {
+		for (size_t i = 0; i < bus_replica_count(t->replica, BUS_KIND_STAFF); i++)
+			OFFER(((const struct bus_person *)bus_replica_at(t->replica, BUS_KIND_STAFF, i))->id);
+	} else if (strcmp(field, "sector") == 0) {
+		for (int i = 0; i < BUS_NSECTORS; i++)
+			OFFER(bus_sectors[i].id);
+	} else if (strcmp(field, "status") == 0) {
+		const char *const *names = strcmp(v->op, "team") == 0 ? bus_team_status_names :
+		    bus_case_status_names;
+		for (int i = 0; names[i] != NULL; i++)
+			OFFER(names[i]);
+	}
+#undef OFFER
+	return n;
+}
+
+static void
+keys_run_command(struct tui *t, char *line)
+{
+	char *words[64];
+	char *cause = NULL;
+	int n = tui_input_split(line, words, 64);
+
+	if (n == 0)
+		return;
+	if (strcmp(words[0], "q") == 0 || strcmp(words[0], "quit") == 0) {
+		act_quit(t);
+		return;
+	}
+	if (strcmp(words[0], "help") == 0) {
+		act_help(t);
+		return;
+	}
+	const struct bus_verb *v = bus_verb_find(words[0]);
+	if (v == NULL) {
+		tui_message(t, 1, "no command '%s'; Tab lists them", words[0]);
+		return;
+	}
+	json_t *args = bus_verb_args(v, n - 1, words + 1, &cause);
+	if (args == NULL) {
+		tui_message(t, 1, "%s", cause);
+		free(cause);
+		return;
+	}
+	tui_send(t, v->op, args, v->name);
+}
+
+static void
+keys_line(struct tui *t, int key, const char *utf8)
+{
+	enum tui_input_result r = tui_input_key(&t->input, key, utf8,
+	    t->mode == MODE_COMMAND ? keys_complete : NULL, t);
+	enum tui_mode mode = t->mode;
+	struct panel *p = t->panels[t->focus];
+
+	if (r == INPUT_CANCEL || r == INPUT_DONE)
+		t->mode = MODE_NORMAL;
+	switch (mode) {
+	case MODE_FILTER:
+		/* Incremental: the list narrows as the operator types. */
+		if (r == INPUT_EDITED)
+			panel_set_filter(p, t->input.buf);
+		else if (r == INPUT_CANCEL)
+			panel_set_filter(p, "");
+		else if (r == INPUT_DONE)
+			panel_move_to(p, 0);
+		break;
+	case MODE_COMMAND:
+		if (r == INPUT_DONE)
+			keys_run_command(t, t->input.buf);
+		break;
+	case MODE_NOTE:
+		if (r == INPUT_DONE && t->input.len > 0)
+			tui_send(t, "note", json_pack("{s:s, s:s}", "case", t->pending_case, "text",
+			    t->input.buf), "note");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+keys_confirmed(struct tui *t, int key)
+{
+	t->mode = MODE_NORMAL;
+	if (key != 'y' && key != 'Y') {
+		tui_message(t, 0, "cancelled");
+		return;
+	}
+	if (strcmp(t->pending_op, "quit") == 0)
+		t->quit = 1;
+	else if (strcmp(t->pending_op, "close") == 0)
+		tui_send(t, "close", json_pack("{s:s}", "case", t->pending_case), "close");
+	else if (strcmp(t->pending_op, "recall") == 0)
+		tui_send(t, "recall", json_pack("{s:s}", "team", t->pending_team), "recall");
+}
+
+/* One key press, from wherever the operator is. */
+void
+tui_keys_press(struct tui *t, int key, const char *utf8)
+{
+	tui_dirty(t, DIRTY_ALL & ~DIRTY_TOP);
+	if (t->mode == MODE_CONFIRM) {
+		keys_confirmed(t, key != 0 ? key : (unsigned char)utf8[0]);
+		return;
+	}
+	if (t->mode != MODE_NORMAL) {
+		keys_line(t, key, utf8);
+		return;
+	}
+	if (t->picker.open) {
+		tui_picker_key(t, &t->picker, key != 0 ? key : (unsigned char)utf8[0]);
+		return;
+	}
+	if (key == 0 && utf8 != NULL && (unsigned char)utf8[0] < 0x80)
+		key = (unsigned char)utf8[0];
+	if (t->overlay == OVERLAY_HELP && key == 'q') {
+		t->overlay = OVERLAY_NONE; /* q in help closes help, not the console */
+		return;
+	}
+	for (size_t i = 0; i < sizeof key_actions / sizeof key_actions[0]; i++) {
+		const struct tui_key_action *a = &key_actions[i];
+		for (int k = 0; k < 4 && a->keys[k] != 0; k++) {
+			if (a->keys[k] != key || !keys_applies(t, a))
+				continue;
+			if (a->op != NULL && !tui_can(t, a->op)) {
+				tui_message(t, 1, "%s needs another role; %s is %s", a->op, t->user,
+				    tui_role(t));
+				return;
+			}
+			t->status[0] = '\0';
+			a->fn(t);
+			return;
+		}
+	}
+}

@@ -1,0 +1,36 @@
+/*
+ * A modal choice: "dispatch which team?", "move to which status?". It is a
+ * state of the console, drawn over the panels and fed keys by the loop,
+ * never a nested loop of its own. Choosing calls back with the value.
+ */
+#ifndef TUI_PICKER_H
+#define TUI_PICKER_H
+
+#include <curses.h>
+
+#define TUI_PICKER_MAX 64
+
+struct tui;
+
+struct tui_picker_item {
+	char label[160];
+	char value[64];
+	int enabled; /* shown dimmed and skipped when 0 */
+};
+
+typedef void (*tui_picker_done)(struct tui *, const char *value);
+
+struct tui_picker {
+	int open;
+	char title[128];
+	struct tui_picker_item items[TUI_PICKER_MAX];
+	int n, selected;
+	tui_picker_done done;
+};
+
+void tui_picker_open(struct tui_picker *, const char *title, tui_picker_done);
+void tui_picker_add(struct tui_picker *, const char *label, const char *value, int enabled);
+int  tui_picker_key(struct tui *, struct tui_picker *, int key);
+void tui_picker_draw(const struct tui_picker *, WINDOW *);
+
+#endif

@@ -1,0 +1,334 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <term.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bus-replica.h"
+#include "bus-sync.h"
+#include "bus-time.h"
+#include "panel.h"
+#include "tui-keys.h"
+#include "tui-screen.h"
+#include "tui-text.h"
+#include "tui-theme.h"
+#include "tui.h"
+#include "xmalloc.h"
+
+/* More unsent output than this on the tty and the frame waits: over a slow
+ * SSH link, drawing again would only pile up more. */
+#define SCREEN_BEHIND_BYTES 8192
+
+/* Terminal types to fall back on when TERM is unknown here. */
+static const char *const screen_fallbacks[] = { "xterm-256color", "xterm", "vt100", NULL };
+
+/*
+ * Open the terminal. An unknown or missing TERM is not fatal: say so on
+ * stderr and use the nearest type this machine knows.
+ */
+int
+tui_screen_open(struct tui *t, int no_color, char **cause)
+{
+	const char *term = getenv("TERM");
+	int err;
+
+	if (term == NULL || *term == '\0' || setupterm(term, STDOUT_FILENO, &err) != OK) {
+		const char *const *f;
+		for (f = screen_fallbacks; *f != NULL; f++) {
+			if (setupterm(*f, STDOUT_FILENO, &err) == OK)
+				break;
+		}
+		if (*f == NULL) {
+			xasprintf(cause, "terminal type '%s' is unknown and no fallback is "
+			    "installed (try TERM=xterm)", term ? term : "");
+			return -1;
+		}
+		fprintf(stderr, "watchfloor: terminal type '%s' is unknown here; using %s\n",
+		    term ? term : "(unset)", *f);
+		term = *f;
+	}
+	del_curterm(cur_term);
+	t->screen = newterm(term, stdout, stdin);
+	if (t->screen == NULL) {
+		xasprintf(cause, "cannot start the terminal '%s'", term);
+		return -1;
+	}
+	set_term(t->screen);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25); /* Esc closes things at once */
+	curs_set(0);
+	tui_theme_init(no_color);
+	tui_screen_relayout(t);
+	return 0;
+}
+
+static void
+screen_free_windows(struct tui *t)
+{
+	WINDOW **wins[] = { &t->win_top, &t->win_tabs, &t->win_bottom, &t->win_overlay };
+
+	for (size_t i = 0; i < sizeof wins / sizeof wins[0]; i++) {
+		if (*wins[i] != NULL)
+			delwin(*wins[i]);
+		*wins[i] = NULL;
+	}
+	for (int i = 0; i < TUI_NPANELS; i++) {
+		if (t->win_panel[i] != NULL)
+			delwin(t->win_panel[i]);
+		t->win_panel[i] = NULL;
+	}
+}
+
+void
+tui_screen_close(struct tui *t)
+{
+	if (t->screen == NULL)
+		return;
+	screen_free_windows(t);
+	endwin();
+	delscreen(t->screen);
+	t->screen = NULL;
+}
+
+static WINDOW *
+screen_window(const struct tui_rect *r)
+{
+	WINDOW *w;
+
+	if (r->h <= 0 || r->w <= 0)
+		return NULL;
+	w = newwin(r->h, r->w, r->y, r->x);
+	if (w != NULL)
+		keypad(w, TRUE);
+	return w;
+}
+
+/* Make the windows for the current size and focus. */
+void
+tui_screen_relayout(struct tui *t)
+{
+	screen_free_windows(t);
+	tui_layout_compute(&t->layout, LINES, COLS, t->focus);
+	t->win_top = screen_window(&t->layout.top);
+	t->win_tabs = screen_window(&t->layout.tabs);
+	t->win_bottom = screen_window(&t->layout.bottom);
+	t->win_overlay = screen_window(&t->layout.overlay);
+	for (int i = 0; i < TUI_NPANELS; i++)
+		t->win_panel[i] = screen_window(&t->layout.panel[i]);
+	clearok(curscr, TRUE);
+	t->dirty = DIRTY_ALL;
+}
+
+/* The terminal changed size: tell curses, then lay out again. */
+void
+tui_screen_resize(struct tui *t, int rows, int cols)
+{
+	if (rows > 0 && cols > 0)
+		resizeterm(rows, cols);
+	tui_screen_relayout(t);
+}
+
+/* Write TEXT (untrusted) at Y, X in WIN, fitted to WIDTH columns. */
+static int
+screen_put(WINDOW *win, int x, const char *text, int width, attr_t attr)
+{
+	char field[TUI_TEXT_FIT_SIZE(512)];
+
+	if (width <= 0)
+		return 0;
+	if (width > 512)
+		width = 512;
+	int used = tui_text_fit(text, TUI_TEXT_CSTR, width, TUI_TEXT_ELLIPSIS | TUI_TEXT_NOPAD,
+	    field, sizeof field);
+	wattrset(win, attr);
+	mvwaddstr(win, 0, x, field);
+	return used;
+}
+
+/*
+ * The top line: connection, hub seq and lag, user and role, UTC clock.
+ * Always there, so a watch officer can tell at a glance whether what the
+ * screen shows is live.
+ */
+static void
+screen_draw_top(struct tui *t)
+{
+	const struct bus_sync_status *st = bus_sync_status(t->sync);
+	WINDOW *w = t->win_top;
+	int cols = getmaxx(w), x = 0;
+	int64_t now = bus_time_now_ms(), seq = bus_replica_seq(t->replica);
+	char buf[256], clock[32];
+	time_t secs = (time_t)(now / 1000);
+	struct tm tm;
+
+	wattrset(w, tui_theme_attr(STYLE_TOP));
+	mvwhline(w, 0, 0, ' ', cols);
+	x += screen_put(w, x, " watchfloor ", cols - x, tui_theme_attr(STYLE_TOP) | A_BOLD);
+	if (st->state == BUS_SYNC_DISCONNECTED) {
+		int64_t silent = st->heard_mono_ms > 0 ?
+		    (bus_time_mono_ms() - st->heard_mono_ms) / 1000 : -1;
+		if (silent >= 0)
+			snprintf(buf, sizeof buf, " DISCONNECTED %llds: data is stale ",
+			    (long long)silent);
+		else
+			snprintf(buf, sizeof buf, " DISCONNECTED: waiting for the hub ");
+		x += screen_put(w, x, buf, cols - x, tui_theme_attr(STYLE_ALARM));
+	} else {
+		x += screen_put(w, x, " CONNECTED ", cols - x, tui_theme_attr(STYLE_OK));
+		if (st->state == BUS_SYNC_SYNCING || st->repairing)
+			x += screen_put(w, x, " resyncing ", cols - x, tui_theme_attr(STYLE_ALARM));
+	}
+	int64_t lag = st->hub_seq > seq ? st->hub_seq - seq : 0;
+	snprintf(buf, sizeof buf, "  seq %lld  lag %lld", (long long)seq, (long long)lag);
+	x += screen_put(w, x, buf, cols - x, tui_theme_attr(STYLE_TOP));
+	snprintf(buf, sizeof buf, "  %s (%s)%s", t->user, tui_role(t),
+	    t->read_only ? " read-only" : "");
+	x += screen_put(w, x, buf, cols - x, tui_theme_attr(STYLE_TOP));
+	gmtime_r(&secs, &tm);
+	strftime(clock, sizeof clock, "%Y-%m-%d %H:%M:%SZ ", &tm);
+	int cw = (int)strlen(clock);
+	if (cols - x > cw)
+		screen_put(w, cols - cw, clock, cw, tui_theme_attr(STYLE_TOP) | A_BOLD);
+	wnoutrefresh(w);
+}
+
+/* The tab strip of the one-panel layout: number, name, count. */
+static void
+screen_draw_tabs(struct tui *t)
+{
+	WINDOW *w = t->win_tabs;
+	int cols = getmaxx(w), x = 0;
+	char buf[64];
+
+	wattrset(w, A_NORMAL);
+	werase(w);
+	for (int i = 0; i < TUI_NPANELS && x < cols; i++) {
+		struct panel *p = t->panels[i];
+		panel_refresh(p, t);
+		snprintf(buf, sizeof buf, " %d %s %zu ", i + 1, p->ops->tab_name, p->nview);
+		x += screen_put(w, x, buf, cols - x,
+		    tui_theme_attr(i == t->focus ? STYLE_TITLE_FOCUS : STYLE_TITLE));
+		x += 1;
+	}
+	wnoutrefresh(w);
+}
+
+/* The bottom line: what is being typed, else the last message, else the
+ * keys of the focused panel. */
+static void
+screen_draw_bottom(struct tui *t)
+{
+	WINDOW *w = t->win_bottom;
+	int cols = getmaxx(w), x = 0;
+	char hints[512];
+
+	wattrset(w, A_NORMAL);
+	werase(w);
+	curs_set(0);
+	if (t->mode != MODE_NORMAL) {
+		x += screen_put(w, x, t->input.prompt, cols - x, A_BOLD);
+		if (t->mode != MODE_CONFIRM) {
+			/* Show the end of a long line, where the cursor is. */
+			const char *text = t->input.buf;
+			int room = cols - x - 1;
+			while (tui_text_width(text) > room && *text != '\0') {
+				text++;
+				while ((*text & 0xc0) == 0x80)
+					text++;
+			}
+			char before[TUI_INPUT_MAX + 1];
+			size_t off = (size_t)(text - t->input.buf);
+			size_t n = t->input.cursor > off ? t->input.cursor - off : 0;
+			memcpy(before, text, n);
+			before[n] = '\0';
+			screen_put(w, x, text, room, A_NORMAL);
+			wmove(w, 0, x + tui_text_width(before));
+			curs_set(1);
+		}
+	} else if (t->status[0] != '\0') {
+		screen_put(w, 0, t->status, cols,
+		    tui_theme_attr(t->status_error ? STYLE_ALARM : STYLE_NORMAL));
+	} else {
+		tui_keys_hints(t, hints, sizeof hints);
+		screen_put(w, 0, hints, cols, tui_theme_attr(STYLE_DIM));
+	}
+	wnoutrefresh(w);
+}
+
+/* The overlay on top: a picker over a detail over the panels. */
+static void
+screen_draw_overlay(struct tui *t, WINDOW *w)
+{
+	if (t->picker.open)
+		tui_picker_draw(&t->picker, w);
+	else if (t->overlay == OVERLAY_DETAIL)
+		panel_detail_draw(t, w);
+	else if (t->overlay == OVERLAY_HELP)
+		panel_help_draw(t, w);
+}
+
+static int
+screen_behind(void)
+{
+	int queued = 0;
+
+	return ioctl(STDOUT_FILENO, TIOCOUTQ, &queued) == 0 && queued > SCREEN_BEHIND_BYTES;
+}
+
+/*
+ * Draw what is dirty: each part into its window (wnoutrefresh), then one
+ * doupdate(). Returns 0, or -1 if the terminal is behind and the frame
+ * must wait.
+ */
+int
+tui_screen_draw(struct tui *t)
+{
+	unsigned d = t->dirty;
+
+	if (d == 0)
+		return 0;
+	if (screen_behind())
+		return -1;
+	t->dirty = 0;
+	if (!tui_layout_usable(&t->layout)) {
+		erase();
+		mvaddnstr(0, 0, "terminal too small", COLS);
+		wnoutrefresh(stdscr);
+		doupdate();
+		return 0;
+	}
+	if (d == DIRTY_ALL) {
+		/* After a resize: clear what the old layout left behind. */
+		erase();
+		wnoutrefresh(stdscr);
+	}
+	if ((d & DIRTY_TOP) && t->win_top != NULL)
+		screen_draw_top(t);
+	if ((d & (DIRTY_TABS | DIRTY_PANELS)) && t->win_tabs != NULL)
+		screen_draw_tabs(t);
+	for (int i = 0; i < TUI_NPANELS; i++) {
+		if ((d & DIRTY_PANEL(i)) && t->win_panel[i] != NULL) {
+			panel_draw(t->panels[i], t, t->win_panel[i], i == t->focus);
+			wnoutrefresh(t->win_panel[i]);
+		}
+	}
+	if (t->overlay != OVERLAY_NONE || t->picker.open) {
+		/* Overlays sit over the panels: draw them last, whenever any
+		 * panel under them was drawn. */
+		if (t->win_overlay != NULL && (d & (DIRTY_OVERLAY | DIRTY_PANELS))) {
+			screen_draw_overlay(t, t->win_overlay);
+			wnoutrefresh(t->win_overlay);
+		}
+	}
+	if (t->win_bottom != NULL)
+		screen_draw_bottom(t);
+	doupdate();
+	return 0;
+}

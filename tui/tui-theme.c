@@ -1,0 +1,117 @@
+#include <string.h>
+
+#include "tui-theme.h"
+
+/* One row per style: colours for 256 and 8 colours, and attributes for
+ * each mode. -1 is the terminal's default colour. */
+static const struct theme_row {
+	short fg256, bg256, fg8, bg8;
+	attr_t attr_color, attr_mono;
+} theme_rows[STYLE_COUNT] = {
+	[STYLE_NORMAL] = { -1, -1, -1, -1, A_NORMAL, A_NORMAL },
+	[STYLE_TITLE] = { 250, 236, COLOR_WHITE, COLOR_BLUE, A_NORMAL, A_UNDERLINE },
+	[STYLE_TITLE_FOCUS] = { 231, 25, COLOR_WHITE, COLOR_BLUE, A_BOLD, A_BOLD | A_REVERSE },
+	[STYLE_HEADER] = { 245, -1, COLOR_CYAN, -1, A_NORMAL, A_UNDERLINE },
+	[STYLE_SELECTED] = { 231, 24, COLOR_BLACK, COLOR_CYAN, A_NORMAL, A_REVERSE },
+	[STYLE_TOP] = { 231, 237, COLOR_WHITE, COLOR_BLUE, A_NORMAL, A_REVERSE },
+	[STYLE_OK] = { 46, 237, COLOR_GREEN, COLOR_BLUE, A_BOLD, A_REVERSE },
+	[STYLE_ALARM] = { 231, 160, COLOR_WHITE, COLOR_RED, A_BOLD, A_BOLD | A_REVERSE },
+	[STYLE_DIM] = { 244, -1, -1, -1, A_NORMAL, A_DIM },
+	[STYLE_NEW] = { 226, -1, COLOR_YELLOW, -1, A_BOLD, A_BOLD },
+	/* NCISS: 5 black (reverse and bold), 4 red, 3 orange (yellow bold on
+	 * 8 colours), 2 yellow, 1 green, 0 white. */
+	[STYLE_LEVEL0] = { 252, -1, COLOR_WHITE, -1, A_NORMAL, A_DIM },
+	[STYLE_LEVEL1] = { 40, -1, COLOR_GREEN, -1, A_NORMAL, A_NORMAL },
+	[STYLE_LEVEL2] = { 226, -1, COLOR_YELLOW, -1, A_NORMAL, A_UNDERLINE },
+	[STYLE_LEVEL3] = { 208, -1, COLOR_YELLOW, -1, A_BOLD, A_BOLD },
+	[STYLE_LEVEL4] = { 196, -1, COLOR_RED, -1, A_BOLD, A_BOLD | A_UNDERLINE },
+	[STYLE_LEVEL5] = { 231, 16, COLOR_WHITE, COLOR_BLACK, A_BOLD | A_REVERSE,
+		A_BOLD | A_REVERSE },
+	/* CAD boards: available green, dispatched amber, en route blue,
+	 * on site red, off duty grey. */
+	[STYLE_TEAM_AVAILABLE] = { 40, -1, COLOR_GREEN, -1, A_NORMAL, A_NORMAL },
+	[STYLE_TEAM_DISPATCHED] = { 214, -1, COLOR_YELLOW, -1, A_BOLD, A_BOLD },
+	[STYLE_TEAM_ENROUTE] = { 39, -1, COLOR_BLUE, -1, A_BOLD, A_UNDERLINE },
+	[STYLE_TEAM_ONSITE] = { 196, -1, COLOR_RED, -1, A_BOLD, A_BOLD | A_REVERSE },
+	[STYLE_TEAM_RETURNING] = { 111, -1, COLOR_CYAN, -1, A_NORMAL, A_NORMAL },
+	[STYLE_TEAM_OFFDUTY] = { 244, -1, COLOR_WHITE, -1, A_DIM, A_DIM },
+	[STYLE_TLP_CLEAR] = { 252, -1, COLOR_WHITE, -1, A_NORMAL, A_NORMAL },
+	[STYLE_TLP_GREEN] = { 40, -1, COLOR_GREEN, -1, A_BOLD, A_NORMAL },
+	[STYLE_TLP_AMBER] = { 214, -1, COLOR_YELLOW, -1, A_BOLD, A_BOLD },
+	[STYLE_TLP_RED] = { 196, -1, COLOR_RED, -1, A_BOLD, A_BOLD | A_REVERSE },
+};
+
+static enum tui_theme_mode theme_mode = THEME_MONO;
+
+/* Pick the mode from the terminal and NO_COLOR, and set up colour pairs. */
+void
+tui_theme_init(int no_color)
+{
+	theme_mode = THEME_MONO;
+	if (no_color || !has_colors() || start_color() == ERR)
+		return;
+	use_default_colors();
+	theme_mode = COLORS >= 256 ? THEME_256 : THEME_8;
+	for (int s = 1; s < STYLE_COUNT; s++) {
+		const struct theme_row *r = &theme_rows[s];
+		if (theme_mode == THEME_256)
+			init_pair((short)s, r->fg256, r->bg256);
+		else
+			init_pair((short)s, r->fg8, r->bg8);
+	}
+}
+
+enum tui_theme_mode
+tui_theme_mode(void)
+{
+	return theme_mode;
+}
+
+attr_t
+tui_theme_attr(enum tui_style s)
+{
+	if (theme_mode == THEME_MONO)
+		return theme_rows[s].attr_mono;
+	return theme_rows[s].attr_color | (s == STYLE_NORMAL ? 0 : COLOR_PAIR(s));
+}
+
+enum tui_style
+tui_theme_level(int level)
+{
+	if (level < 0)
+		level = 0;
+	if (level > 5)
+		level = 5;
+	return (enum tui_style)(STYLE_LEVEL0 + level);
+}
+
+enum tui_style
+tui_theme_team_status(const char *status)
+{
+	static const struct {
+		const char *name;
+		enum tui_style style;
+	} map[] = {
+		{ "available", STYLE_TEAM_AVAILABLE }, { "dispatched", STYLE_TEAM_DISPATCHED },
+		{ "enroute", STYLE_TEAM_ENROUTE },     { "onsite", STYLE_TEAM_ONSITE },
+		{ "returning", STYLE_TEAM_RETURNING }, { "offduty", STYLE_TEAM_OFFDUTY },
+	};
+
+	for (size_t i = 0; status != NULL && i < sizeof map / sizeof map[0]; i++) {
+		if (strcmp(map[i].name, status) == 0)
+			return map[i].style;
+	}
+	return STYLE_NORMAL;
+}
+
+enum tui_style
+tui_theme_tlp(const char *tlp)
+{
+	if (tlp == NULL || strcmp(tlp, "clear") == 0)
+		return STYLE_TLP_CLEAR;
+	if (strcmp(tlp, "green") == 0)
+		return STYLE_TLP_GREEN;
+	if (strncmp(tlp, "amber", 5) == 0)
+		return STYLE_TLP_AMBER;
+	return STYLE_TLP_RED;
+}

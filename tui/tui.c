@@ -1,0 +1,171 @@
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-domain.h"
+#include "bus-replica.h"
+#include "bus-state.h"
+#include "bus-sync.h"
+#include "bus-time.h"
+#include "panel.h"
+#include "tui.h"
+#include "xmalloc.h"
+
+void
+tui_dirty(struct tui *t, unsigned bits)
+{
+	t->dirty |= bits;
+}
+
+/* The operator's status line: results of commands, refusals, hints. */
+void
+tui_message(struct tui *t, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->status, sizeof t->status, fmt, ap);
+	va_end(ap);
+	t->status_error = error;
+	tui_dirty(t, DIRTY_BOTTOM);
+}
+
+/* The role the roster gives this console's user, as the hub sees it. */
+const char *
+tui_role(const struct tui *t)
+{
+	return bus_replica_role_of(t->replica, t->user);
+}
+
+/* May this console's user send OP? The hub's own table answers, so the
+ * console never offers what the hub would refuse for the role. (A case's
+ * handler may also move its status: the hub decides that one.) */
+int
+tui_can(const struct tui *t, const char *op)
+{
+	if (t->read_only)
+		return 0;
+	return bus_state_op_allowed(op, bus_role_find(tui_role(t)));
+}
+
+struct panel *
+tui_focused(const struct tui *t)
+{
+	return t->panels[t->focus];
+}
+
+struct sent {
+	struct tui *t;
+	char what[200];
+};
+
+static void
+tui_sent_reply(void *arg, int ok, const char *code, const char *message, json_t *reply)
+{
+	struct sent *s = arg;
+
+	(void)reply;
+	if (ok)
+		tui_message(s->t, 0, "%s: done", s->what);
+	else
+		tui_message(s->t, 1, "%s refused (%s): %s", s->what, code ? code : "error",
+		    message ? message : "no reason given");
+	free(s);
+}
+
+/*
+ * Send OP to the hub. The status line says it was sent, then what the hub
+ * answered; the change itself is shown when its event arrives.
+ */
+void
+tui_send(struct tui *t, const char *op, json_t *args, const char *what)
+{
+	struct sent *s = xcalloc(1, sizeof *s);
+	const char *fields[] = { "team", "case", "handler", "status", "sector", NULL };
+	size_t used;
+
+	s->t = t;
+	used = (size_t)snprintf(s->what, sizeof s->what, "%s", what);
+	for (int i = 0; fields[i] != NULL && used < sizeof s->what; i++) {
+		json_t *v = json_object_get(args, fields[i]);
+		if (json_is_string(v))
+			used += (size_t)snprintf(s->what + used, sizeof s->what - used, " %s",
+			    json_string_value(v));
+		else if (json_is_integer(v))
+			used += (size_t)snprintf(s->what + used, sizeof s->what - used, " %lld",
+			    (long long)json_integer_value(v));
+	}
+	json_t *level = json_object_get(args, "level");
+	if (json_is_integer(level) && used < sizeof s->what)
+		snprintf(s->what + used, sizeof s->what - used, " level %lld",
+		    (long long)json_integer_value(level));
+	tui_message(t, 0, "%s: sent, waiting for the hub", s->what);
+	bus_sync_request(t->sync, op, args, tui_sent_reply, s);
+}
+
+static void
+tui_free_detail(struct tui *t)
+{
+	for (size_t i = 0; i < t->ndetail; i++) {
+		free(t->detail_entries[i].who);
+		free(t->detail_entries[i].action);
+		free(t->detail_entries[i].text);
+	}
+	free(t->detail_entries);
+	t->detail_entries = NULL;
+	t->ndetail = 0;
+	t->detail_loaded[0] = '\0';
+}
+
+static void
+tui_timeline_reply(void *arg, int ok, const char *code, const char *message, json_t *reply)
+{
+	struct tui *t = arg;
+	json_t *entries = json_object_get(reply, "entries"), *e;
+	const char *id = json_string_value(json_object_get(reply, "case"));
+	size_t i;
+
+	if (!ok || id == NULL) {
+		tui_message(t, 1, "timeline: %s", message ? message : code);
+		return;
+	}
+	tui_free_detail(t);
+	t->detail_entries = xcalloc(json_array_size(entries) + 1, sizeof *t->detail_entries);
+	json_array_foreach(entries, i, e) {
+		struct bus_entry *d = &t->detail_entries[t->ndetail++];
+		const char *ts = json_string_value(json_object_get(e, "ts"));
+		d->n = json_integer_value(json_object_get(e, "n"));
+		if (ts == NULL || bus_time_parse(ts, &d->ts) != 0)
+			d->ts = 0;
+		d->who = xstrdup(json_string_value(json_object_get(e, "who")) ?
+		    json_string_value(json_object_get(e, "who")) : "");
+		d->action = xstrdup(json_string_value(json_object_get(e, "action")) ?
+		    json_string_value(json_object_get(e, "action")) : "");
+		d->text = xstrdup(json_string_value(json_object_get(e, "text")) ?
+		    json_string_value(json_object_get(e, "text")) : "");
+	}
+	snprintf(t->detail_loaded, sizeof t->detail_loaded, "%s", id);
+	tui_dirty(t, DIRTY_OVERLAY);
+}
+
+/* Ask the hub for the whole timeline of the case in the detail overlay;
+ * the case's events carry only the latest entries. */
+void
+tui_detail_fetch(struct tui *t)
+{
+	if (strcmp(t->detail_loaded, t->detail_case) != 0)
+		tui_free_detail(t);
+	bus_sync_forget(t->sync, t);
+	bus_sync_request(t->sync, "timeline", json_pack("{s:s}", "case", t->detail_case),
+	    tui_timeline_reply, t);
+}
+
+void
+tui_free(struct tui *t)
+{
+	tui_free_detail(t);
+	for (int i = 0; i < TUI_NPANELS; i++)
+		panel_free(t->panels[i]);
+}

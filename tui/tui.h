@@ -1,0 +1,88 @@
+/*
+ * The console: one struct that the loop, the screen, the keys and the
+ * panels share. Data flows one way: the sync feeds the replica, the replica
+ * marks panels dirty, the after-events hook draws what is dirty at a capped
+ * frame rate. Keys change only console state or send a request to the hub;
+ * what the hub does comes back as an event like everyone else's.
+ */
+#ifndef TUI_H
+#define TUI_H
+
+#include <curses.h>
+#include <stdint.h>
+
+#include "tui-input.h"
+#include "tui-layout.h"
+#include "tui-picker.h"
+
+struct event;
+struct json_t;
+struct event_base;
+struct bus_replica;
+struct bus_sync;
+struct panel;
+struct bus_entry;
+
+/* What needs drawing, as bits. */
+#define DIRTY_TOP      (1u << 0)
+#define DIRTY_TABS     (1u << 1)
+#define DIRTY_BOTTOM   (1u << 2)
+#define DIRTY_OVERLAY  (1u << 3)
+#define DIRTY_PANEL(i) (1u << (8 + (i)))
+#define DIRTY_PANELS   (0x1fu << 8)
+#define DIRTY_ALL      (~0u)
+
+enum tui_overlay { OVERLAY_NONE, OVERLAY_DETAIL, OVERLAY_HELP };
+
+/* What a line being typed is for. */
+enum tui_mode { MODE_NORMAL, MODE_FILTER, MODE_COMMAND, MODE_NOTE, MODE_CONFIRM };
+
+struct tui {
+	struct event_base *base;
+	void *zctx;
+	struct bus_replica *replica;
+	struct bus_sync *sync;
+	const char *user;
+	int read_only;
+
+	SCREEN *screen;
+	struct tui_layout layout;
+	WINDOW *win_top, *win_tabs, *win_bottom, *win_overlay;
+	WINDOW *win_panel[TUI_NPANELS];
+	int focus;
+	struct panel *panels[TUI_NPANELS];
+
+	enum tui_mode mode;
+	struct tui_input input;   /* the line being typed, in any mode but NORMAL */
+	char pending_case[64];    /* the case a note or confirmation is about */
+	char pending_op[32];      /* the op a confirmation will send */
+	char pending_team[32];
+	enum tui_overlay overlay;
+	char detail_case[64];     /* the case the detail overlay shows */
+	int overlay_scroll;
+	struct bus_entry *detail_entries; /* its whole timeline, from the hub */
+	size_t ndetail;
+	char detail_loaded[64];   /* the case those entries belong to */
+	struct tui_picker picker; /* a modal choice, when open */
+
+	char status[256];         /* the last message for the operator */
+	int status_error;
+	unsigned dirty;
+	int64_t last_frame_ms;
+	int frame_ms;             /* at most one frame per this many ms */
+	struct event *frame_timer, *clock_timer;
+	int quit;
+	int quit_asked;
+};
+
+void tui_dirty(struct tui *, unsigned bits);
+void tui_message(struct tui *, int error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *tui_role(const struct tui *);
+int  tui_can(const struct tui *, const char *op);
+struct panel *tui_focused(const struct tui *);
+void tui_send(struct tui *, const char *op, struct json_t *args, const char *what);
+void tui_detail_fetch(struct tui *);
+void tui_free(struct tui *);
+
+#endif

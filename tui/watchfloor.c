@@ -1,0 +1,289 @@
+/*
+ * watchfloor: the console. One libevent loop drives the keyboard (stdin),
+ * SIGWINCH, the clock and the hub's sockets (through bus-sync). Every turn
+ * of the loop ends in the after-events hook: the replica's changes mark
+ * panels dirty, and what is dirty is drawn, at most once per frame
+ * interval, so a burst of events costs one frame, not one per event.
+ */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <wchar.h>
+#include <zmq.h>
+
+#include "bus-client.h"
+#include "bus-hub.h"
+#include "bus-log.h"
+#include "bus-replica.h"
+#include "bus-sync.h"
+#include "bus-time.h"
+#include "panel.h"
+#include "tui-keys.h"
+#include "tui-screen.h"
+#include "tui.h"
+
+static const char usage_text[] =
+	"usage: watchfloor [options]\n"
+	"\n"
+	"The watch floor console: live open cases, team dispatch, sector status,\n"
+	"intel and sensors from a watchfloor hub (watchd), and keys to act on them.\n"
+	"\n"
+	"  --events EP     hub events endpoint (default " BUS_DEFAULT_EVENTS ")\n"
+	"  --control EP    hub control endpoint (default " BUS_DEFAULT_CONTROL ")\n"
+	"  --user NAME     who you are (default: your login name)\n"
+	"  --fps N         at most N frames a second (default 20)\n"
+	"  --log FILE      write a debug log to FILE (nothing is logged otherwise)\n"
+	"  -v, --verbose   more detail in the log\n"
+	"  -h, --help      show this help;  -V, --version  show the version\n"
+	"\n"
+	"Press ? in the console for the keys. NO_COLOR=1 turns colour off.\n";
+
+static const struct option long_options[] = {
+	{ "events", required_argument, NULL, 'e' },
+	{ "control", required_argument, NULL, 'c' },
+	{ "user", required_argument, NULL, 'u' },
+	{ "fps", required_argument, NULL, 'f' },
+	{ "log", required_argument, NULL, 'l' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+on_sync_changed(void *arg)
+{
+	tui_dirty(arg, DIRTY_TOP);
+}
+
+static void
+on_stdin(evutil_socket_t fd, short what, void *arg)
+{
+	struct tui *t = arg;
+	wint_t wch;
+	int rc;
+
+	(void)fd;
+	(void)what;
+	/* Everything typed so far, then back to the loop. */
+	for (int i = 0; i < 256 && (rc = wget_wch(stdscr, &wch)) != ERR; i++) {
+		char utf8[MB_LEN_MAX + 1] = "";
+		if (rc == KEY_CODE_YES) {
+			if (wch == KEY_RESIZE)
+				tui_screen_relayout(t);
+			else
+				tui_keys_press(t, (int)wch, NULL);
+			continue;
+		}
+		if (wch < 0x20 || wch == 0x7f) {
+			tui_keys_press(t, (int)wch, NULL);
+			continue;
+		}
+		mbstate_t ps;
+		memset(&ps, 0, sizeof ps);
+		size_t n = wcrtomb(utf8, (wchar_t)wch, &ps);
+		if (n == (size_t)-1)
+			continue;
+		utf8[n] = '\0';
+		tui_keys_press(t, 0, utf8);
+	}
+}
+
+static void
+on_winch(evutil_socket_t sig, short what, void *arg)
+{
+	struct tui *t = arg;
+	struct winsize ws;
+
+	(void)sig;
+	(void)what;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+		tui_screen_resize(t, ws.ws_row, ws.ws_col);
+}
+
+static void
+on_quit_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct tui *t = arg;
+
+	(void)sig;
+	(void)what;
+	t->quit = 1;
+}
+
+/* Every second: the clock, and the ages and times in status. */
+static void
+on_clock(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	tui_dirty(arg, DIRTY_TOP | DIRTY_PANELS | DIRTY_OVERLAY);
+}
+
+static void
+on_frame(evutil_socket_t fd, short what, void *arg)
+{
+	/* Nothing: waking the loop lets the after-events hook draw. */
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* The after-events hook: mark what the replica's changes touch, then draw
+ * if a frame is due, else wake up when it is. */
+static void
+after_events(struct tui *t)
+{
+	unsigned kinds = bus_replica_take_changes(t->replica);
+
+	for (int i = 0; kinds != 0 && i < TUI_NPANELS; i++) {
+		if (panel_watches(t->panels[i], kinds))
+			tui_dirty(t, DIRTY_PANEL(i) | DIRTY_TABS | DIRTY_TOP);
+	}
+	if (kinds != 0 && t->overlay == OVERLAY_DETAIL)
+		tui_dirty(t, DIRTY_OVERLAY);
+	if (t->dirty == 0) {
+		bus_log_flush();
+		return;
+	}
+	int64_t now = bus_time_mono_ms(), wait = t->last_frame_ms + t->frame_ms - now;
+	if (wait <= 0) {
+		if (tui_screen_draw(t) == 0)
+			t->last_frame_ms = now;
+		else
+			wait = t->frame_ms; /* the terminal is behind: try again later */
+	}
+	if (wait > 0 && !evtimer_pending(t->frame_timer, NULL)) {
+		struct timeval tv = { 0, (suseconds_t)wait * 1000 };
+		evtimer_add(t->frame_timer, &tv);
+	}
+	bus_log_flush();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct bus_sync_config cfg = { BUS_DEFAULT_EVENTS, BUS_DEFAULT_CONTROL, NULL, 0, 0 };
+	const char *log_path = NULL, *user = NULL;
+	char *login = NULL, *cause = NULL;
+	int verbose = 0, fps = 20, c;
+
+	while ((c = getopt_long(argc, argv, "vhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'e': cfg.events = optarg; break;
+		case 'c': cfg.control = optarg; break;
+		case 'u': user = optarg; break;
+		case 'f':
+			fps = atoi(optarg);
+			if (fps < 1 || fps > 120) {
+				fprintf(stderr, "watchfloor: --fps takes 1-120, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'l': log_path = optarg; break;
+		case 'v': verbose = 1; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': printf("watchfloor %s\n", WATCHFLOOR_VERSION); return 0;
+		default: fputs("Try 'watchfloor --help'.\n", stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "watchfloor: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	/* Titles in Japanese and other scripts are normal here: without a
+	 * UTF-8 locale they could be neither measured nor shown. */
+	setlocale(LC_ALL, "");
+	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0) {
+		fprintf(stderr, "watchfloor: the locale's character set is %s, not UTF-8; "
+		    "incident titles in other scripts would not show. Run it with a UTF-8 "
+		    "locale, for example: LANG=C.UTF-8 watchfloor\n", nl_langinfo(CODESET));
+		return 2;
+	}
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "watchfloor: needs a terminal; for scripts use watchctl\n");
+		return 2;
+	}
+	/* The log never goes to the terminal the console draws on. */
+	if (bus_log_open(log_path != NULL ? log_path : "/dev/null", verbose, &cause) != 0) {
+		fprintf(stderr, "watchfloor: %s\n", cause);
+		return 1;
+	}
+	if (user == NULL)
+		user = login = bus_client_login_name();
+	cfg.user = user;
+	signal(SIGPIPE, SIG_IGN);
+
+	struct tui t;
+	memset(&t, 0, sizeof t);
+	t.base = event_base_new();
+	t.zctx = zmq_ctx_new();
+	t.replica = bus_replica_new();
+	t.user = user;
+	t.frame_ms = 1000 / fps;
+	t.panels[PANEL_CASES] = panel_new(&panel_cases_ops);
+	t.panels[PANEL_TEAMS] = panel_new(&panel_teams_ops);
+	t.panels[PANEL_SECTORS] = panel_new(&panel_sectors_ops);
+	t.panels[PANEL_INTEL] = panel_new(&panel_intel_ops);
+	t.panels[PANEL_SENSORS] = panel_new(&panel_sensors_ops);
+	t.sync = bus_sync_new(t.base, t.zctx, &cfg, t.replica, on_sync_changed, &t, &cause);
+	if (t.sync == NULL) {
+		fprintf(stderr, "watchfloor: %s\n", cause);
+		return 1;
+	}
+	if (tui_screen_open(&t, getenv("NO_COLOR") != NULL && getenv("NO_COLOR")[0] != '\0',
+	    &cause) != 0) {
+		fprintf(stderr, "watchfloor: %s\n", cause);
+		return 1;
+	}
+	log_info("console for %s: events %s, control %s", user, cfg.events, cfg.control);
+
+	struct event *ev_stdin = event_new(t.base, STDIN_FILENO, EV_READ | EV_PERSIST, on_stdin, &t);
+	struct event *ev_winch = evsignal_new(t.base, SIGWINCH, on_winch, &t);
+	struct event *ev_int = evsignal_new(t.base, SIGINT, on_quit_signal, &t);
+	struct event *ev_term = evsignal_new(t.base, SIGTERM, on_quit_signal, &t);
+	struct event *ev_hup = evsignal_new(t.base, SIGHUP, on_quit_signal, &t);
+	t.clock_timer = event_new(t.base, -1, EV_PERSIST, on_clock, &t);
+	t.frame_timer = evtimer_new(t.base, on_frame, &t);
+	struct timeval second = { 1, 0 };
+	event_add(ev_stdin, NULL);
+	event_add(ev_winch, NULL);
+	event_add(ev_int, NULL);
+	event_add(ev_term, NULL);
+	event_add(ev_hup, NULL);
+	event_add(t.clock_timer, &second);
+	t.dirty = DIRTY_ALL;
+	after_events(&t);
+
+	while (!t.quit) {
+		if (event_base_loop(t.base, EVLOOP_ONCE) < 0)
+			break;
+		after_events(&t);
+	}
+
+	tui_screen_close(&t);
+	event_free(ev_stdin);
+	event_free(ev_winch);
+	event_free(ev_int);
+	event_free(ev_term);
+	event_free(ev_hup);
+	event_free(t.clock_timer);
+	event_free(t.frame_timer);
+	bus_sync_free(t.sync);
+	tui_free(&t);
+	bus_replica_free(t.replica);
+	zmq_ctx_term(t.zctx);
+	event_base_free(t.base);
+	bus_log_close();
+	free(login);
+	return 0;
+}
