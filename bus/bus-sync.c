@@ -510,7 +510,7 @@ bus_sync_new(struct event_base *base, void *zctx, const struct bus_sync_config *
 	struct bus_sync *s = xcalloc(1, sizeof *s);
 	struct bus_sock_opts sub = { ZMQ_SUB, cfg->events, 0, SYNC_EVENT_MAX, 0, 0 };
 	struct bus_sock_opts ctl = { ZMQ_DEALER, cfg->control, 0, -1, 0, 0 };
-	int one = 1, zero = 0, hwm = SYNC_QUEUE_MAX;
+	int one = 1, zero = 0, hwm = cfg->rcvhwm > 0 ? cfg->rcvhwm : SYNC_QUEUE_MAX;
 
 	s->cfg = *cfg;
 	if (s->cfg.heartbeat_timeout_ms <= 0)

@@ -42,6 +42,7 @@ struct bus_sync_config {
 	const char *user;
 	int heartbeat_timeout_ms; /* default 3000 */
 	int request_timeout_ms;   /* default 10000 */
+	int rcvhwm;               /* events the SUB socket holds; default 200000 */
 };
 
 /* Something changed: the replica (see bus_replica_take_changes) or the

@@ -30,6 +30,8 @@ static const char usage_text[] =
 	"  --sensor-interval SEC  expected sensor heartbeat period (default 10)\n"
 	"  --sensor-misses N      missed heartbeats before a sensor is down (default 3)\n"
 	"  --alert-window SEC     how long an alert raises its sector's level (default 3600)\n"
+	"  --pub-hwm N            events queued for each slow subscriber before it\n"
+	"                         misses some and repairs the gap (default 100000)\n"
 	"  --log FILE             log to FILE instead of stderr\n"
 	"  -v, --verbose          log debug records\n"
 	"  -h, --help             show this help\n"
@@ -40,7 +42,7 @@ static const char usage_text[] =
 	"presents: it trusts the local machine. See watchd(8) and docs/PROTOCOL.md.\n";
 
 enum { OPT_INGEST = 256, OPT_EVENTS, OPT_CONTROL, OPT_DB, OPT_SYNC, OPT_SINTERVAL,
-	OPT_SMISSES, OPT_AWINDOW, OPT_LOG };
+	OPT_SMISSES, OPT_AWINDOW, OPT_LOG, OPT_PUBHWM };
 
 static const struct option long_options[] = {
 	{ "ingest", required_argument, NULL, OPT_INGEST },
@@ -52,6 +54,7 @@ static const struct option long_options[] = {
 	{ "sensor-misses", required_argument, NULL, OPT_SMISSES },
 	{ "alert-window", required_argument, NULL, OPT_AWINDOW },
 	{ "log", required_argument, NULL, OPT_LOG },
+	{ "pub-hwm", required_argument, NULL, OPT_PUBHWM },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -69,7 +72,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-/* A whole number of seconds in 1..max, or exit with a usage error. */
+/* A whole number in 1..max (seconds, counts), or exit with a usage error. */
 static int
 seconds_arg(const char *name, const char *value, int max)
 {
@@ -110,6 +113,9 @@ main(int argc, char **argv)
 			cfg.alert_window_ms = 1000 * seconds_arg("alert-window", optarg, 7 * 86400);
 			break;
 		case OPT_LOG: log_path = optarg; break;
+		case OPT_PUBHWM:
+			cfg.pub_hwm = seconds_arg("pub-hwm", optarg, 10000000);
+			break;
 		case 'v': verbose = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("watchd %s\n", WATCHFLOOR_VERSION); return 0;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bus-sync.h"
 #include "bus-time.h"
 #include "panel.h"
 #include "tui-text.h"
@@ -244,8 +245,10 @@ panel_draw(struct panel *p, const struct tui *t, WINDOW *win, int focused)
 	for (int i = 0; i < TUI_NPANELS; i++)
 		if (t->panels[i] == p)
 			index = i + 1;
+	/* Data the hub has not confirmed lately must not pass for live. */
+	int stale = bus_sync_status(t->sync)->state != BUS_SYNC_LIVE;
 	snprintf(title, sizeof title, " %d %s (%zu)%s%s%s ", index, p->ops->title, p->nview,
-	    p->filter[0] ? " filter: " : "", p->filter, p->filter[0] ? "" : "");
+	    p->filter[0] ? " filter: " : "", p->filter, stale ? "  STALE" : "");
 	wattrset(win, tui_theme_attr(focused ? STYLE_TITLE_FOCUS : STYLE_TITLE));
 	mvwhline(win, 0, 0, ' ', w);
 	panel_put(win, 0, 0, title, w, 0, tui_theme_attr(focused ? STYLE_TITLE_FOCUS : STYLE_TITLE));
@@ -287,8 +290,8 @@ panel_draw(struct panel *p, const struct tui *t, WINDOW *win, int focused)
 				continue;
 			/* The selected row keeps its level colour in the level
 			 * column, so the severity stays readable under the bar. */
-			attr_t a = tui_theme_attr(cells[c].style);
-			if (selected && cells[c].style < STYLE_LEVEL0)
+			attr_t a = tui_theme_attr(stale ? STYLE_DIM : cells[c].style);
+			if (selected && (stale || cells[c].style < STYLE_LEVEL0))
 				a = tui_theme_attr(STYLE_SELECTED);
 			panel_put(win, 2 + r, x, cells[c].text != NULL ? cells[c].text : cells[c].buf,
 			    widths[c], cols[c].right, a);

@@ -170,15 +170,22 @@ screen_draw_top(struct tui *t)
 
 	wattrset(w, tui_theme_attr(STYLE_TOP));
 	mvwhline(w, 0, 0, ' ', cols);
-	x += screen_put(w, x, " watchfloor ", cols - x, tui_theme_attr(STYLE_TOP) | A_BOLD);
+	/* The clock first, at the right: it must always be there. */
+	gmtime_r(&secs, &tm);
+	strftime(clock, sizeof clock, cols >= 70 ? " %Y-%m-%d %H:%M:%SZ " : " %H:%M:%SZ ", &tm);
+	int cw = (int)strlen(clock);
+	if (cols > cw)
+		screen_put(w, cols - cw, clock, cw, tui_theme_attr(STYLE_TOP) | A_BOLD);
+	cols -= cw;
+	x += screen_put(w, x, cols >= 60 ? " watchfloor " : " ", cols - x,
+	    tui_theme_attr(STYLE_TOP) | A_BOLD);
 	if (st->state == BUS_SYNC_DISCONNECTED) {
 		int64_t silent = st->heard_mono_ms > 0 ?
 		    (bus_time_mono_ms() - st->heard_mono_ms) / 1000 : -1;
 		if (silent >= 0)
-			snprintf(buf, sizeof buf, " DISCONNECTED %llds: data is stale ",
-			    (long long)silent);
+			snprintf(buf, sizeof buf, " DISCONNECTED %llds, stale ", (long long)silent);
 		else
-			snprintf(buf, sizeof buf, " DISCONNECTED: waiting for the hub ");
+			snprintf(buf, sizeof buf, " DISCONNECTED ");
 		x += screen_put(w, x, buf, cols - x, tui_theme_attr(STYLE_ALARM));
 	} else {
 		x += screen_put(w, x, " CONNECTED ", cols - x, tui_theme_attr(STYLE_OK));
@@ -191,11 +198,6 @@ screen_draw_top(struct tui *t)
 	snprintf(buf, sizeof buf, "  %s (%s)%s", t->user, tui_role(t),
 	    t->read_only ? " read-only" : "");
 	x += screen_put(w, x, buf, cols - x, tui_theme_attr(STYLE_TOP));
-	gmtime_r(&secs, &tm);
-	strftime(clock, sizeof clock, "%Y-%m-%d %H:%M:%SZ ", &tm);
-	int cw = (int)strlen(clock);
-	if (cols - x > cw)
-		screen_put(w, cols - cw, clock, cw, tui_theme_attr(STYLE_TOP) | A_BOLD);
 	wnoutrefresh(w);
 }
 

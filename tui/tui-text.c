@@ -495,7 +495,9 @@ tui_text_fit(const char *in, size_t len, int cols, int flags, char *out,
 		return 0;
 	f.room = outsz - 1;
 	/* Every column takes at least one byte: a field never outgrows out. */
-	f.cols = cols < 0 ? 0 : (size_t)cols > f.room ? (int)f.room : cols;
+	f.cols = cols < 0 ? 0 : cols;
+	if ((size_t)f.cols > f.room)
+		f.cols = (int)f.room;
 
 	limit = TUI_TEXT_SCAN_MAX(f.cols);
 	if (in != NULL && len == TUI_TEXT_CSTR) {

@@ -10,7 +10,8 @@
  *    one space. Every other control is removed, not shown.
  *  - no escape sequence: ESC and the whole sequence it starts are removed,
  *    payload included (CSI "ESC [ ... final", OSC "ESC ] ... BEL or ESC \",
- *    DCS, SOS, PM and APC "ESC P/X/^/_ ... ST", and "ESC [ -/]* final"), and
+ *    DCS, SOS, PM and APC "ESC P/X/^/_ ... ST", and the short ones, ESC,
+ *    any intermediate bytes 0x20-0x2F, and a final byte, as "ESC ( B"), and
  *    so are the same sequences begun by the C1 introducers U+009B, U+009D,
  *    U+0090, U+0098, U+009E, U+009F. An unterminated sequence runs to the end
  *    of the input. A raw byte 0x9B is not UTF-8 and shows as U+FFFD.

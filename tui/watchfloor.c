@@ -172,7 +172,7 @@ after_events(struct tui *t)
 int
 main(int argc, char **argv)
 {
-	struct bus_sync_config cfg = { BUS_DEFAULT_EVENTS, BUS_DEFAULT_CONTROL, NULL, 0, 0 };
+	struct bus_sync_config cfg = { BUS_DEFAULT_EVENTS, BUS_DEFAULT_CONTROL, NULL, 0, 0, 0 };
 	const char *log_path = NULL, *user = NULL;
 	char *login = NULL, *cause = NULL;
 	int verbose = 0, fps = 20, c;

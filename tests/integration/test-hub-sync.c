@@ -1,0 +1,238 @@
+/*
+ * The console's sync engine (bus/bus-sync.c) against a real watchd: the
+ * Clone pattern at start, gap repair when the subscription drops events,
+ * and resync across a hub restart. The replica must end equal to a fresh
+ * snapshot every time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bus-replica.h"
+#include "bus-sync.h"
+#include "bus-time.h"
+#include "test-hub.h"
+
+static struct follower *active; /* stopped by teardown if a test fails */
+
+struct follower {
+	struct event_base *base;
+	struct bus_replica *replica;
+	struct bus_sync *sync;
+	int changes;
+};
+
+static void
+on_changed(void *arg)
+{
+	((struct follower *)arg)->changes++;
+}
+
+static void
+follower_start(struct follower *f, struct test_hub *h, int rcvhwm)
+{
+	struct bus_sync_config cfg = { h->events, h->control, "test", 3000, 5000, rcvhwm };
+	char *cause = NULL;
+
+	memset(f, 0, sizeof *f);
+	f->base = event_base_new();
+	f->replica = bus_replica_new();
+	f->sync = bus_sync_new(f->base, h->zctx, &cfg, f->replica, on_changed, f, &cause);
+	if (f->sync == NULL)
+		fail_msg("sync: %s", cause);
+	active = f;
+}
+
+static void
+follower_stop(struct follower *f)
+{
+	bus_sync_free(f->sync);
+	bus_replica_free(f->replica);
+	event_base_free(f->base);
+	active = NULL;
+}
+
+/* A failed assertion leaves the follower's sockets open; the context
+ * cannot end until they are closed. */
+static int
+teardown(void **state)
+{
+	if (active != NULL)
+		follower_stop(active);
+	return test_hub_fixture_teardown(state);
+}
+
+/* Run the follower's loop until it is live at the hub's seq (as the hub's
+ * stats say) or the deadline passes. */
+static int
+follower_catch_up(struct follower *f, struct test_hub *h, int timeout_ms)
+{
+	int64_t deadline = bus_time_mono_ms() + timeout_ms;
+	json_t *stats = test_hub_stats(h);
+	json_int_t want = test_jint(stats, "seq");
+
+	json_decref(stats);
+	while (bus_time_mono_ms() < deadline) {
+		struct timeval tv = { 0, 50000 };
+		event_base_loopexit(f->base, &tv);
+		event_base_dispatch(f->base);
+		const struct bus_sync_status *st = bus_sync_status(f->sync);
+		if (st->state == BUS_SYNC_LIVE && !st->repairing &&
+		    bus_replica_seq(f->replica) >= want)
+			return 0;
+	}
+	return -1;
+}
+
+/* The replica holds exactly the snapshot's cases, with the same seqs. */
+static void
+assert_replica_equals_hub(struct follower *f, struct test_hub *h)
+{
+	json_t *snap = test_hub_snapshot(h);
+	size_t i;
+	json_t *c;
+
+	assert_int_equal(bus_replica_seq(f->replica), test_jint(snap, "seq"));
+	assert_int_equal(bus_replica_count(f->replica, BUS_KIND_CASE),
+	    json_array_size(json_object_get(snap, "cases")));
+	json_array_foreach(json_object_get(snap, "cases"), i, c) {
+		const struct bus_case *mine = bus_replica_find(f->replica, BUS_KIND_CASE,
+		    test_jstr(c, "id"));
+		if (mine == NULL)
+			fail_msg("case %s missing from the replica", test_jstr(c, "id"));
+		assert_int_equal(mine->seq, test_jint(c, "seq"));
+		assert_int_equal(mine->level, test_jint(c, "level"));
+	}
+	assert_int_equal(bus_replica_count(f->replica, BUS_KIND_TEAM),
+	    json_array_size(json_object_get(snap, "teams")));
+	json_decref(snap);
+}
+
+static void
+push_incidents(struct test_hub *h, void *push, int from, int n)
+{
+	char body[256];
+
+	for (int i = from; i < from + n; i++) {
+		snprintf(body, sizeof body, "{\"title\":\"Incident %d\",\"org\":\"Org %d\","
+		    "\"sector\":\"energy\",\"level\":%d,\"ref\":\"sync-%d\"}", i, i % 7, 1 + i % 4,
+		    i % 300);
+		assert_int_equal(test_push(push, "incident", body), 0);
+	}
+	(void)h;
+}
+
+static int
+setup(void **state)
+{
+	return test_hub_fixture_setup(state, "sync");
+}
+
+static void
+test_clone_at_start_and_live_after(void **state)
+{
+	struct test_hub *h = *state;
+	struct follower f;
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	void *push = test_hub_own(h, test_hub_push(h));
+
+	push_incidents(h, push, 0, 200); /* history before the console starts */
+	follower_start(&f, h, 0);
+	assert_int_equal(follower_catch_up(&f, h, 10000), 0);
+	assert_replica_equals_hub(&f, h);
+	assert_true(bus_sync_status(f.sync)->snapshots >= 1);
+	push_incidents(h, push, 200, 300); /* live updates, some of the same refs */
+	assert_int_equal(follower_catch_up(&f, h, 10000), 0);
+	assert_replica_equals_hub(&f, h);
+	follower_stop(&f);
+	test_hub_passed(h);
+}
+
+static void
+test_dropped_events_are_replayed(void **state)
+{
+	struct test_hub *h = *state;
+	struct follower f;
+	const char *const small_queue[] = { "--pub-hwm", "50", NULL };
+	assert_int_equal(test_hub_start(h, small_queue), 0);
+	void *push = test_hub_own(h, test_hub_push(h));
+
+	/* The hub queues 50 events for us and our socket holds 50: a burst
+	 * while the follower is not reading must overflow both. */
+	follower_start(&f, h, 50);
+	assert_int_equal(follower_catch_up(&f, h, 10000), 0);
+	push_incidents(h, push, 0, 3000);
+	/* Wait until the hub has taken them all, without reading. */
+	for (int i = 0; i < 100; i++) {
+		json_t *st = test_hub_stats(h);
+		json_int_t accepted = test_jint(st, "ingest.accepted");
+		json_decref(st);
+		if (accepted >= 3000)
+			break;
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(follower_catch_up(&f, h, 20000), 0);
+	assert_true(bus_sync_status(f.sync)->gaps_repaired >= 1);
+	assert_replica_equals_hub(&f, h);
+	follower_stop(&f);
+	test_hub_passed(h);
+}
+
+static void
+test_resync_after_restart(void **state)
+{
+	struct test_hub *h = *state;
+	struct follower f;
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	void *push = test_hub_own(h, test_hub_push(h));
+
+	follower_start(&f, h, 0);
+	push_incidents(h, push, 0, 100);
+	assert_int_equal(follower_catch_up(&f, h, 10000), 0);
+	char hub_before[17];
+	snprintf(hub_before, sizeof hub_before, "%s", bus_sync_status(f.sync)->hub_id);
+
+	assert_int_equal(test_hub_stop(h, SIGKILL) != -1, 1);
+	/* Silence: the follower must say it is disconnected. */
+	int64_t deadline = bus_time_mono_ms() + 6000;
+	while (bus_sync_status(f.sync)->state != BUS_SYNC_DISCONNECTED &&
+	    bus_time_mono_ms() < deadline) {
+		struct timeval tv = { 0, 100000 };
+		event_base_loopexit(f.base, &tv);
+		event_base_dispatch(f.base);
+	}
+	assert_int_equal(bus_sync_status(f.sync)->state, BUS_SYNC_DISCONNECTED);
+
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	void *push2 = test_hub_own(h, test_hub_push(h));
+	push_incidents(h, push2, 100, 100);
+	assert_int_equal(follower_catch_up(&f, h, 15000), 0);
+	assert_string_not_equal(bus_sync_status(f.sync)->hub_id, hub_before);
+	assert_replica_equals_hub(&f, h);
+	follower_stop(&f);
+	test_hub_passed(h);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_clone_at_start_and_live_after, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_dropped_events_are_replayed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_resync_after_restart, setup,
+		    teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
