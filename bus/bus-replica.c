@@ -203,25 +203,44 @@ dup_or_empty(json_t *obj, const char *key)
 	return xstrdup(s != NULL ? s : "");
 }
 
-static void
-case_decode_extra(void *obj, json_t *body)
+size_t
+bus_replica_entries(json_t *array, struct bus_entry **out)
 {
-	struct bus_case *c = obj;
-	json_t *tl = json_object_get(body, "timeline"), *e;
-	size_t i;
+	struct bus_entry *v = xcalloc(json_array_size(array) + 1, sizeof *v);
+	size_t i, n = 0;
+	json_t *e;
 
-	c->timeline = xcalloc(json_array_size(tl) + 1, sizeof *c->timeline);
-	json_array_foreach(tl, i, e) {
-		struct bus_entry *d = &c->timeline[c->ntimeline++];
-		int64_t ms = 0;
+	json_array_foreach(array, i, e) {
+		const char *ts = json_string_value(json_object_get(e, "ts"));
+		struct bus_entry *d = &v[n++];
 		d->n = json_integer_value(json_object_get(e, "n"));
-		bus_time_parse(json_string_value(json_object_get(e, "ts")) ?
-		    json_string_value(json_object_get(e, "ts")) : "", &ms);
-		d->ts = ms;
+		if (ts == NULL || bus_time_parse(ts, &d->ts) != 0)
+			d->ts = 0;
 		d->who = dup_or_empty(e, "who");
 		d->action = dup_or_empty(e, "action");
 		d->text = dup_or_empty(e, "text");
 	}
+	*out = v;
+	return n;
+}
+
+void
+bus_replica_entries_free(struct bus_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].who);
+		free(v[i].action);
+		free(v[i].text);
+	}
+	free(v);
+}
+
+static void
+case_decode_extra(void *obj, json_t *body)
+{
+	struct bus_case *c = obj;
+
+	c->ntimeline = bus_replica_entries(json_object_get(body, "timeline"), &c->timeline);
 }
 
 static void
@@ -229,12 +248,7 @@ case_free_extra(void *obj)
 {
 	struct bus_case *c = obj;
 
-	for (size_t i = 0; i < c->ntimeline; i++) {
-		free(c->timeline[i].who);
-		free(c->timeline[i].action);
-		free(c->timeline[i].text);
-	}
-	free(c->timeline);
+	bus_replica_entries_free(c->timeline, c->ntimeline);
 }
 
 static void

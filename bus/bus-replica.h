@@ -110,4 +110,9 @@ const void *bus_replica_find(const struct bus_replica *, enum bus_kind, const ch
 uint64_t    bus_replica_generation(const struct bus_replica *, enum bus_kind);
 const char *bus_replica_role_of(const struct bus_replica *, const char *user);
 
+/* Timeline entries from a JSON array (a case's tail, or a "timeline"
+ * reply), and their release. */
+size_t   bus_replica_entries(struct json_t *array, struct bus_entry **out);
+void     bus_replica_entries_free(struct bus_entry *, size_t n);
+
 #endif

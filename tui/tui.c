@@ -108,12 +108,7 @@ tui_send(struct tui *t, const char *op, json_t *args, const char *what)
 static void
 tui_free_detail(struct tui *t)
 {
-	for (size_t i = 0; i < t->ndetail; i++) {
-		free(t->detail_entries[i].who);
-		free(t->detail_entries[i].action);
-		free(t->detail_entries[i].text);
-	}
-	free(t->detail_entries);
+	bus_replica_entries_free(t->detail_entries, t->ndetail);
 	t->detail_entries = NULL;
 	t->ndetail = 0;
 	t->detail_loaded[0] = '\0';
@@ -123,29 +118,14 @@ static void
 tui_timeline_reply(void *arg, int ok, const char *code, const char *message, json_t *reply)
 {
 	struct tui *t = arg;
-	json_t *entries = json_object_get(reply, "entries"), *e;
 	const char *id = json_string_value(json_object_get(reply, "case"));
-	size_t i;
 
 	if (!ok || id == NULL) {
 		tui_message(t, 1, "timeline: %s", message ? message : code);
 		return;
 	}
 	tui_free_detail(t);
-	t->detail_entries = xcalloc(json_array_size(entries) + 1, sizeof *t->detail_entries);
-	json_array_foreach(entries, i, e) {
-		struct bus_entry *d = &t->detail_entries[t->ndetail++];
-		const char *ts = json_string_value(json_object_get(e, "ts"));
-		d->n = json_integer_value(json_object_get(e, "n"));
-		if (ts == NULL || bus_time_parse(ts, &d->ts) != 0)
-			d->ts = 0;
-		d->who = xstrdup(json_string_value(json_object_get(e, "who")) ?
-		    json_string_value(json_object_get(e, "who")) : "");
-		d->action = xstrdup(json_string_value(json_object_get(e, "action")) ?
-		    json_string_value(json_object_get(e, "action")) : "");
-		d->text = xstrdup(json_string_value(json_object_get(e, "text")) ?
-		    json_string_value(json_object_get(e, "text")) : "");
-	}
+	t->ndetail = bus_replica_entries(json_object_get(reply, "entries"), &t->detail_entries);
 	snprintf(t->detail_loaded, sizeof t->detail_loaded, "%s", id);
 	tui_dirty(t, DIRTY_OVERLAY);
 }
