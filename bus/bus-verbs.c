@@ -6,6 +6,8 @@
 #include "xmalloc.h"
 
 const struct bus_verb bus_verbs[] = {
+	{ "open", "open", { "sector", "org", "title" }, 3, 1, "SECTOR ORG TITLE...",
+	  "open a case (quote an organisation of several words)" },
 	{ "assign", "assign", { "case", "handler" }, 2, 0, "CASE HANDLER",
 	  "assign a handler to a case" },
 	{ "status", "status", { "case", "status" }, 2, 0, "CASE STATUS",
@@ -60,7 +62,7 @@ verb_value(const char *field, const char *word)
 json_t *
 bus_verb_args(const struct bus_verb *v, int argc, char *const *argv, char **cause)
 {
-	int nfields = v->fields[1] != NULL ? 2 : 1;
+	int nfields = v->fields[2] != NULL ? 3 : v->fields[1] != NULL ? 2 : 1;
 	json_t *args;
 
 	if (argc < v->nrequired || (!v->rest && argc > nfields)) {

@@ -14,7 +14,7 @@ struct json_t;
 struct bus_verb {
 	const char *name;      /* what people type */
 	const char *op;        /* the control op */
-	const char *fields[2]; /* op fields the words fill, in order */
+	const char *fields[3]; /* op fields the words fill, in order */
 	int nrequired;         /* words that must be there */
 	int rest;              /* the last field takes all remaining words */
 	const char *usage;

@@ -54,15 +54,14 @@ usage(FILE *f)
 	    "  stats                          print the hub's counters\n"
 	    "  whoami                         print your name and role as the hub sees it\n"
 	    "\n"
-	    "Cases and teams:\n"
-	    "  open SECTOR ORG TITLE [--level N] [--summary S] [--ref R] [--contact C]\n"
-	    "       [--onsite]               open a case\n", f);
+	    "Cases and teams:\n", f);
 	for (size_t i = 0; i < bus_nverbs; i++) {
 		char left[64];
 		snprintf(left, sizeof left, "%s %s", bus_verbs[i].name, bus_verbs[i].usage);
 		fprintf(f, "  %-31s %s\n", left, bus_verbs[i].help);
 	}
-	fputs("\n"
+	fputs("  (open also takes --level N --summary S --ref R --contact C --onsite)\n"
+	    "\n"
 	    "Roster (leads):\n"
 	    "  staff list | staff add NAME --role ROLE | staff remove NAME\n"
 	    "  team list | team add TEAM [--base B] [--member NAME:ROLE]... | team remove TEAM\n"
@@ -176,46 +175,48 @@ cmd_verb(struct ctl *c, const struct bus_verb *v, int argc, char **argv)
 	return ctl_call_print(c, v->op, args);
 }
 
+/* open: SECTOR ORG TITLE... as the shared verb has it, plus options. */
 static int
 cmd_open(struct ctl *c, int argc, char **argv)
 {
-	json_t *args = json_object();
-	int npos = 0;
-	const char *pos[3];
+	const struct bus_verb *v = bus_verb_find("open");
+	char **words = xcalloc((size_t)argc + 1, sizeof *words);
+	json_t *opts = json_object();
+	int nwords = 0, rc;
 
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--onsite") == 0)
-			json_object_set_new(args, "onsite_requested", json_true());
-		else if (a[0] == '-' && a[1] == '-' && i + 1 < argc &&
-		    (strcmp(a, "--level") == 0 || strcmp(a, "--summary") == 0 ||
+			json_object_set_new(opts, "onsite_requested", json_true());
+		else if (i + 1 < argc && (strcmp(a, "--level") == 0 || strcmp(a, "--summary") == 0 ||
 		    strcmp(a, "--ref") == 0 || strcmp(a, "--contact") == 0)) {
 			const char *word = argv[++i];
 			char *end;
 			long level = strtol(word, &end, 10);
 			/* A number for --level; the hub says why anything else is wrong. */
-			json_object_set_new(args, a + 2, strcmp(a, "--level") == 0 &&
+			json_object_set_new(opts, a + 2, strcmp(a, "--level") == 0 &&
 			    *word != '\0' && *end == '\0' ? json_integer(level) : json_string(word));
 		} else if (a[0] == '-' && a[1] == '-') {
-			json_decref(args);
+			free(words);
+			json_decref(opts);
 			return usage_error("open: unknown option or missing value '%s'", a);
-		} else if (npos < 3)
-			pos[npos++] = a;
-		else {
-			json_decref(args);
-			return usage_error("open: unexpected word '%s' (quote the title)", a);
-		}
+		} else
+			words[nwords++] = argv[i];
 	}
-	if (npos != 3) {
-		json_decref(args);
-		fputs("usage: watchctl open SECTOR ORG TITLE [--level N] [--summary S] "
-		    "[--ref R] [--contact C] [--onsite]\n", stderr);
+	char *cause = NULL;
+	json_t *args = bus_verb_args(v, nwords, words, &cause);
+	free(words);
+	if (args == NULL) {
+		fprintf(stderr, "%s [--level N] [--summary S] [--ref R] [--contact C] [--onsite]\n",
+		    cause);
+		free(cause);
+		json_decref(opts);
 		return EXIT_USAGE;
 	}
-	json_object_set_new(args, "sector", json_string(pos[0]));
-	json_object_set_new(args, "org", json_string(pos[1]));
-	json_object_set_new(args, "title", json_string(pos[2]));
-	return ctl_call_print(c, "open", args);
+	json_object_update(args, opts);
+	json_decref(opts);
+	rc = ctl_call_print(c, "open", args);
+	return rc;
 }
 
 /* List one kind of object from a snapshot, one per line. */

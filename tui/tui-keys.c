@@ -557,7 +557,7 @@ keys_complete(void *arg, const char *line, int word, const char *prefix, const c
 	char verb[32] = "";
 	sscanf(line, "%31s", verb);
 	const struct bus_verb *v = bus_verb_find(verb);
-	if (v == NULL || word > 2)
+	if (v == NULL || word > 3)
 		return 0;
 	const char *field = v->fields[word - 1];
 	if (field == NULL)
