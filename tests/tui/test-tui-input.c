@@ -1,0 +1,124 @@
+/* The typed line (tui/tui-input.c): editing by characters, quoting,
+ * completion. No terminal: keys are fed as curses codes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <curses.h>
+#include <string.h>
+
+#include "tui-input.h"
+
+static void
+type(struct tui_input *in, const char *text)
+{
+	/* One UTF-8 character at a time, as the console feeds them. */
+	for (const char *p = text; *p != '\0';) {
+		char ch[8] = { 0 };
+		size_t n = 1;
+		while ((p[n] & 0xc0) == 0x80)
+			n++;
+		memcpy(ch, p, n);
+		assert_int_equal(tui_input_key(in, 0, ch, NULL, NULL), INPUT_EDITED);
+		p += n;
+	}
+}
+
+static void
+test_editing_moves_by_characters(void **state)
+{
+	struct tui_input in;
+	(void)state;
+
+	tui_input_start(&in, ":", NULL);
+	type(&in, "note 制御");
+	assert_string_equal(in.buf, "note 制御");
+	/* Backspace removes one character, all its bytes. */
+	assert_int_equal(tui_input_key(&in, KEY_BACKSPACE, NULL, NULL, NULL), INPUT_EDITED);
+	assert_string_equal(in.buf, "note 制");
+	tui_input_key(&in, KEY_LEFT, NULL, NULL, NULL);
+	type(&in, "x");
+	assert_string_equal(in.buf, "note x制");
+	tui_input_key(&in, KEY_HOME, NULL, NULL, NULL);
+	tui_input_key(&in, KEY_DC, NULL, NULL, NULL);
+	assert_string_equal(in.buf, "ote x制");
+	/* Control characters typed are not inserted. */
+	assert_int_equal(tui_input_key(&in, 0, "\x1b", NULL, NULL), INPUT_IGNORED);
+	assert_int_equal(tui_input_key(&in, '\n', NULL, NULL, NULL), INPUT_DONE);
+	assert_int_equal(tui_input_key(&in, 27, NULL, NULL, NULL), INPUT_CANCEL);
+	/* Backspace on an empty line leaves it. */
+	tui_input_start(&in, "/", NULL);
+	assert_int_equal(tui_input_key(&in, KEY_BACKSPACE, NULL, NULL, NULL), INPUT_CANCEL);
+}
+
+static void
+test_line_is_bounded(void **state)
+{
+	struct tui_input in;
+	(void)state;
+
+	tui_input_start(&in, ":", NULL);
+	for (int i = 0; i < TUI_INPUT_MAX + 50; i++)
+		tui_input_key(&in, 0, "a", NULL, NULL);
+	assert_int_equal(in.len, TUI_INPUT_MAX);
+	assert_int_equal(strlen(in.buf), TUI_INPUT_MAX);
+}
+
+static void
+test_split_keeps_quoted_words(void **state)
+{
+	char line[] = "open energy \"Ridgeway Power\"  Failed logins ";
+	char *w[8];
+	(void)state;
+
+	assert_int_equal(tui_input_split(line, w, 8), 5);
+	assert_string_equal(w[0], "open");
+	assert_string_equal(w[2], "Ridgeway Power");
+	assert_string_equal(w[4], "logins");
+}
+
+static int
+complete_teams(void *arg, const char *line, int word, const char *prefix, const char **out,
+    int max)
+{
+	static const char *const teams[] = { "FLY-1", "FLY-2", "FLY-20" };
+	int n = 0;
+
+	(void)arg;
+	(void)line;
+	assert_int_equal(word, 1);
+	for (size_t i = 0; i < 3 && n < max; i++)
+		if (strncmp(teams[i], prefix, strlen(prefix)) == 0)
+			out[n++] = teams[i];
+	return n;
+}
+
+static void
+test_tab_completes(void **state)
+{
+	struct tui_input in;
+	(void)state;
+
+	tui_input_start(&in, ":", "recall F");
+	/* Several matches: their common prefix. */
+	tui_input_key(&in, '\t', NULL, complete_teams, NULL);
+	assert_string_equal(in.buf, "recall FLY-");
+	type(&in, "20");
+	/* One match: the whole word and a space. */
+	tui_input_start(&in, ":", "recall FLY-20");
+	tui_input_key(&in, '\t', NULL, complete_teams, NULL);
+	assert_string_equal(in.buf, "recall FLY-20 ");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_editing_moves_by_characters),
+		cmocka_unit_test(test_line_is_bounded),
+		cmocka_unit_test(test_split_keeps_quoted_words),
+		cmocka_unit_test(test_tab_completes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
