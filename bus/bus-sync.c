@@ -542,7 +542,9 @@ bus_sync_new(struct event_base *base, void *zctx, const struct bus_sync_config *
 		xasprintf(cause, "cannot connect to %s: %s", cfg->control, zmq_strerror(errno));
 		goto fail;
 	}
-	s->sub = bus_sock_watch(base, s->sub_z, 500, sync_event_msg, s);
+	/* 100 events a turn (a few ms): a key pressed during a burst waits
+	 * for at most one such turn. */
+	s->sub = bus_sock_watch(base, s->sub_z, 100, sync_event_msg, s);
 	s->ctl = bus_sock_watch(base, s->ctl_z, 100, sync_ctl_msg, s);
 	s->watchdog = evtimer_new(base, sync_silent, s);
 	s->expiry = evtimer_new(base, sync_expire, s);

@@ -70,6 +70,9 @@ struct tui {
 	unsigned dirty;
 	int64_t last_frame_ms;
 	int frame_ms;             /* at most one frame per this many ms */
+	int backoff_ms;           /* longer, while the terminal is slow to take frames */
+	int key_frame;            /* a key was pressed: show its effect now */
+	int64_t top_key[4];       /* what the top line showed, to skip idle redraws */
 	struct event *frame_timer, *clock_timer;
 	int quit;
 	int quit_asked;

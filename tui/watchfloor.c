@@ -59,10 +59,19 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The sync's state or the hub's seq moved. A heartbeat that changes
+ * nothing on the top line costs no frame: the clock tick draws it. */
 static void
 on_sync_changed(void *arg)
 {
-	tui_dirty(arg, DIRTY_TOP);
+	struct tui *t = arg;
+	const struct bus_sync_status *st = bus_sync_status(t->sync);
+	int64_t key[4] = { st->state, st->repairing, st->hub_seq, bus_replica_seq(t->replica) };
+
+	if (memcmp(key, t->top_key, sizeof key) != 0) {
+		memcpy(t->top_key, key, sizeof key);
+		tui_dirty(t, DIRTY_TOP);
+	}
 }
 
 static void
@@ -74,6 +83,7 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	t->key_frame = 1;
 	/* Everything typed so far, then back to the loop. */
 	for (int i = 0; i < 256 && (rc = wget_wch(stdscr, &wch)) != ERR; i++) {
 		char utf8[MB_LEN_MAX + 1] = "";
@@ -155,12 +165,25 @@ after_events(struct tui *t)
 		bus_log_flush();
 		return;
 	}
-	int64_t now = bus_time_mono_ms(), wait = t->last_frame_ms + t->frame_ms - now;
-	if (wait <= 0) {
-		if (tui_screen_draw(t) == 0)
+	/*
+	 * A key's effect is shown at once: people notice 50 ms. Everything
+	 * else waits for the frame interval, stretched while the terminal is
+	 * slow to take frames (a congested SSH link): a frame written into a
+	 * full pty blocks the loop, so fewer of them keep the console
+	 * answering keys and the hub.
+	 */
+	int interval = t->frame_ms > t->backoff_ms ? t->frame_ms : t->backoff_ms;
+	int64_t now = bus_time_mono_ms(), wait = t->last_frame_ms + interval - now;
+	if (wait <= 0 || t->key_frame) {
+		if (tui_screen_draw(t) == 0) {
+			int64_t took = bus_time_mono_ms() - now;
 			t->last_frame_ms = now;
-		else
-			wait = t->frame_ms; /* the terminal is behind: try again later */
+			t->backoff_ms = took > t->frame_ms / 2 ? (int)(took * 4 < 2000 ? took * 4 : 2000) :
+			    t->backoff_ms / 2;
+			wait = 0;
+		} else
+			wait = interval; /* the terminal is behind: try again later */
+		t->key_frame = 0;
 	}
 	if (wait > 0 && !evtimer_pending(t->frame_timer, NULL)) {
 		struct timeval tv = { 0, (suseconds_t)wait * 1000 };
@@ -226,6 +249,9 @@ main(int argc, char **argv)
 	struct tui t;
 	memset(&t, 0, sizeof t);
 	t.base = event_base_new();
+	/* Two priorities: the keyboard (0) before the sockets and timers (1),
+	 * so a key is read before the next batch of events. */
+	event_base_priority_init(t.base, 2);
 	t.zctx = zmq_ctx_new();
 	t.replica = bus_replica_new();
 	t.user = user;
@@ -255,6 +281,7 @@ main(int argc, char **argv)
 	t.clock_timer = event_new(t.base, -1, EV_PERSIST, on_clock, &t);
 	t.frame_timer = evtimer_new(t.base, on_frame, &t);
 	struct timeval second = { 1, 0 };
+	event_priority_set(ev_stdin, 0);
 	event_add(ev_stdin, NULL);
 	event_add(ev_winch, NULL);
 	event_add(ev_int, NULL);

@@ -132,7 +132,7 @@ test_kill9_restart(void **state)
 		assert_int_equal(test_push(push, "incident", body), 0);
 	}
 	for (;;) {
-		json_t *last;
+		json_t *last = NULL;
 		if (record(seen, sub, WAIT, &last) != 0)
 			fail_msg("the burst never reached the subscriber");
 		const char *title = test_jstr(last, "title");
