@@ -300,7 +300,8 @@ sync_drain_queue(struct bus_sync *s)
 		free(s->queue[i].topic);
 		json_decref(s->queue[i].body);
 	}
-	memmove(s->queue, s->queue + i, (s->nqueue - i) * sizeof *s->queue);
+	if (i > 0 && i < s->nqueue)
+		memmove(s->queue, s->queue + i, (s->nqueue - i) * sizeof *s->queue);
 	s->nqueue -= i;
 	return rc;
 }

@@ -98,7 +98,7 @@ panel_refresh(struct panel *p, const struct tui *t)
 		if ((ops->include == NULL || ops->include(t, obj)) && panel_matches(p, t, obj, now))
 			p->view[p->nview++] = obj;
 	}
-	if (ops->compare != NULL) {
+	if (ops->compare != NULL && p->nview > 1) {
 		sort_ops = ops;
 		qsort(p->view, p->nview, sizeof *p->view, panel_sort_cmp);
 	}

@@ -25,9 +25,25 @@
 /* Terminal types to fall back on when TERM is unknown here. */
 static const char *const screen_fallbacks[] = { "xterm-256color", "xterm", "vt100", NULL };
 
+/* Can TERM draw a screen: is it known here, and can it move the cursor?
+ * ("dumb" is known but cannot.) */
+static int
+screen_term_usable(const char *term)
+{
+	int err, ok;
+
+	if (term == NULL || *term == '\0' || setupterm(term, STDOUT_FILENO, &err) != OK)
+		return 0;
+	const char *cup = tigetstr("cup");
+	ok = cup != NULL && cup != (char *)-1;
+	del_curterm(cur_term);
+	return ok;
+}
+
 /*
- * Open the terminal. An unknown or missing TERM is not fatal: say so on
- * stderr and use the nearest type this machine knows.
+ * Open the terminal. An unknown or missing TERM, or one that cannot move
+ * the cursor, is not fatal: say so on stderr and use the nearest type this
+ * machine knows.
  */
 int
 tui_screen_open(struct tui *t, int no_color, char **cause)
@@ -35,7 +51,7 @@ tui_screen_open(struct tui *t, int no_color, char **cause)
 	const char *term = getenv("TERM");
 	int err;
 
-	if (term == NULL || *term == '\0' || setupterm(term, STDOUT_FILENO, &err) != OK) {
+	if (!screen_term_usable(term)) {
 		const char *const *f;
 		for (f = screen_fallbacks; *f != NULL; f++) {
 			if (setupterm(*f, STDOUT_FILENO, &err) == OK)
@@ -46,11 +62,11 @@ tui_screen_open(struct tui *t, int no_color, char **cause)
 			    "installed (try TERM=xterm)", term ? term : "");
 			return -1;
 		}
-		fprintf(stderr, "watchfloor: terminal type '%s' is unknown here; using %s\n",
-		    term ? term : "(unset)", *f);
+		fprintf(stderr, "watchfloor: terminal type '%s' is unknown here or cannot "
+		    "draw a screen; using %s\n", term ? term : "(unset)", *f);
 		term = *f;
+		del_curterm(cur_term);
 	}
-	del_curterm(cur_term);
 	t->screen = newterm(term, stdout, stdin);
 	if (t->screen == NULL) {
 		xasprintf(cause, "cannot start the terminal '%s'", term);
@@ -255,8 +271,10 @@ screen_draw_bottom(struct tui *t)
 			curs_set(1);
 		}
 	} else if (t->status[0] != '\0') {
-		screen_put(w, 0, t->status, cols,
-		    tui_theme_attr(t->status_error ? STYLE_ALARM : STYLE_NORMAL));
+		char part[TUI_TEXT_FIT_SIZE(512)];
+		tui_text_fit(t->status, TUI_TEXT_CSTR, cols > 512 ? 512 : cols, 0, part, sizeof part);
+		wattrset(w, tui_theme_attr(t->status_error ? STYLE_ALARM : STYLE_NORMAL));
+		mvwaddstr(w, 0, 0, part);
 	} else {
 		tui_keys_hints(t, hints, sizeof hints);
 		screen_put(w, 0, hints, cols, tui_theme_attr(STYLE_DIM));
@@ -274,6 +292,45 @@ screen_draw_overlay(struct tui *t, WINDOW *w)
 		panel_detail_draw(t, w);
 	else if (t->overlay == OVERLAY_HELP)
 		panel_help_draw(t, w);
+}
+
+/*
+ * A message too long for the bottom line (a refusal with the hub's whole
+ * sentence, on 80 columns) is shown whole: wrapped onto up to three rows
+ * just above the bottom line, over the panels, until the next key.
+ */
+static void
+screen_draw_long_message(struct tui *t)
+{
+	int cols = t->layout.cols;
+	char safe[TUI_TEXT_SANITIZE_SIZE(sizeof t->status)], part[TUI_TEXT_FIT_SIZE(512)];
+
+	if (t->mode != MODE_NORMAL || t->status[0] == '\0' || cols < 20)
+		return;
+	tui_text_sanitize(t->status, TUI_TEXT_CSTR, safe, sizeof safe);
+	int width = tui_text_width(safe);
+	if (width <= cols)
+		return;
+	/* Rows from above the bottom line down to it, in reading order. */
+	int rows = (width + cols - 1) / cols;
+	rows = rows > 4 ? 4 : rows;
+	if (t->layout.bottom.y - rows + 1 < 1)
+		return;
+	WINDOW *w = newwin(rows, cols, t->layout.bottom.y - rows + 1, 0);
+	if (w == NULL)
+		return;
+	const char *s = safe;
+	wattrset(w, tui_theme_attr(t->status_error ? STYLE_ALARM : STYLE_NORMAL));
+	for (int y = 0; y < rows && *s != '\0'; y++) {
+		/* Unpadded, so that its length is the text it took. */
+		tui_text_fit(s, TUI_TEXT_CSTR, cols > 512 ? 512 : cols, TUI_TEXT_NOPAD |
+		    (y == rows - 1 ? TUI_TEXT_ELLIPSIS : 0), part, sizeof part);
+		mvwhline(w, y, 0, ' ', cols);
+		mvwaddstr(w, y, 0, part);
+		s += strlen(part);
+	}
+	wnoutrefresh(w);
+	delwin(w);
 }
 
 static int
@@ -329,8 +386,10 @@ tui_screen_draw(struct tui *t)
 			wnoutrefresh(t->win_overlay);
 		}
 	}
-	if (t->win_bottom != NULL)
+	if (t->win_bottom != NULL) {
 		screen_draw_bottom(t);
+		screen_draw_long_message(t); /* over the bottom line, when needed */
+	}
 	doupdate();
 	return 0;
 }

@@ -29,13 +29,17 @@ tui_message(struct tui *t, int error, const char *fmt, ...)
 	vsnprintf(t->status, sizeof t->status, fmt, ap);
 	va_end(ap);
 	t->status_error = error;
-	tui_dirty(t, DIRTY_BOTTOM);
+	/* A long message may have covered rows above the bottom line. */
+	tui_dirty(t, DIRTY_BOTTOM | DIRTY_PANELS | DIRTY_OVERLAY);
 }
 
 /* The role the roster gives this console's user, as the hub sees it. */
 const char *
 tui_role(const struct tui *t)
 {
+	/* Before the first snapshot the roster is unknown, and so is the role. */
+	if (bus_replica_count(t->replica, BUS_KIND_STAFF) == 0)
+		return "role ?";
 	return bus_replica_role_of(t->replica, t->user);
 }
 
