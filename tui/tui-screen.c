@@ -282,16 +282,39 @@ screen_draw_bottom(struct tui *t)
 	wnoutrefresh(w);
 }
 
-/* The overlay on top: a picker over a detail over the panels. */
+/* A picker as big as its choices need, centred in the overlay's area. */
+static void
+screen_draw_picker(struct tui *t)
+{
+	const struct tui_rect *o = &t->layout.overlay;
+	int width = tui_text_width(t->picker.title) + 6;
+
+	for (int i = 0; i < t->picker.n; i++) {
+		int w = tui_text_width(t->picker.items[i].label) + 6;
+		width = w > width ? w : width;
+	}
+	int h = t->picker.n + 4 < o->h ? t->picker.n + 4 : o->h;
+	int w = width < o->w ? width : o->w;
+	WINDOW *win = newwin(h, w, o->y + (o->h - h) / 2, o->x + (o->w - w) / 2);
+	if (win == NULL)
+		return;
+	tui_picker_draw(&t->picker, win);
+	wnoutrefresh(win);
+	delwin(win);
+}
+
+/* The overlays on top: a picker over a detail or help over the panels. */
 static void
 screen_draw_overlay(struct tui *t, WINDOW *w)
 {
-	if (t->picker.open)
-		tui_picker_draw(&t->picker, w);
-	else if (t->overlay == OVERLAY_DETAIL)
+	if (t->overlay == OVERLAY_DETAIL)
 		panel_detail_draw(t, w);
 	else if (t->overlay == OVERLAY_HELP)
 		panel_help_draw(t, w);
+	if (t->overlay != OVERLAY_NONE)
+		wnoutrefresh(w);
+	if (t->picker.open)
+		screen_draw_picker(t);
 }
 
 /*
@@ -383,7 +406,6 @@ tui_screen_draw(struct tui *t)
 		 * panel under them was drawn. */
 		if (t->win_overlay != NULL && (d & (DIRTY_OVERLAY | DIRTY_PANELS))) {
 			screen_draw_overlay(t, t->win_overlay);
-			wnoutrefresh(t->win_overlay);
 		}
 	}
 	if (t->win_bottom != NULL) {
