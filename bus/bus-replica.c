@@ -387,9 +387,10 @@ replica_put(struct bus_replica *r, enum bus_kind k, const char *id, json_t *body
 		fields_decode(kinds[k].fields, obj, body);
 		if (kinds[k].decode_extra != NULL)
 			kinds[k].decode_extra(obj, body);
-		/* The topic names the object: trust it over a missing body id. */
-		if (object_id(obj) == NULL)
-			*(char **)obj = xstrdup(id);
+		/* The topic names the object; the index and the object must agree,
+		 * whatever the body says. */
+		free(*(char **)obj);
+		*(char **)obj = xstrdup(id);
 		if (at != NULL) {
 			object_free(k, ks->objs[i]);
 			ks->objs[i] = obj;

@@ -25,6 +25,7 @@ enum req_kind { REQ_USER, REQ_SNAPSHOT, REQ_REPLAY };
 struct sync_req {
 	char id[32];
 	enum req_kind kind;
+	unsigned generation; /* internal requests: the sync round they serve */
 	int64_t deadline;
 	bus_sync_reply_cb cb;
 	void *arg;
@@ -56,6 +57,9 @@ struct bus_sync {
 	struct sync_req *reqs;
 	size_t nreqs, reqs_cap;
 	long next_id;
+	/* Bumped when the hub restarts or goes silent: answers to snapshots
+	 * and replays asked for before then describe another hub's state. */
+	unsigned generation;
 };
 
 static void sync_request_snapshot(struct bus_sync *);
@@ -109,6 +113,8 @@ sync_finish(struct bus_sync *s, size_t i, int ok, const char *code, const char *
 
 	s->reqs[i] = s->reqs[--s->nreqs];
 	sync_arm_expiry(s);
+	if (r.kind != REQ_USER && r.generation != s->generation)
+		return; /* a stale round's answer: its state is not this hub's */
 	if (r.kind != REQ_USER)
 		sync_internal_reply(s, r.kind, ok, reply);
 	else if (r.cb != NULL)
@@ -147,6 +153,7 @@ sync_send(struct bus_sync *s, enum req_kind kind, const char *op, json_t *args,
 	r = &s->reqs[s->nreqs];
 	snprintf(r->id, sizeof r->id, "c%ld", s->next_id++);
 	r->kind = kind;
+	r->generation = s->generation;
 	r->cb = cb;
 	r->arg = arg;
 	r->deadline = bus_time_mono_ms() + s->cfg.request_timeout_ms;
@@ -359,7 +366,14 @@ sync_internal_reply(struct bus_sync *s, enum req_kind kind, int ok, json_t *repl
 	char *cause = NULL;
 
 	if (kind == REQ_SNAPSHOT) {
+		const char *hub = json_string_value(json_object_get(reply, "hub"));
 		s->want_snapshot = 0;
+		if (ok && hub != NULL && s->status.hub_id[0] != '\0' &&
+		    strcmp(hub, s->status.hub_id) != 0) {
+			/* Taken from the hub before a restart: ask the new one. */
+			sync_request_snapshot(s);
+			return;
+		}
 		if (!ok || bus_replica_load(s->replica, reply, &cause) != 0) {
 			log_warn("sync: snapshot failed: %s", cause ? cause : "no answer");
 			free(cause);
@@ -420,11 +434,15 @@ sync_heartbeat(struct bus_sync *s, json_t *hb)
 	if (hub != NULL)
 		snprintf(s->status.hub_id, sizeof s->status.hub_id, "%s", hub);
 	s->status.hub_seq = seq;
-	if (restarted) {
-		/* A new hub process: what we queued may predate it. */
+	if (restarted || seq < bus_replica_seq(s->replica)) {
+		/* A new hub process, or one behind us (restored from an older
+		 * database): what we hold or queued may not be its state. */
 		queue_clear(s);
+		s->generation++;
 		s->want_snapshot = 0;
-		sync_set_state(s, BUS_SYNC_SYNCING, "the hub restarted; resynchronising");
+		s->status.repairing = 0;
+		sync_set_state(s, BUS_SYNC_SYNCING, restarted ? "the hub restarted; "
+		    "resynchronising" : "the hub is behind us; resynchronising");
 		sync_request_snapshot(s);
 		return;
 	}
@@ -498,6 +516,7 @@ sync_silent(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	s->status.repairing = 0;
 	s->want_snapshot = 0;
+	s->generation++;
 	queue_clear(s);
 	sync_set_state(s, BUS_SYNC_DISCONNECTED, "no heartbeat from the hub");
 }
@@ -560,6 +579,14 @@ bus_sync_free(struct bus_sync *s)
 {
 	if (s == NULL)
 		return;
+	/* Whoever waits for an answer hears that none will come; the sync's
+	 * own requests just end. */
+	for (size_t i = 0; i < s->nreqs; i++) {
+		if (s->reqs[i].kind == REQ_USER && s->reqs[i].cb != NULL)
+			s->reqs[i].cb(s->reqs[i].arg, 0, "closing", "The console closed before "
+			    "the hub answered.", NULL);
+	}
+	s->nreqs = 0;
 	bus_sock_unwatch(s->sub);
 	bus_sock_unwatch(s->ctl);
 	if (s->watchdog != NULL)

@@ -28,8 +28,8 @@ panel_help_draw(struct tui *t, WINDOW *win)
 	box(win, 0, 0);
 	wattrset(win, tui_theme_attr(STYLE_TITLE_FOCUS));
 	mvwaddnstr(win, 0, 2, " Keys ", w - 4);
-	if (t->overlay_scroll > (int)n)
-		t->overlay_scroll = (int)n;
+	if (t->overlay_scroll > (int)n - (h - 3))
+		t->overlay_scroll = (int)n - (h - 3) > 0 ? (int)n - (h - 3) : 0;
 	for (size_t i = (size_t)t->overlay_scroll; i < n && y < h - 2; i++, y++) {
 		const struct tui_key_action *a = &keys[i];
 		char where[64] = "";

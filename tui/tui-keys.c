@@ -117,7 +117,8 @@ keys_move(struct tui *t, long delta, int to_end)
 static long
 keys_page(const struct tui *t)
 {
-	int rows = t->panels[t->focus]->rows_visible;
+	int rows = t->overlay != OVERLAY_NONE ? t->layout.overlay.h - 3 :
+	    t->panels[t->focus]->rows_visible;
 
 	return rows > 1 ? rows - 1 : 1;
 }
@@ -356,6 +357,11 @@ act_status(struct tui *t)
 	char label[160];
 
 	if (team != NULL) {
+		if (!tui_can(t, "team")) {
+			tui_message(t, 1, "moving a team needs the role lead; %s is %s", t->user,
+			    tui_role(t));
+			return;
+		}
 		snprintf(t->pending_team, sizeof t->pending_team, "%s", team->id);
 		n = bus_rules_team_targets(bus_team_status_find(team->status), VIA_STATUS,
 		    targets, TEAM_NSTATUS);
@@ -406,7 +412,8 @@ act_level(struct tui *t)
 		snprintf(value, sizeof value, "%d", l);
 		tui_picker_add(&t->picker, label, value, 1);
 	}
-	t->picker.selected = BUS_LEVEL_MAX - c->level;
+	if (c->level >= BUS_LEVEL_MIN && c->level <= BUS_LEVEL_MAX)
+		t->picker.selected = BUS_LEVEL_MAX - c->level;
 }
 
 static void
@@ -502,6 +509,9 @@ keys_context(const struct tui *t)
 static int
 keys_applies(const struct tui *t, const struct tui_key_action *a)
 {
+	/* Under the help nothing acts on a selection the operator cannot see. */
+	if (t->overlay == OVERLAY_HELP && a->op != NULL)
+		return 0;
 	return a->where == KEYS_ANY || (a->where & KEYS_IN(keys_context(t)));
 }
 
@@ -661,8 +671,15 @@ keys_confirmed(struct tui *t, int key)
 		t->quit = 1;
 	else if (strcmp(t->pending_op, "close") == 0)
 		tui_send(t, "close", json_pack("{s:s}", "case", t->pending_case), "close");
-	else if (strcmp(t->pending_op, "recall") == 0)
-		tui_send(t, "recall", json_pack("{s:s}", "team", t->pending_team), "recall");
+	else if (strcmp(t->pending_op, "recall") == 0) {
+		const struct bus_team *tm = bus_replica_find(t->replica, BUS_KIND_TEAM,
+		    t->pending_team);
+		if (tm == NULL || tm->case_id == NULL || strcmp(tm->case_id, t->pending_case) != 0)
+			tui_message(t, 1, "%s is no longer on %s; nothing was sent", t->pending_team,
+			    t->pending_case);
+		else
+			tui_send(t, "recall", json_pack("{s:s}", "team", t->pending_team), "recall");
+	}
 }
 
 /* One key press, from wherever the operator is. */
@@ -670,6 +687,10 @@ void
 tui_keys_press(struct tui *t, int key, const char *utf8)
 {
 	tui_dirty(t, DIRTY_ALL & ~DIRTY_TOP);
+	/* A panel's view points into the replica, which events since the last
+	 * frame may have changed: rebuild it before any key reads it. */
+	for (int i = 0; i < TUI_NPANELS; i++)
+		panel_refresh(t->panels[i], t);
 	if (t->mode == MODE_CONFIRM) {
 		keys_confirmed(t, key != 0 ? key : (unsigned char)utf8[0]);
 		return;
@@ -684,8 +705,8 @@ tui_keys_press(struct tui *t, int key, const char *utf8)
 	}
 	if (key == 0 && utf8 != NULL && (unsigned char)utf8[0] < 0x80)
 		key = (unsigned char)utf8[0];
-	if (t->overlay == OVERLAY_HELP && key == 'q') {
-		t->overlay = OVERLAY_NONE; /* q in help closes help, not the console */
+	if (t->overlay != OVERLAY_NONE && key == 'q') {
+		t->overlay = OVERLAY_NONE; /* q closes what is open, not the console */
 		return;
 	}
 	for (size_t i = 0; i < sizeof key_actions / sizeof key_actions[0]; i++) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <term.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +76,14 @@ tui_screen_open(struct tui *t, int no_color, char **cause)
 	set_term(t->screen);
 	cbreak();
 	noecho();
+	/* Ctrl-S would stop all output (XON/XOFF) while the top line still
+	 * says CONNECTED: turn flow control off for the console's session. */
+	struct termios tio;
+	if (tcgetattr(STDIN_FILENO, &tio) == 0) {
+		tio.c_iflag &= ~(tcflag_t)IXON;
+		tcsetattr(STDIN_FILENO, TCSANOW, &tio);
+		def_prog_mode();
+	}
 	nonl();
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);

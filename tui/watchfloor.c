@@ -136,7 +136,7 @@ on_clock(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	tui_dirty(arg, DIRTY_TOP | DIRTY_PANELS | DIRTY_OVERLAY);
+	tui_dirty(arg, DIRTY_TOP | DIRTY_PANELS);
 }
 
 static void
@@ -159,7 +159,8 @@ after_events(struct tui *t)
 		if (panel_watches(t->panels[i], kinds))
 			tui_dirty(t, DIRTY_PANEL(i) | DIRTY_TABS | DIRTY_TOP);
 	}
-	if (kinds != 0 && t->overlay == OVERLAY_DETAIL)
+	if ((kinds & (BUS_KIND_BIT(BUS_KIND_CASE) | BUS_KIND_BIT(BUS_KIND_TEAM))) &&
+	    t->overlay == OVERLAY_DETAIL)
 		tui_dirty(t, DIRTY_OVERLAY);
 	if (t->dirty == 0) {
 		bus_log_flush();
