@@ -71,6 +71,12 @@ cases_cells(const struct tui *t, const void *obj, int64_t now, struct panel_cell
 	panel_fmt_age(cell[8].buf, sizeof cell[8].buf, c->opened_at, now);
 }
 
+static const char *
+cases_sector(const void *obj)
+{
+	return ((const struct bus_case *)obj)->sector;
+}
+
 const struct panel_ops panel_cases_ops = {
 	.title = "Open cases",
 	.tab_name = "Cases",
@@ -80,4 +86,5 @@ const struct panel_ops panel_cases_ops = {
 	.include = cases_include,
 	.compare = cases_compare,
 	.cells = cases_cells,
+	.sector_of = cases_sector,
 };

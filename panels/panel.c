@@ -95,6 +95,9 @@ panel_refresh(struct panel *p, const struct tui *t)
 	p->nview = 0;
 	for (size_t i = 0; i < n; i++) {
 		const void *obj = bus_replica_at(t->replica, ops->kind, i);
+		if (p->sector[0] != '\0' && (ops->sector_of == NULL || ops->sector_of(obj) == NULL ||
+		    strcmp(ops->sector_of(obj), p->sector) != 0))
+			continue;
 		if ((ops->include == NULL || ops->include(t, obj)) && panel_matches(p, t, obj, now))
 			p->view[p->nview++] = obj;
 	}
@@ -146,6 +149,16 @@ panel_move_to(struct panel *p, int end)
 {
 	p->selected = end && p->nview > 0 ? p->nview - 1 : 0;
 	panel_remember(p);
+}
+
+/* Show only objects of SECTOR (an exact id; "" for all). */
+void
+panel_set_sector(struct panel *p, const char *sector)
+{
+	snprintf(p->sector, sizeof p->sector, "%s", sector != NULL ? sector : "");
+	p->stale = 1;
+	p->selected = 0;
+	p->selected_id[0] = '\0';
 }
 
 void
@@ -247,8 +260,9 @@ panel_draw(struct panel *p, const struct tui *t, WINDOW *win, int focused)
 			index = i + 1;
 	/* Data the hub has not confirmed lately must not pass for live. */
 	int stale = bus_sync_status(t->sync)->state != BUS_SYNC_LIVE;
-	snprintf(title, sizeof title, " %d %s (%zu)%s%s%s ", index, p->ops->title, p->nview,
-	    p->filter[0] ? " filter: " : "", p->filter, stale ? "  STALE" : "");
+	snprintf(title, sizeof title, " %d %s (%zu)%s%s%s%s%s ", index, p->ops->title, p->nview,
+	    p->sector[0] ? " in " : "", p->sector, p->filter[0] ? " filter: " : "", p->filter,
+	    stale ? "  STALE" : "");
 	wattrset(win, tui_theme_attr(focused ? STYLE_TITLE_FOCUS : STYLE_TITLE));
 	mvwhline(win, 0, 0, ' ', w);
 	panel_put(win, 0, 0, title, w, 0, tui_theme_attr(focused ? STYLE_TITLE_FOCUS : STYLE_TITLE));

@@ -47,6 +47,7 @@ struct panel_ops {
 	int (*compare)(const void *a, const void *b);
 	void (*cells)(const struct tui *, const void *obj, int64_t now_ms,
 	    struct panel_cell *cells);
+	const char *(*sector_of)(const void *obj); /* for the sector filter; may be NULL */
 };
 
 struct panel {
@@ -58,6 +59,7 @@ struct panel {
 	size_t selected, top;
 	char selected_id[128];
 	char filter[256];
+	char sector[32];            /* only objects of this sector, when set */
 	int rows_visible;
 };
 
@@ -69,6 +71,7 @@ void        panel_move(struct panel *, long delta);
 void        panel_move_to(struct panel *, int end);
 const void *panel_selected(const struct panel *);
 void        panel_set_filter(struct panel *, const char *);
+void        panel_set_sector(struct panel *, const char *);
 int         panel_watches(const struct panel *, unsigned kinds);
 
 /* The overlays: a case in full, and the keys. */

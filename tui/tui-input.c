@@ -155,10 +155,8 @@ tui_input_key(struct tui_input *in, int key, const char *utf8, tui_input_complet
 	return INPUT_EDITED;
 }
 
-/* Split LINE in place into at most MAX words: spaces separate, and
- * "double quotes" keep spaces in a word. Returns the count. */
-int
-tui_input_split(char *line, char **words, int max)
+static int
+tui_input_split_words(char *line, char **words, int max, int rest)
 {
 	int n = 0;
 	char *p = line, *out;
@@ -168,6 +166,10 @@ tui_input_split(char *line, char **words, int max)
 			p++;
 		if (*p == '\0')
 			break;
+		if (rest && n == max - 1) {
+			words[n++] = p; /* the remainder, untouched */
+			break;
+		}
 		words[n++] = out = p;
 		int quoted = 0;
 		while (*p != '\0' && (quoted || *p != ' ')) {
@@ -182,4 +184,19 @@ tui_input_split(char *line, char **words, int max)
 		*out = '\0';
 	}
 	return n;
+}
+
+/* Split LINE in place into at most MAX words: spaces separate, and
+ * "double quotes" keep spaces in a word. Returns the count. */
+int
+tui_input_split(char *line, char **words, int max)
+{
+	return tui_input_split_words(line, words, max, 0);
+}
+
+/* The same, but the MAXth word is the rest of the line as typed. */
+int
+tui_input_split_n(char *line, char **words, int max)
+{
+	return tui_input_split_words(line, words, max, 1);
 }

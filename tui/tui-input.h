@@ -29,5 +29,6 @@ void tui_input_start(struct tui_input *, const char *prompt, const char *text);
 enum tui_input_result tui_input_key(struct tui_input *, int key, const char *utf8,
     tui_input_complete, void *arg);
 int  tui_input_split(char *line, char **words, int max);
+int  tui_input_split_n(char *line, char **words, int max);
 
 #endif

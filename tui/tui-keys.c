@@ -134,13 +134,13 @@ static void
 act_detail(struct tui *t)
 {
 	if (t->focus == PANEL_SECTORS && t->overlay == OVERLAY_NONE) {
-		/* A sector's cases: filter the case list by the sector's id. */
+		/* A sector's cases: the case list limited to exactly that sector. */
 		const struct bus_sector_state *s = panel_selected(t->panels[PANEL_SECTORS]);
 		if (s == NULL)
 			return;
-		panel_set_filter(t->panels[PANEL_CASES], s->id);
+		panel_set_sector(t->panels[PANEL_CASES], s->id);
 		keys_focus(t, PANEL_CASES);
-		tui_message(t, 0, "cases in %s (Esc clears the filter)", s->id);
+		tui_message(t, 0, "cases in %s (Esc shows all again)", s->id);
 		return;
 	}
 	const struct bus_case *c = keys_case(t);
@@ -162,8 +162,9 @@ act_escape(struct tui *t)
 
 	if (t->overlay != OVERLAY_NONE)
 		t->overlay = OVERLAY_NONE;
-	else if (p->filter[0] != '\0') {
+	else if (p->filter[0] != '\0' || p->sector[0] != '\0') {
 		panel_set_filter(p, "");
+		panel_set_sector(p, "");
 		tui_message(t, 0, "filter cleared");
 	} else
 		t->status[0] = '\0';
@@ -599,7 +600,15 @@ keys_run_command(struct tui *t, char *line)
 {
 	char *words[64];
 	char *cause = NULL;
-	int n = tui_input_split(line, words, 64);
+	char verb[32] = "";
+
+	sscanf(line, "%31s", verb);
+	const struct bus_verb *rv = bus_verb_find(verb);
+	/* A verb whose last field takes "the rest" (a note, a reason) gets it
+	 * exactly as typed: quotes, spacing and any number of words. */
+	int fixed = rv == NULL || !rv->rest ? 64 :
+	    1 + (rv->fields[2] != NULL ? 3 : rv->fields[1] != NULL ? 2 : 1);
+	int n = tui_input_split_n(line, words, fixed);
 
 	if (n == 0)
 		return;

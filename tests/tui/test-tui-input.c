@@ -78,6 +78,25 @@ test_split_keeps_quoted_words(void **state)
 	assert_string_equal(w[4], "logins");
 }
 
+/* A note is kept as typed: quotes, spacing, and however many words. */
+static void
+test_rest_of_line_kept_as_typed(void **state)
+{
+	char line[2048] = "note ICS-2026-0005 the CISO said \"no\"  twice";
+	char *w[4];
+	(void)state;
+
+	assert_int_equal(tui_input_split_n(line, w, 3), 3);
+	assert_string_equal(w[0], "note");
+	assert_string_equal(w[1], "ICS-2026-0005");
+	assert_string_equal(w[2], "the CISO said \"no\"  twice");
+	strcpy(line, "note ICS-1");
+	for (int i = 0; i < 100; i++)
+		strcat(line, " word");
+	assert_int_equal(tui_input_split_n(line, w, 3), 3);
+	assert_int_equal(strlen(w[2]), 100 * 5 - 1);
+}
+
 static int
 complete_teams(void *arg, const char *line, int word, const char *prefix, const char **out,
     int max)
@@ -118,6 +137,7 @@ main(void)
 		cmocka_unit_test(test_editing_moves_by_characters),
 		cmocka_unit_test(test_line_is_bounded),
 		cmocka_unit_test(test_split_keeps_quoted_words),
+		cmocka_unit_test(test_rest_of_line_kept_as_typed),
 		cmocka_unit_test(test_tab_completes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
