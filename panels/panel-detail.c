@@ -139,20 +139,33 @@ detail_build(struct detail *d, struct tui *t, const struct bus_case *c)
 	detail_field(d, "Summary", c->summary != NULL && c->summary[0] ? c->summary : "-");
 	detail_add(d, A_NORMAL, "");
 
-	/* Entries fetched from the hub, then any newer ones from the case. */
+	/* Entries fetched from the hub, then any newer ones from the case;
+	 * a hole between them is said, never hidden. */
 	int have = strcmp(t->detail_loaded, c->id) == 0;
 	int64_t last = 0;
-	snprintf(buf, sizeof buf, "Timeline (%lld entries)%s", (long long)c->timeline_count,
-	    have ? "" : (c->timeline_count > (int64_t)c->ntimeline ?
-	    "  (loading the earlier entries...)" : ""));
+	const char *state = t->detail_error[0] != '\0' ? "  (earlier entries not loaded)" :
+	    t->detail_loading ? "  (loading...)" : "";
+	snprintf(buf, sizeof buf, "Timeline (%lld entries)%s", (long long)c->timeline_count, state);
 	detail_add(d, tui_theme_attr(STYLE_HEADER), buf);
+	if (t->detail_error[0] != '\0') {
+		snprintf(buf, sizeof buf, "The hub did not give the earlier entries: %s. "
+		    "Esc and Enter try again.", t->detail_error);
+		detail_wrap(d, 0, "", buf);
+	}
 	for (size_t i = 0; have && i < t->ndetail; i++) {
 		detail_entry(d, &t->detail_entries[i]);
 		last = t->detail_entries[i].n;
 	}
 	for (size_t i = 0; i < c->ntimeline; i++) {
-		if (c->timeline[i].n > last)
-			detail_entry(d, &c->timeline[i]);
+		if (c->timeline[i].n <= last)
+			continue;
+		if (c->timeline[i].n > last + 1) {
+			snprintf(buf, sizeof buf, "... %lld entries not loaded ...",
+			    (long long)(c->timeline[i].n - last - 1));
+			detail_add(d, tui_theme_attr(STYLE_DIM), buf);
+		}
+		detail_entry(d, &c->timeline[i]);
+		last = c->timeline[i].n;
 	}
 }
 

@@ -224,14 +224,17 @@ act_dispatch(struct tui *t)
 		snprintf(t->pending_team, sizeof t->pending_team, "%s", team->id);
 		snprintf(label, sizeof label, "Dispatch %s to which case?", team->id);
 		tui_picker_open(&t->picker, label, pick_case_for_team);
-		struct panel *cases = t->panels[PANEL_CASES];
-		panel_refresh(cases, t);
-		for (size_t i = 0; i < cases->nview; i++) {
-			const struct bus_case *c = cases->view[i];
+		/* Every open case, most severe first, whatever the case list's
+		 * filter: a panel of its own, unfiltered. */
+		struct panel *all = panel_new(&panel_cases_ops);
+		panel_refresh(all, t);
+		for (size_t i = 0; i < all->nview; i++) {
+			const struct bus_case *c = all->view[i];
 			snprintf(label, sizeof label, "%-14s L%d %-12s %s", c->id, c->level,
 			    c->sector ? c->sector : "", c->title ? c->title : "");
 			tui_picker_add(&t->picker, label, c->id, 1);
 		}
+		panel_free(all);
 		return;
 	}
 	const struct bus_case *c;

@@ -1,15 +1,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "tui-picker.h"
+#include "xmalloc.h"
 #include "tui-text.h"
 #include "tui-theme.h"
 #include "tui.h"
 
 void
+tui_picker_free(struct tui_picker *p)
+{
+	free(p->items);
+	memset(p, 0, sizeof *p);
+}
+
+void
 tui_picker_open(struct tui_picker *p, const char *title, tui_picker_done done)
 {
-	memset(p, 0, sizeof *p);
+	tui_picker_free(p);
 	snprintf(p->title, sizeof p->title, "%s", title);
 	p->done = done;
 	p->open = 1;
@@ -22,8 +32,10 @@ tui_picker_add(struct tui_picker *p, const char *label, const char *value, int e
 {
 	struct tui_picker_item *it;
 
-	if (p->n >= TUI_PICKER_MAX)
-		return;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->items = xrealloc(p->items, (size_t)p->cap * sizeof *p->items);
+	}
 	it = &p->items[p->n];
 	snprintf(it->label, sizeof it->label, "%s", label);
 	snprintf(it->value, sizeof it->value, "%s", value);
@@ -58,6 +70,14 @@ tui_picker_key(struct tui *t, struct tui_picker *p, int key)
 	case 'j':
 		picker_step(p, 1);
 		break;
+	case KEY_PPAGE:
+		for (int i = 0; i < 10; i++)
+			picker_step(p, -1);
+		break;
+	case KEY_NPAGE:
+		for (int i = 0; i < 10; i++)
+			picker_step(p, 1);
+		break;
 	case '\n':
 	case '\r':
 	case KEY_ENTER:
@@ -78,7 +98,7 @@ tui_picker_key(struct tui *t, struct tui_picker *p, int key)
 }
 
 void
-tui_picker_draw(const struct tui_picker *p, WINDOW *win)
+tui_picker_draw(struct tui_picker *p, WINDOW *win)
 {
 	int h, w;
 	char line[TUI_TEXT_FIT_SIZE(256)];
@@ -91,8 +111,13 @@ tui_picker_draw(const struct tui_picker *p, WINDOW *win)
 	    TUI_TEXT_NOPAD, line, sizeof line);
 	wattrset(win, tui_theme_attr(STYLE_TITLE_FOCUS));
 	mvwaddstr(win, 0, 2, line);
-	int first = p->selected >= h - 3 ? p->selected - (h - 3) + 1 : 0;
-	for (int i = first, y = 1; i < p->n && y < h - 2; i++, y++) {
+	/* Scroll so that the selected choice is always in view. */
+	int rows = h - 3;
+	if (p->selected >= 0 && p->selected < p->top)
+		p->top = p->selected;
+	if (p->selected >= p->top + rows)
+		p->top = p->selected - rows + 1;
+	for (int i = p->top, y = 1; i < p->n && y < h - 2; i++, y++) {
 		attr_t a = !p->items[i].enabled ? tui_theme_attr(STYLE_DIM) :
 		    i == p->selected ? tui_theme_attr(STYLE_SELECTED) : A_NORMAL;
 		tui_text_fit(p->items[i].label, TUI_TEXT_CSTR, w - 4 > 256 ? 256 : w - 4,

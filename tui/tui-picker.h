@@ -8,8 +8,6 @@
 
 #include <curses.h>
 
-#define TUI_PICKER_MAX 64
-
 struct tui;
 
 struct tui_picker_item {
@@ -23,14 +21,15 @@ typedef void (*tui_picker_done)(struct tui *, const char *value);
 struct tui_picker {
 	int open;
 	char title[128];
-	struct tui_picker_item items[TUI_PICKER_MAX];
-	int n, selected;
+	struct tui_picker_item *items;
+	int n, cap, selected, top;
 	tui_picker_done done;
 };
 
 void tui_picker_open(struct tui_picker *, const char *title, tui_picker_done);
 void tui_picker_add(struct tui_picker *, const char *label, const char *value, int enabled);
 int  tui_picker_key(struct tui *, struct tui_picker *, int key);
-void tui_picker_draw(const struct tui_picker *, WINDOW *);
+void tui_picker_draw(struct tui_picker *, WINDOW *);
+void tui_picker_free(struct tui_picker *);
 
 #endif

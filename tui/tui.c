@@ -118,38 +118,101 @@ tui_free_detail(struct tui *t)
 	t->detail_loaded[0] = '\0';
 }
 
+/* The n of the last entry loaded from the hub (0: none). */
+static int64_t
+tui_detail_last(const struct tui *t)
+{
+	return t->ndetail > 0 ? t->detail_entries[t->ndetail - 1].n : 0;
+}
+
+static void tui_detail_request(struct tui *);
+
+/* A page of the case's timeline: append it, and ask for the next page
+ * until the hub's count is reached. */
 static void
 tui_timeline_reply(void *arg, int ok, const char *code, const char *message, json_t *reply)
 {
 	struct tui *t = arg;
 	const char *id = json_string_value(json_object_get(reply, "case"));
+	struct bus_entry *page;
+	size_t n;
 
+	t->detail_loading = 0;
+	tui_dirty(t, DIRTY_OVERLAY);
 	if (!ok || id == NULL) {
-		tui_message(t, 1, "timeline: %s", message ? message : code);
+		snprintf(t->detail_error, sizeof t->detail_error, "%s", message ? message :
+		    code ? code : "no answer");
 		return;
 	}
-	tui_free_detail(t);
-	t->ndetail = bus_replica_entries(json_object_get(reply, "entries"), &t->detail_entries);
+	if (strcmp(id, t->detail_case) != 0)
+		return; /* the operator has moved on to another case */
+	t->detail_error[0] = '\0';
+	n = bus_replica_entries(json_object_get(reply, "entries"), &page);
+	/* Keep entries in order and without repeats: only those after ours. */
+	size_t keep = 0;
+	int64_t last = tui_detail_last(t);
+	t->detail_entries = xrealloc(t->detail_entries,
+	    (t->ndetail + n + 1) * sizeof *t->detail_entries);
+	for (size_t i = 0; i < n; i++) {
+		if (page[i].n > last) {
+			t->detail_entries[t->ndetail++] = page[i];
+			last = page[i].n;
+			keep++;
+		} else {
+			free(page[i].who);
+			free(page[i].action);
+			free(page[i].text);
+		}
+	}
+	free(page);
 	snprintf(t->detail_loaded, sizeof t->detail_loaded, "%s", id);
-	tui_dirty(t, DIRTY_OVERLAY);
+	json_int_t count = json_integer_value(json_object_get(reply, "count"));
+	if (keep > 0 && last < count)
+		tui_detail_request(t);
 }
 
-/* Ask the hub for the whole timeline of the case in the detail overlay;
- * the case's events carry only the latest entries. */
+static void
+tui_detail_request(struct tui *t)
+{
+	t->detail_loading = 1;
+	bus_sync_forget(t->sync, t);
+	bus_sync_request(t->sync, "timeline", json_pack("{s:s, s:I}", "case", t->detail_case,
+	    "after", (json_int_t)tui_detail_last(t)), tui_timeline_reply, t);
+}
+
+/* Load the whole timeline of the case in the detail overlay; the case's
+ * own events carry only its latest entries. */
 void
 tui_detail_fetch(struct tui *t)
 {
 	if (strcmp(t->detail_loaded, t->detail_case) != 0)
 		tui_free_detail(t);
-	bus_sync_forget(t->sync, t);
-	bus_sync_request(t->sync, "timeline", json_pack("{s:s}", "case", t->detail_case),
-	    tui_timeline_reply, t);
+	t->detail_error[0] = '\0';
+	tui_detail_request(t);
+}
+
+/* While the detail is open: if the live case has entries past what was
+ * loaded with a hole between (more than its tail arrived meanwhile),
+ * load what is missing. */
+void
+tui_detail_check(struct tui *t)
+{
+	const struct bus_case *c;
+
+	if (t->overlay != OVERLAY_DETAIL || t->detail_loading || t->detail_error[0] != '\0')
+		return;
+	c = bus_replica_find(t->replica, BUS_KIND_CASE, t->detail_case);
+	if (c == NULL || c->ntimeline == 0)
+		return;
+	if (strcmp(t->detail_loaded, c->id) == 0 && c->timeline[0].n > tui_detail_last(t) + 1)
+		tui_detail_request(t);
 }
 
 void
 tui_free(struct tui *t)
 {
 	tui_free_detail(t);
+	tui_picker_free(&t->picker);
 	for (int i = 0; i < TUI_NPANELS; i++)
 		panel_free(t->panels[i]);
 }

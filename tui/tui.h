@@ -63,6 +63,8 @@ struct tui {
 	struct bus_entry *detail_entries; /* its whole timeline, from the hub */
 	size_t ndetail;
 	char detail_loaded[64];   /* the case those entries belong to */
+	int detail_loading;       /* a timeline request is out */
+	char detail_error[160];   /* why the last one failed, or "" */
 	struct tui_picker picker; /* a modal choice, when open */
 
 	char status[256];         /* the last message for the operator */
@@ -86,6 +88,7 @@ int  tui_can(const struct tui *, const char *op);
 struct panel *tui_focused(const struct tui *);
 void tui_send(struct tui *, const char *op, struct json_t *args, const char *what);
 void tui_detail_fetch(struct tui *);
+void tui_detail_check(struct tui *);
 void tui_free(struct tui *);
 
 #endif

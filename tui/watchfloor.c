@@ -160,8 +160,10 @@ after_events(struct tui *t)
 			tui_dirty(t, DIRTY_PANEL(i) | DIRTY_TABS | DIRTY_TOP);
 	}
 	if ((kinds & (BUS_KIND_BIT(BUS_KIND_CASE) | BUS_KIND_BIT(BUS_KIND_TEAM))) &&
-	    t->overlay == OVERLAY_DETAIL)
+	    t->overlay == OVERLAY_DETAIL) {
+		tui_detail_check(t);
 		tui_dirty(t, DIRTY_OVERLAY);
+	}
 	if (t->dirty == 0) {
 		bus_log_flush();
 		return;
