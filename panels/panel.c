@@ -246,7 +246,7 @@ panel_draw(struct panel *p, const struct tui *t, WINDOW *win, int focused)
 {
 	const struct panel_column *cols = p->ops->colspec;
 	int h, w, widths[PANEL_MAX_COLUMNS];
-	char title[300];
+	char title[640];
 	int64_t now = bus_time_now_ms();
 
 	getmaxyx(win, h, w);
