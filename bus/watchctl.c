@@ -13,6 +13,8 @@
 #include <zmq.h>
 
 #include "bus-client.h"
+#include "bus-demo.h"
+#include "bus-time.h"
 #include "bus-codec.h"
 #include "bus-hub.h"
 #include "bus-sock.h"
@@ -53,6 +55,9 @@ usage(FILE *f)
 	    "  replay AFTER [LIMIT]           print journal events after seq AFTER\n"
 	    "  stats                          print the hub's counters\n"
 	    "  whoami                         print your name and role as the hub sees it\n"
+	    "  simulate [--rate N] [--seed S] [--speed X] [--duration SEC]\n"
+	    "                                 demo traffic: incidents, intel, sensors, and\n"
+	    "                                 cases worked through their lifecycle\n"
 	    "\n"
 	    "Cases and teams:\n", f);
 	for (size_t i = 0; i < bus_nverbs; i++) {
@@ -515,6 +520,147 @@ cmd_tail(struct ctl *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+static volatile sig_atomic_t simulate_stop;
+
+static void
+simulate_signal(int sig)
+{
+	(void)sig;
+	simulate_stop = 1;
+}
+
+/* A report in flight: what its case will need once the hub names it. */
+struct sim_report {
+	long id;
+	int level, onsite;
+};
+
+/*
+ * simulate: demo traffic against any hub (bus-demo). Reports go as the
+ * acknowledged "report" op, so that the hub's case ids come back and the
+ * cases can be worked through their lifecycle; intel and sensor traffic
+ * is pushed to ingest.
+ */
+static int
+cmd_simulate(struct ctl *c, int argc, char **argv)
+{
+	double rate = 1, speed = 1, duration = 0;
+	uint64_t seed = (uint64_t)bus_time_now_ms();
+	char *end;
+
+	for (int i = 0; i < argc; i++) {
+		double *target = strcmp(argv[i], "--rate") == 0 ? &rate :
+		    strcmp(argv[i], "--speed") == 0 ? &speed :
+		    strcmp(argv[i], "--duration") == 0 ? &duration : NULL;
+		if (i + 1 < argc && strcmp(argv[i], "--seed") == 0) {
+			seed = strtoull(argv[++i], &end, 10);
+			if (*end != '\0')
+				return usage_error("--seed takes a number, not '%s'", argv[i]);
+		} else if (i + 1 < argc && target != NULL) {
+			*target = strtod(argv[++i], &end);
+			if (*end != '\0' || *target < 0 || *target > 100000)
+				return usage_error("'%s' is not a number from 0 to 100000", argv[i]);
+		} else
+			return usage_error("simulate: unexpected '%s' (--rate N --seed S --speed X "
+			    "--duration SEC)", argv[i]);
+	}
+	if (rate <= 0 || speed <= 0)
+		return usage_error("simulate: --rate and --speed must be above 0%s", "");
+
+	char *cause = NULL;
+	struct bus_sock_opts po = { ZMQ_PUSH, c->ingest, 0, 0, 0, 0 };
+	struct bus_sock_opts co = { ZMQ_DEALER, c->control, 0, -1, 0, 0 };
+	void *push = bus_sock_open(c->zctx, &po, &cause), *ctl = NULL;
+	if (push == NULL || (ctl = bus_sock_open(c->zctx, &co, &cause)) == NULL) {
+		fprintf(stderr, "watchctl: %s\n", cause);
+		free(cause);
+		if (push != NULL)
+			zmq_close(push);
+		return EXIT_NOHUB;
+	}
+	int zero = 0;
+	zmq_setsockopt(push, ZMQ_LINGER, &zero, sizeof zero);
+	zmq_setsockopt(ctl, ZMQ_LINGER, &zero, sizeof zero);
+	signal(SIGINT, simulate_signal);
+	signal(SIGTERM, simulate_signal);
+
+	int64_t start = bus_time_mono_ms();
+	struct bus_demo *demo = bus_demo_new(seed, rate, speed, start);
+	struct sim_report pending[256];
+	long next_id = 1;
+	unsigned long sent = 0, refused = 0;
+	memset(pending, 0, sizeof pending);
+	fprintf(stderr, "watchctl: simulating (seed %llu, %.1f events/s); Ctrl-C stops\n",
+	    (unsigned long long)seed, rate);
+
+	while (!simulate_stop) {
+		int64_t now = bus_time_mono_ms();
+		if (duration > 0 && now - start >= (int64_t)(duration * 1000))
+			break;
+		struct bus_demo_action acts[64];
+		size_t n = bus_demo_due(demo, now, acts, 64);
+		for (size_t i = 0; i < n; i++) {
+			struct bus_demo_action *a = &acts[i];
+			if (a->op == NULL) {
+				char *body = bus_codec_encode(a->args);
+				struct bus_frame f[2] = { { a->topic, strlen(a->topic) }, { body, strlen(body) } };
+				bus_sock_send(push, f, 2, ZMQ_DONTWAIT);
+				free(body);
+			} else {
+				long id = next_id++;
+				char ids[32];
+				snprintf(ids, sizeof ids, "sim-%ld", id);
+				if (strcmp(a->op, "report") == 0) {
+					json_t *b = json_object_get(a->args, "body");
+					struct sim_report *r = &pending[id % 256];
+					r->id = id;
+					r->level = (int)json_integer_value(json_object_get(b, "level"));
+					r->onsite = json_is_true(json_object_get(b, "onsite_requested"));
+				}
+				json_object_set_new(a->args, "op", json_string(a->op));
+				json_object_set_new(a->args, "id", json_string(ids));
+				json_object_set_new(a->args, "user", json_string(a->user));
+				char *body = bus_codec_encode(a->args);
+				struct bus_frame f[2] = { { "request", 7 }, { body, strlen(body) } };
+				bus_sock_send(ctl, f, 2, ZMQ_DONTWAIT);
+				free(body);
+			}
+			json_decref(a->args);
+			sent++;
+		}
+		/* Wait for replies until the next action is due. */
+		int64_t wait = bus_demo_next(demo) - bus_time_mono_ms();
+		zmq_pollitem_t item = { ctl, 0, ZMQ_POLLIN, 0 };
+		if (zmq_poll(&item, 1, wait > 0 ? (long)wait : 0) <= 0)
+			continue;
+		struct bus_frame frames[BUS_SOCK_MAX_FRAMES];
+		zmq_msg_t msgs[BUS_SOCK_MAX_FRAMES];
+		size_t nf;
+		int truncated;
+		while (bus_sock_recv(ctl, frames, msgs, BUS_SOCK_MAX_FRAMES, &nf, &truncated,
+		    ZMQ_DONTWAIT) == 0) {
+			json_t *r = nf == 2 ? json_loadb(frames[1].data, frames[1].size, 0, NULL) : NULL;
+			const char *rid = json_string_value(json_object_get(r, "id"));
+			const char *object = json_string_value(json_object_get(r, "object"));
+			long id = rid != NULL ? strtol(rid + 4, NULL, 10) : 0;
+			if (!json_is_true(json_object_get(r, "ok")))
+				refused++; /* a race with people on the floor: fine */
+			else if (object != NULL && strncmp(object, "case.", 5) == 0 &&
+			    pending[id % 256].id == id)
+				bus_demo_opened(demo, object + 5, pending[id % 256].level,
+				    pending[id % 256].onsite, bus_time_mono_ms());
+			json_decref(r);
+			bus_sock_recv_done(msgs, nf);
+		}
+	}
+	fprintf(stderr, "watchctl: simulate sent %lu messages; %lu commands refused\n", sent,
+	    refused);
+	bus_demo_free(demo);
+	zmq_close(push);
+	zmq_close(ctl);
+	return EXIT_OK;
+}
+
 /* Commands that take no arguments and print the hub's reply. */
 static int
 cmd_noargs(struct ctl *c, const char *op, int argc, char **argv, int print_json_reply)
@@ -558,6 +704,7 @@ static const struct {
 	{ "staff", cmd_staff },
 	{ "team", cmd_team },
 	{ "request", cmd_request },
+	{ "simulate", cmd_simulate },
 };
 
 static int

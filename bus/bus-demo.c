@@ -1,0 +1,374 @@
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-demo.h"
+#include "bus-domain.h"
+#include "xmalloc.h"
+
+#define DEMO_SENSORS_PER_SECTOR 2
+#define DEMO_NSENSORS (BUS_NSECTORS * DEMO_SENSORS_PER_SECTOR)
+#define DEMO_HEARTBEAT_MS 5000   /* each sensor, scaled by speed */
+#define DEMO_MAX_STEPS 256        /* lifecycle steps waiting at once */
+
+/* Organisations by sector, in the order of bus_sectors. */
+static const char *const demo_orgs[BUS_NSECTORS][3] = {
+	{ "Bayou Chemical Works", "Tri-State Solvents", "Keystone Polymers" },
+	{ "Harbor Mall Properties", "Grand Arena Venues", "Summit Hotels Group" },
+	{ "Skyline Telecom", "Prairie Broadband", "Coastal Cable Networks" },
+	{ "Apex Precision Components", "Midwest Auto Stamping", "Delta Turbine Works" },
+	{ "Twin Rivers Dam Authority", "Canyon Hydro District", "Lock and Dam 14 Operations" },
+	{ "Sentinel Aerospace", "Ironclad Armor Systems", "Vector Guidance Labs" },
+	{ "County 911 Dispatch", "Metro Fire Rescue", "Regional EMS Consortium" },
+	{ "Ridgeway Power", "Gulf Midstream Pipeline", "Northern Grid Cooperative" },
+	{ "First Prairie Bank", "Union Clearing House", "Lakeshore Credit Union" },
+	{ "Golden Valley Foods", "Heartland Grain Elevators", "Cascade Dairy" },
+	{ "State Department of Revenue", "City Hall IT Services", "County Elections Office" },
+	{ "St. Mary Regional Health", "Riverside Medical Center", "Pinecrest Labs" },
+	{ "Cloudline Hosting", "Northwind Software", "Datavault Colocation" },
+	{ "Blue Ridge Generating Station", "Oak Hollow Fuel Services", "Isotope Transport Co" },
+	{ "Metro Rail Transit", "Port of Bayview", "Interstate Freight Lines" },
+	{ "City Water Authority", "Lakeside Wastewater District", "Valley Irrigation Board" },
+};
+
+static const char *const demo_titles[] = {
+	"Failed logins on HMI at substation %d",
+	"Unexpected Modbus writes to PLC %d",
+	"Spear-phishing aimed at control engineers (%d messages)",
+	"Ransomware on the business network, %d hosts",
+	"Control network traffic to an unknown host on port %d",
+	"Intrusion traces in logs of %d devices",
+	"Historian server beaconing every %d seconds",
+	"Unauthorised remote session on SCADA workstation %d",
+	"Public web portal defaced, %d pages",
+	"Credentials stolen from VPN appliance, %d accounts",
+	"制御系ネットワークへの不正アクセス (site %d)",
+};
+
+static const struct {
+	const char *title, *source, *kind;
+} demo_intel[] = {
+	{ "Attacks on industrial control systems rising, report finds", "ICS-CERT", "report" },
+	{ "Flame malware self-destruct command observed", "US-CERT", "alert" },
+	{ "Weak keys found in widely deployed network devices", "University research", "vulnerability" },
+	{ "DOE publishes 21 steps to improve SCADA security", "Department of Energy", "advisory" },
+	{ "HMI web server flaw allows remote code execution", "ICS-CERT", "vulnerability" },
+	{ "Phishing kit impersonating utility billing portals", "MS-ISAC", "alert" },
+	{ "Campaign against oil and natural-gas pipeline operators", "ICS-CERT", "alert" },
+	{ "Default credentials in building automation controllers", "Vendor bulletin", "vulnerability" },
+	{ "Newspaper: ransomware gangs turn to hospitals", "Open source", "news" },
+	{ "Monthly Monitor: incident response activity", "NCCIC", "report" },
+};
+
+static const char *const demo_tlp[] = { "clear", "green", "green", "amber", "amber", "amber+strict", "red" };
+
+static const char *const demo_signatures[] = {
+	"ET SCADA Modbus write to coil",
+	"ET SCADA DNP3 unsolicited response",
+	"ET POLICY RDP from external network",
+	"ET TROJAN beacon to known C2",
+	"ET SCAN port sweep of control subnet",
+	"ET EXPLOIT HMI web server overflow",
+};
+
+static const char *const demo_officers[] = { "okafor", "tanaka", "novak" };
+static const char *const demo_teams[] = { "FLY-1", "FLY-2", "FLY-3", "FLY-4", "FLY-5", "FLY-6" };
+#define DEMO_NTEAMS 6
+
+/* One step of a case's (or a team's) life, due at a time. */
+struct demo_step {
+	int64_t due;
+	char case_id[32];
+	char team[16];
+	int kind;
+};
+
+enum { STEP_ACK, STEP_ASSIGN, STEP_INVESTIGATE, STEP_ANALYSIS, STEP_DISPATCH,
+	STEP_ENROUTE, STEP_ONSITE, STEP_RETURNING, STEP_AVAILABLE, STEP_FOLLOWUP,
+	STEP_CLOSE };
+
+struct bus_demo {
+	uint64_t rng;
+	double rate;   /* reports, intel and alerts a second */
+	double speed;  /* >1: lifecycles run faster (tests) */
+	int64_t next_event, next_heartbeat;
+	int hb_index;
+	int silent;            /* the sensor not sending heartbeats, or -1 */
+	int64_t silent_until, next_silence;
+	int reports;           /* incidents sent, for refs */
+	int intel_next;        /* headlines come round in turn, not twice running */
+	int team_busy[DEMO_NTEAMS];
+	struct demo_step steps[DEMO_MAX_STEPS];
+	int nsteps;
+};
+
+static uint64_t
+demo_rand(struct bus_demo *d)
+{
+	d->rng ^= d->rng >> 12;
+	d->rng ^= d->rng << 25;
+	d->rng ^= d->rng >> 27;
+	return d->rng * 2685821657736338717ULL;
+}
+
+static int
+demo_pick(struct bus_demo *d, int n)
+{
+	return (int)(demo_rand(d) % (uint64_t)n);
+}
+
+/* Milliseconds from MIN to MAX seconds, shortened by the speed. */
+static int64_t
+demo_after(struct bus_demo *d, int min_s, int max_s)
+{
+	int64_t ms = (int64_t)min_s * 1000 + (int64_t)(demo_rand(d) % (uint64_t)((max_s - min_s) * 1000 + 1));
+
+	return (int64_t)((double)ms / d->speed);
+}
+
+/* Milliseconds from MIN to MAX seconds of real time, whatever the speed:
+ * a sensor's silence must outlast the hub's timeout. */
+static int64_t
+demo_real(struct bus_demo *d, int min_s, int max_s)
+{
+	return (int64_t)min_s * 1000 + (int64_t)(demo_rand(d) % (uint64_t)((max_s - min_s) * 1000 + 1));
+}
+
+/* NCISS levels as a floor sees them: mostly 1-2, sometimes 3-4, rarely 5. */
+static int
+demo_level(struct bus_demo *d)
+{
+	int r = demo_pick(d, 100);
+
+	return r < 45 ? 1 : r < 80 ? 2 : r < 92 ? 3 : r < 98 ? 4 : 5;
+}
+
+struct bus_demo *
+bus_demo_new(uint64_t seed, double rate, double speed, int64_t now)
+{
+	struct bus_demo *d = xcalloc(1, sizeof *d);
+
+	d->rng = seed * 0x9e3779b97f4a7c15ULL + 0x5eed;
+	d->rate = rate > 0 ? rate : 1;
+	d->speed = speed > 0 ? speed : 1;
+	d->next_event = now;
+	d->next_heartbeat = now;
+	d->silent = -1;
+	d->next_silence = now + demo_real(d, 20, 40);
+	d->intel_next = demo_pick(d, 100);
+	return d;
+}
+
+void
+bus_demo_free(struct bus_demo *d)
+{
+	free(d);
+}
+
+static void
+demo_schedule(struct bus_demo *d, int kind, const char *case_id, const char *team, int64_t due)
+{
+	struct demo_step *s;
+
+	if (d->nsteps == DEMO_MAX_STEPS)
+		return; /* a floor this busy drops the least urgent chores */
+	s = &d->steps[d->nsteps++];
+	s->due = due;
+	s->kind = kind;
+	snprintf(s->case_id, sizeof s->case_id, "%s", case_id ? case_id : "");
+	snprintf(s->team, sizeof s->team, "%s", team ? team : "");
+}
+
+/* The hub opened CASE_ID for one of our reports: plan its life. */
+void
+bus_demo_opened(struct bus_demo *d, const char *case_id, int level, int onsite, int64_t now)
+{
+	demo_schedule(d, STEP_ACK, case_id, NULL, now + demo_after(d, 2, 15));
+	demo_schedule(d, STEP_ASSIGN, case_id, NULL, now + demo_after(d, 5, 25));
+	demo_schedule(d, STEP_INVESTIGATE, case_id, NULL, now + demo_after(d, 30, 60));
+	if (level >= 3 && onsite)
+		demo_schedule(d, STEP_DISPATCH, case_id, NULL, now + demo_after(d, 40, 80));
+	else if (demo_pick(d, 2) == 0)
+		demo_schedule(d, STEP_ANALYSIS, case_id, NULL, now + demo_after(d, 70, 120));
+	if (!(level >= 3 && onsite))
+		demo_schedule(d, STEP_CLOSE, case_id, NULL, now + demo_after(d, 150, 400));
+}
+
+static void
+demo_op(struct bus_demo_action *a, const char *op, const char *user, json_t *args)
+{
+	a->op = op;
+	a->topic = NULL;
+	a->user = user;
+	a->args = args;
+}
+
+/* Turn a due step into an action (and plan what follows it). */
+static int
+demo_step_action(struct bus_demo *d, struct demo_step *s, int64_t now, struct bus_demo_action *a)
+{
+	int t;
+
+	switch (s->kind) {
+	case STEP_ACK:
+		demo_op(a, "ack", "okafor", json_pack("{s:s}", "case", s->case_id));
+		return 1;
+	case STEP_ASSIGN:
+		demo_op(a, "assign", "chen", json_pack("{s:s, s:s}", "case", s->case_id, "handler",
+		    demo_officers[demo_pick(d, 3)]));
+		return 1;
+	case STEP_INVESTIGATE:
+	case STEP_ANALYSIS:
+	case STEP_FOLLOWUP:
+		demo_op(a, "status", "chen", json_pack("{s:s, s:s}", "case", s->case_id, "status",
+		    s->kind == STEP_INVESTIGATE ? "investigating" :
+		    s->kind == STEP_ANALYSIS ? "analysis" : "followup"));
+		return 1;
+	case STEP_DISPATCH:
+		for (t = 0; t < DEMO_NTEAMS && d->team_busy[t]; t++)
+			;
+		if (t == DEMO_NTEAMS) {
+			/* No team free: try again later, as a lead would. */
+			demo_schedule(d, STEP_DISPATCH, s->case_id, NULL, now + demo_after(d, 20, 40));
+			return 0;
+		}
+		d->team_busy[t] = 1;
+		demo_schedule(d, STEP_ENROUTE, s->case_id, demo_teams[t], now + demo_after(d, 5, 15));
+		demo_op(a, "dispatch", "hayes", json_pack("{s:s, s:s}", "team", demo_teams[t],
+		    "case", s->case_id));
+		return 1;
+	case STEP_ENROUTE:
+	case STEP_ONSITE:
+	case STEP_RETURNING:
+	case STEP_AVAILABLE: {
+		static const char *const status[] = { [STEP_ENROUTE] = "enroute",
+			[STEP_ONSITE] = "onsite", [STEP_RETURNING] = "returning",
+			[STEP_AVAILABLE] = "available" };
+		if (s->kind == STEP_ENROUTE)
+			demo_schedule(d, STEP_ONSITE, s->case_id, s->team, now + demo_after(d, 10, 30));
+		else if (s->kind == STEP_ONSITE)
+			demo_schedule(d, STEP_RETURNING, s->case_id, s->team, now + demo_after(d, 40, 120));
+		else if (s->kind == STEP_RETURNING) {
+			demo_schedule(d, STEP_AVAILABLE, s->case_id, s->team, now + demo_after(d, 10, 30));
+			demo_schedule(d, STEP_CLOSE, s->case_id, NULL, now + demo_after(d, 60, 180));
+		} else {
+			for (t = 0; t < DEMO_NTEAMS; t++)
+				if (strcmp(demo_teams[t], s->team) == 0)
+					d->team_busy[t] = 0;
+		}
+		demo_op(a, "team", "hayes", json_pack("{s:s, s:s}", "team", s->team, "status",
+		    status[s->kind]));
+		return 1;
+	}
+	case STEP_CLOSE:
+		demo_op(a, "close", "chen", json_pack("{s:s, s:s}", "case", s->case_id, "reason",
+		    "Reports delivered; the organisation needs no further support."));
+		return 1;
+	}
+	return 0;
+}
+
+/* The next report, intel item or sensor alert. */
+static void
+demo_event(struct bus_demo *d, struct bus_demo_action *a)
+{
+	int r = demo_pick(d, 100), sector = demo_pick(d, BUS_NSECTORS);
+
+	if (r < 40) {
+		int level = demo_level(d);
+		char title[160], ref[32];
+		snprintf(title, sizeof title, demo_titles[demo_pick(d, (int)(sizeof demo_titles /
+		    sizeof demo_titles[0]))], 2 + demo_pick(d, 1700));
+		snprintf(ref, sizeof ref, "demo-%d-%d", (int)(d->rng & 0xffff), ++d->reports);
+		json_t *body = json_pack("{s:s, s:s, s:s, s:i, s:s, s:b}", "title", title,
+		    "org", demo_orgs[sector][demo_pick(d, 3)], "sector", bus_sectors[sector].id,
+		    "level", level, "ref", ref, "onsite_requested", level >= 3 && demo_pick(d, 3) > 0);
+		demo_op(a, "report", "chen", json_pack("{s:s, s:o}", "topic", "incident", "body",
+		    body));
+	} else if (r < 60) {
+		int i = d->intel_next++ % (int)(sizeof demo_intel / sizeof demo_intel[0]);
+		json_t *sectors = json_array();
+		json_array_append_new(sectors, json_string(bus_sectors[sector].id));
+		if (demo_pick(d, 2) == 0)
+			json_array_append_new(sectors, json_string(bus_sectors[demo_pick(d, BUS_NSECTORS)].id));
+		a->op = NULL;
+		a->topic = "intel";
+		a->user = NULL;
+		a->args = json_pack("{s:s, s:s, s:s, s:s, s:o}", "title", demo_intel[i].title,
+		    "source", demo_intel[i].source, "kind", demo_intel[i].kind, "tlp",
+		    demo_tlp[demo_pick(d, (int)(sizeof demo_tlp / sizeof demo_tlp[0]))], "sectors", sectors);
+	} else {
+		char sensor[48];
+		snprintf(sensor, sizeof sensor, "s-%s-%02d", bus_sectors[sector].id,
+		    1 + demo_pick(d, DEMO_SENSORS_PER_SECTOR));
+		a->op = NULL;
+		a->topic = "sensor";
+		a->user = NULL;
+		a->args = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "sensor", sensor, "kind", "alert",
+		    "sector", bus_sectors[sector].id, "level", demo_pick(d, 10) < 7 ? 1 + demo_pick(d, 2) :
+		    3 + demo_pick(d, 2), "signature", demo_signatures[demo_pick(d,
+		    (int)(sizeof demo_signatures / sizeof demo_signatures[0]))], "src", "203.0.113.7");
+	}
+}
+
+/* Everything due by NOW, at most MAX actions. */
+size_t
+bus_demo_due(struct bus_demo *d, int64_t now, struct bus_demo_action *out, size_t max)
+{
+	size_t n = 0;
+
+	/* Heartbeats: one sensor at a time, all of them every few seconds,
+	 * except the one that has gone silent for a while. */
+	if (now >= d->next_silence && d->silent < 0) {
+		d->silent = demo_pick(d, DEMO_NSENSORS);
+		d->silent_until = now + demo_real(d, 45, 60);
+		d->next_silence = d->silent_until + demo_real(d, 60, 120);
+	} else if (d->silent >= 0 && now >= d->silent_until)
+		d->silent = -1;
+	while (n < max && now >= d->next_heartbeat) {
+		int i = d->hb_index++ % DEMO_NSENSORS;
+		d->next_heartbeat += DEMO_HEARTBEAT_MS / DEMO_NSENSORS;
+		if (i == d->silent)
+			continue;
+		char sensor[48];
+		snprintf(sensor, sizeof sensor, "s-%s-%02d", bus_sectors[i / DEMO_SENSORS_PER_SECTOR].id,
+		    1 + i % DEMO_SENSORS_PER_SECTOR);
+		out[n].op = NULL;
+		out[n].topic = "sensor";
+		out[n].user = NULL;
+		out[n].args = json_pack("{s:s, s:s, s:s}", "sensor", sensor, "kind", "heartbeat",
+		    "sector", bus_sectors[i / DEMO_SENSORS_PER_SECTOR].id);
+		n++;
+	}
+	while (n < max && now >= d->next_event) {
+		demo_event(d, &out[n++]);
+		/* Exponential gaps at the mean rate: a floor's traffic comes in
+		 * clumps, not on a metronome. */
+		double u = (double)(demo_rand(d) % 1000000 + 1) / 1000001.0;
+		d->next_event += (int64_t)(-__builtin_log(u) * 1000.0 / d->rate) + 1;
+	}
+	for (int i = 0; i < d->nsteps && n < max;) {
+		if (d->steps[i].due > now) {
+			i++;
+			continue;
+		}
+		struct demo_step s = d->steps[i];
+		d->steps[i] = d->steps[--d->nsteps];
+		if (demo_step_action(d, &s, now, &out[n]))
+			n++;
+	}
+	return n;
+}
+
+/* When something is next due. */
+int64_t
+bus_demo_next(const struct bus_demo *d)
+{
+	int64_t next = d->next_event < d->next_heartbeat ? d->next_event : d->next_heartbeat;
+
+	for (int i = 0; i < d->nsteps; i++)
+		if (d->steps[i].due < next)
+			next = d->steps[i].due;
+	return next;
+}
