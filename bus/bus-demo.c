@@ -3,8 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zmq.h>
+
+#include "bus-codec.h"
 #include "bus-demo.h"
 #include "bus-domain.h"
+#include "bus-sock.h"
 #include "xmalloc.h"
 
 #define DEMO_SENSORS_PER_SECTOR 2
@@ -101,6 +105,11 @@ struct bus_demo {
 	int team_busy[DEMO_NTEAMS];
 	struct demo_step steps[DEMO_MAX_STEPS];
 	int nsteps;
+
+	/* Reports in flight: what their cases need once the hub names them. */
+	struct { long id; int level, onsite; } pending[256];
+	long next_id;
+	unsigned long sent, refused;
 };
 
 static uint64_t
@@ -371,4 +380,72 @@ bus_demo_next(const struct bus_demo *d)
 		if (d->steps[i].due < next)
 			next = d->steps[i].due;
 	return next;
+}
+
+/* Send everything due: ingest traffic on PUSH, ops on the DEALER. */
+size_t
+bus_demo_send_due(struct bus_demo *d, void *push, void *ctl, int64_t now)
+{
+	struct bus_demo_action acts[64];
+	size_t n = bus_demo_due(d, now, acts, 64);
+
+	for (size_t i = 0; i < n; i++) {
+		struct bus_demo_action *a = &acts[i];
+		char *body;
+		if (a->op == NULL) {
+			body = bus_codec_encode(a->args);
+			struct bus_frame f[2] = { { a->topic, strlen(a->topic) }, { body, strlen(body) } };
+			bus_sock_send(push, f, 2, ZMQ_DONTWAIT);
+		} else {
+			long id = ++d->next_id;
+			char ids[32];
+			snprintf(ids, sizeof ids, "demo-%ld", id);
+			if (strcmp(a->op, "report") == 0) {
+				json_t *b = json_object_get(a->args, "body");
+				d->pending[id % 256].id = id;
+				d->pending[id % 256].level = (int)json_integer_value(json_object_get(b, "level"));
+				d->pending[id % 256].onsite = json_is_true(json_object_get(b, "onsite_requested"));
+			}
+			json_object_set_new(a->args, "op", json_string(a->op));
+			json_object_set_new(a->args, "id", json_string(ids));
+			json_object_set_new(a->args, "user", json_string(a->user));
+			body = bus_codec_encode(a->args);
+			struct bus_frame f[2] = { { "request", 7 }, { body, strlen(body) } };
+			bus_sock_send(ctl, f, 2, ZMQ_DONTWAIT);
+		}
+		free(body);
+		json_decref(a->args);
+		d->sent++;
+	}
+	return n;
+}
+
+/* A reply on the DEALER: a reported case's id starts its lifecycle. */
+void
+bus_demo_reply(struct bus_demo *d, const struct bus_frame *frames, size_t n, int64_t now)
+{
+	json_t *r = n == 2 ? json_loadb(frames[1].data, frames[1].size, 0, NULL) : NULL;
+	const char *rid = json_string_value(json_object_get(r, "id"));
+	const char *object = json_string_value(json_object_get(r, "object"));
+	long id = rid != NULL && strncmp(rid, "demo-", 5) == 0 ? strtol(rid + 5, NULL, 10) : 0;
+
+	if (!json_is_true(json_object_get(r, "ok")))
+		d->refused++; /* a race with people on the floor: fine */
+	else if (object != NULL && strncmp(object, "case.", 5) == 0 && id > 0 &&
+	    d->pending[id % 256].id == id)
+		bus_demo_opened(d, object + 5, d->pending[id % 256].level,
+		    d->pending[id % 256].onsite, now);
+	json_decref(r);
+}
+
+unsigned long
+bus_demo_sent(const struct bus_demo *d)
+{
+	return d->sent;
+}
+
+unsigned long
+bus_demo_refused(const struct bus_demo *d)
+{
+	return d->refused;
 }

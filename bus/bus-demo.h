@@ -33,4 +33,13 @@ int64_t  bus_demo_next(const struct bus_demo *);
 void     bus_demo_opened(struct bus_demo *, const char *case_id, int level, int onsite,
              int64_t now_ms);
 
+/* Drivers with a PUSH socket on the hub's ingest and a DEALER on its
+ * control: send what is due (freeing each action's args), and read a
+ * reply (to learn the ids of reported cases). */
+struct bus_frame;
+size_t   bus_demo_send_due(struct bus_demo *, void *push, void *ctl, int64_t now_ms);
+void     bus_demo_reply(struct bus_demo *, const struct bus_frame *, size_t n, int64_t now_ms);
+unsigned long bus_demo_sent(const struct bus_demo *);
+unsigned long bus_demo_refused(const struct bus_demo *);
+
 #endif

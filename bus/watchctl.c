@@ -529,12 +529,6 @@ simulate_signal(int sig)
 	simulate_stop = 1;
 }
 
-/* A report in flight: what its case will need once the hub names it. */
-struct sim_report {
-	long id;
-	int level, onsite;
-};
-
 /*
  * simulate: demo traffic against any hub (bus-demo). Reports go as the
  * acknowledged "report" op, so that the hub's case ids come back and the
@@ -586,10 +580,6 @@ cmd_simulate(struct ctl *c, int argc, char **argv)
 
 	int64_t start = bus_time_mono_ms();
 	struct bus_demo *demo = bus_demo_new(seed, rate, speed, start);
-	struct sim_report pending[256];
-	long next_id = 1;
-	unsigned long sent = 0, refused = 0;
-	memset(pending, 0, sizeof pending);
 	fprintf(stderr, "watchctl: simulating (seed %llu, %.1f events/s); Ctrl-C stops\n",
 	    (unsigned long long)seed, rate);
 
@@ -597,37 +587,7 @@ cmd_simulate(struct ctl *c, int argc, char **argv)
 		int64_t now = bus_time_mono_ms();
 		if (duration > 0 && now - start >= (int64_t)(duration * 1000))
 			break;
-		struct bus_demo_action acts[64];
-		size_t n = bus_demo_due(demo, now, acts, 64);
-		for (size_t i = 0; i < n; i++) {
-			struct bus_demo_action *a = &acts[i];
-			if (a->op == NULL) {
-				char *body = bus_codec_encode(a->args);
-				struct bus_frame f[2] = { { a->topic, strlen(a->topic) }, { body, strlen(body) } };
-				bus_sock_send(push, f, 2, ZMQ_DONTWAIT);
-				free(body);
-			} else {
-				long id = next_id++;
-				char ids[32];
-				snprintf(ids, sizeof ids, "sim-%ld", id);
-				if (strcmp(a->op, "report") == 0) {
-					json_t *b = json_object_get(a->args, "body");
-					struct sim_report *r = &pending[id % 256];
-					r->id = id;
-					r->level = (int)json_integer_value(json_object_get(b, "level"));
-					r->onsite = json_is_true(json_object_get(b, "onsite_requested"));
-				}
-				json_object_set_new(a->args, "op", json_string(a->op));
-				json_object_set_new(a->args, "id", json_string(ids));
-				json_object_set_new(a->args, "user", json_string(a->user));
-				char *body = bus_codec_encode(a->args);
-				struct bus_frame f[2] = { { "request", 7 }, { body, strlen(body) } };
-				bus_sock_send(ctl, f, 2, ZMQ_DONTWAIT);
-				free(body);
-			}
-			json_decref(a->args);
-			sent++;
-		}
+		bus_demo_send_due(demo, push, ctl, now);
 		/* Wait for replies until the next action is due. */
 		int64_t wait = bus_demo_next(demo) - bus_time_mono_ms();
 		zmq_pollitem_t item = { ctl, 0, ZMQ_POLLIN, 0 };
@@ -639,22 +599,12 @@ cmd_simulate(struct ctl *c, int argc, char **argv)
 		int truncated;
 		while (bus_sock_recv(ctl, frames, msgs, BUS_SOCK_MAX_FRAMES, &nf, &truncated,
 		    ZMQ_DONTWAIT) == 0) {
-			json_t *r = nf == 2 ? json_loadb(frames[1].data, frames[1].size, 0, NULL) : NULL;
-			const char *rid = json_string_value(json_object_get(r, "id"));
-			const char *object = json_string_value(json_object_get(r, "object"));
-			long id = rid != NULL ? strtol(rid + 4, NULL, 10) : 0;
-			if (!json_is_true(json_object_get(r, "ok")))
-				refused++; /* a race with people on the floor: fine */
-			else if (object != NULL && strncmp(object, "case.", 5) == 0 &&
-			    pending[id % 256].id == id)
-				bus_demo_opened(demo, object + 5, pending[id % 256].level,
-				    pending[id % 256].onsite, bus_time_mono_ms());
-			json_decref(r);
+			bus_demo_reply(demo, frames, nf, bus_time_mono_ms());
 			bus_sock_recv_done(msgs, nf);
 		}
 	}
-	fprintf(stderr, "watchctl: simulate sent %lu messages; %lu commands refused\n", sent,
-	    refused);
+	fprintf(stderr, "watchctl: simulate sent %lu messages; %lu commands refused\n",
+	    bus_demo_sent(demo), bus_demo_refused(demo));
 	bus_demo_free(demo);
 	zmq_close(push);
 	zmq_close(ctl);

@@ -213,7 +213,8 @@ screen_draw_top(struct tui *t)
 			snprintf(buf, sizeof buf, " DISCONNECTED ");
 		x += screen_put(w, x, buf, cols - x, tui_theme_attr(STYLE_ALARM));
 	} else {
-		x += screen_put(w, x, " CONNECTED ", cols - x, tui_theme_attr(STYLE_OK));
+		x += screen_put(w, x, t->hub != NULL ? " CONNECTED (hub in this console) " :
+		    " CONNECTED ", cols - x, tui_theme_attr(STYLE_OK));
 		if (st->state == BUS_SYNC_SYNCING || st->repairing)
 			x += screen_put(w, x, " resyncing ", cols - x, tui_theme_attr(STYLE_ALARM));
 	}

@@ -20,6 +20,7 @@ struct json_t;
 struct event_base;
 struct bus_replica;
 struct bus_sync;
+struct bus_hub;
 struct panel;
 struct bus_entry;
 
@@ -44,6 +45,7 @@ struct tui {
 	struct bus_sync *sync;
 	const char *user;
 	int read_only;
+	struct bus_hub *hub;      /* a hub run inside this console, or NULL */
 
 	SCREEN *screen;
 	struct tui_layout layout;

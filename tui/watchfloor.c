@@ -16,11 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <wchar.h>
 #include <zmq.h>
 
 #include "bus-client.h"
+#include "bus-demo.h"
+#include "bus-sock.h"
+#include "bus-endpoint.h"
 #include "bus-hub.h"
 #include "bus-log.h"
 #include "bus-replica.h"
@@ -30,6 +34,7 @@
 #include "tui-keys.h"
 #include "tui-screen.h"
 #include "tui.h"
+#include "xmalloc.h"
 
 static const char usage_text[] =
 	"usage: watchfloor [options]\n"
@@ -39,16 +44,29 @@ static const char usage_text[] =
 	"\n"
 	"  --events EP     hub events endpoint (default " BUS_DEFAULT_EVENTS ")\n"
 	"  --control EP    hub control endpoint (default " BUS_DEFAULT_CONTROL ")\n"
+	"  --ingest EP     hub ingest endpoint (default " BUS_DEFAULT_INGEST ")\n"
+	"  --db FILE       database of a hub run inside the console (default\n"
+	"                  $XDG_STATE_HOME/watchfloor/watchd.db)\n"
+	"  --demo          generate a live demo floor (incidents, intel, sensors)\n"
+	"  --seed N        seed of the demo traffic (default: the time)\n"
 	"  --user NAME     who you are (default: your login name)\n"
 	"  --fps N         at most N frames a second (default 20)\n"
 	"  --log FILE      write a debug log to FILE (nothing is logged otherwise)\n"
 	"  -v, --verbose   more detail in the log\n"
 	"  -h, --help      show this help;  -V, --version  show the version\n"
 	"\n"
+	"When no hub answers at the endpoints, the console runs one itself on\n"
+	"them, so that other consoles and watchctl can join it; it stops, with\n"
+	"everything saved, when the console quits.\n"
+	"\n"
 	"Press ? in the console for the keys. NO_COLOR=1 turns colour off.\n";
 
 static const struct option long_options[] = {
 	{ "events", required_argument, NULL, 'e' },
+	{ "ingest", required_argument, NULL, 'i' },
+	{ "db", required_argument, NULL, 'd' },
+	{ "demo", no_argument, NULL, 'D' },
+	{ "seed", required_argument, NULL, 's' },
 	{ "control", required_argument, NULL, 'c' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "fps", required_argument, NULL, 'f' },
@@ -61,6 +79,138 @@ static const struct option long_options[] = {
 
 /* The sync's state or the hub's seq moved. A heartbeat that changes
  * nothing on the top line costs no frame: the clock tick draws it. */
+/* The demo generator on the console's loop. */
+struct demo {
+	struct bus_demo *gen;
+	void *push, *ctl;
+	struct bus_sock *ctl_watch;
+	struct event *timer;
+};
+
+static void
+demo_arm(struct demo *d)
+{
+	int64_t wait = bus_demo_next(d->gen) - bus_time_mono_ms();
+	struct timeval tv = { 0, 0 };
+
+	if (wait > 0) {
+		tv.tv_sec = (time_t)(wait / 1000);
+		tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	}
+	evtimer_add(d->timer, &tv);
+}
+
+static void
+on_demo_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct demo *d = arg;
+
+	(void)fd;
+	(void)what;
+	bus_demo_send_due(d->gen, d->push, d->ctl, bus_time_mono_ms());
+	bus_sock_rearm(d->ctl_watch); /* sends may have spent the edge */
+	demo_arm(d);
+}
+
+static void
+on_demo_reply(const struct bus_frame *frames, size_t n, int truncated, void *arg)
+{
+	struct demo *d = arg;
+
+	if (!truncated)
+		bus_demo_reply(d->gen, frames, n, bus_time_mono_ms());
+}
+
+static int
+demo_start(struct demo *d, struct tui *t, const char *ingest, const char *control,
+    uint64_t seed, char **cause)
+{
+	struct bus_sock_opts po = { ZMQ_PUSH, ingest, 0, 0, 0, 0 };
+	struct bus_sock_opts co = { ZMQ_DEALER, control, 0, -1, 0, 0 };
+
+	memset(d, 0, sizeof *d);
+	if ((d->push = bus_sock_open(t->zctx, &po, cause)) == NULL ||
+	    (d->ctl = bus_sock_open(t->zctx, &co, cause)) == NULL)
+		return -1;
+	int zero = 0;
+	zmq_setsockopt(d->push, ZMQ_LINGER, &zero, sizeof zero);
+	zmq_setsockopt(d->ctl, ZMQ_LINGER, &zero, sizeof zero);
+	/* A busy floor a second; lifecycles three times faster than life so
+	 * that a newcomer sees cases move within a minute. */
+	d->gen = bus_demo_new(seed, 1.5, 3, bus_time_mono_ms());
+	d->ctl_watch = bus_sock_watch(t->base, d->ctl, 100, on_demo_reply, d);
+	d->timer = evtimer_new(t->base, on_demo_timer, d);
+	demo_arm(d);
+	log_info("demo traffic, seed %llu", (unsigned long long)seed);
+	return 0;
+}
+
+static void
+demo_stop(struct demo *d)
+{
+	if (d->timer != NULL)
+		event_free(d->timer);
+	bus_sock_unwatch(d->ctl_watch);
+	if (d->push != NULL)
+		zmq_close(d->push);
+	if (d->ctl != NULL)
+		zmq_close(d->ctl);
+	bus_demo_free(d->gen);
+}
+
+/* Does a hub answer at CONTROL? A short wait: a local hub answers at once. */
+static int
+hub_answers(void *zctx, const char *control, const char *user)
+{
+	char *cause = NULL;
+	struct bus_client *cl = bus_client_new(zctx, control, user, &cause);
+	json_t *r = cl != NULL ? bus_client_call(cl, "whoami", NULL, 400, &cause) : NULL;
+	int ok = r != NULL;
+
+	json_decref(r);
+	bus_client_free(cl);
+	free(cause);
+	return ok;
+}
+
+/* Run a hub inside the console on the configured endpoints. */
+static struct bus_hub *
+hub_embed(struct tui *t, const char *ingest, const char *events, const char *control,
+    const char *db, char **cause)
+{
+	struct bus_hub_config hc;
+	static char path[4096];
+
+	bus_hub_config_defaults(&hc);
+	hc.ingest = ingest;
+	hc.events = events;
+	hc.control = control;
+	if (db == NULL) {
+		const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+		char dir[3072];
+		if (state != NULL && *state != '\0')
+			snprintf(dir, sizeof dir, "%s/watchfloor", state);
+		else
+			snprintf(dir, sizeof dir, "%s/.local/state/watchfloor", home ? home : ".");
+		/* mkdir -p: each level may exist already. */
+		for (char *p = dir + 1; *p != '\0'; p++) {
+			if (*p == '/') {
+				*p = '\0';
+				mkdir(dir, 0700);
+				*p = '/';
+			}
+		}
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			xasprintf(cause, "cannot create %s: %s", dir, strerror(errno));
+			return NULL;
+		}
+		snprintf(path, sizeof path, "%s/watchd.db", dir);
+		db = path;
+	}
+	hc.db = db;
+	return bus_hub_new(t->base, t->zctx, &hc, cause);
+}
+
 static void
 on_sync_changed(void *arg)
 {
@@ -153,7 +303,13 @@ on_frame(evutil_socket_t fd, short what, void *arg)
 static void
 after_events(struct tui *t)
 {
-	unsigned kinds = bus_replica_take_changes(t->replica);
+	unsigned kinds;
+
+	/* A hub inside the console commits and publishes its batch first, so
+	 * that this very frame can show it. */
+	if (t->hub != NULL)
+		bus_hub_flush(t->hub);
+	kinds = bus_replica_take_changes(t->replica);
 
 	for (int i = 0; kinds != 0 && i < TUI_NPANELS; i++) {
 		if (panel_watches(t->panels[i], kinds))
@@ -199,13 +355,25 @@ int
 main(int argc, char **argv)
 {
 	struct bus_sync_config cfg = { BUS_DEFAULT_EVENTS, BUS_DEFAULT_CONTROL, NULL, 0, 0, 0 };
-	const char *log_path = NULL, *user = NULL;
-	char *login = NULL, *cause = NULL;
-	int verbose = 0, fps = 20, c;
+	const char *log_path = NULL, *user = NULL, *ingest = BUS_DEFAULT_INGEST, *db = NULL;
+	char *login = NULL, *cause = NULL, *end;
+	int verbose = 0, fps = 20, c, want_demo = 0;
+	uint64_t seed = (uint64_t)bus_time_now_ms();
+	struct demo demo;
 
 	while ((c = getopt_long(argc, argv, "vhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'e': cfg.events = optarg; break;
+		case 'i': ingest = optarg; break;
+		case 'd': db = optarg; break;
+		case 'D': want_demo = 1; break;
+		case 's':
+			seed = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0') {
+				fprintf(stderr, "watchfloor: --seed takes a number, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'c': cfg.control = optarg; break;
 		case 'u': user = optarg; break;
 		case 'f':
@@ -264,6 +432,21 @@ main(int argc, char **argv)
 	t.panels[PANEL_SECTORS] = panel_new(&panel_sectors_ops);
 	t.panels[PANEL_INTEL] = panel_new(&panel_intel_ops);
 	t.panels[PANEL_SENSORS] = panel_new(&panel_sensors_ops);
+	/* The embedded default: no hub answers, so be the hub. */
+	if (!hub_answers(t.zctx, cfg.control, user)) {
+		if (!bus_endpoint_is_local(ingest) || !bus_endpoint_is_local(cfg.events) ||
+		    !bus_endpoint_is_local(cfg.control)) {
+			fprintf(stderr, "watchfloor: no hub answers at %s, and a hub inside the "
+			    "console binds only local endpoints\n", cfg.control);
+			return 1;
+		}
+		t.hub = hub_embed(&t, ingest, cfg.events, cfg.control, db, &cause);
+		if (t.hub == NULL) {
+			fprintf(stderr, "watchfloor: no hub answers at %s, and one cannot run here: "
+			    "%s\n", cfg.control, cause);
+			return 1;
+		}
+	}
 	t.sync = bus_sync_new(t.base, t.zctx, &cfg, t.replica, on_sync_changed, &t, &cause);
 	if (t.sync == NULL) {
 		fprintf(stderr, "watchfloor: %s\n", cause);
@@ -291,6 +474,12 @@ main(int argc, char **argv)
 	event_add(ev_term, NULL);
 	event_add(ev_hup, NULL);
 	event_add(t.clock_timer, &second);
+	memset(&demo, 0, sizeof demo);
+	if (want_demo && demo_start(&demo, &t, ingest, cfg.control, seed, &cause) != 0) {
+		tui_screen_close(&t);
+		fprintf(stderr, "watchfloor: demo: %s\n", cause);
+		return 1;
+	}
 	t.dirty = DIRTY_ALL;
 	after_events(&t);
 
@@ -301,6 +490,8 @@ main(int argc, char **argv)
 	}
 
 	tui_screen_close(&t);
+	if (want_demo)
+		demo_stop(&demo);
 	event_free(ev_stdin);
 	event_free(ev_winch);
 	event_free(ev_int);
@@ -309,6 +500,8 @@ main(int argc, char **argv)
 	event_free(t.clock_timer);
 	event_free(t.frame_timer);
 	bus_sync_free(t.sync);
+	/* The hub inside the console commits what it took, then stops. */
+	bus_hub_free(t.hub);
 	tui_free(&t);
 	bus_replica_free(t.replica);
 	zmq_ctx_term(t.zctx);
