@@ -102,6 +102,7 @@ struct bus_demo {
 	int64_t silent_until, next_silence;
 	int reports;           /* incidents sent, for refs */
 	int intel_next;        /* headlines come round in turn, not twice running */
+	int opening;           /* events still to come at ten times the rate */
 	int team_busy[DEMO_NTEAMS];
 	struct demo_step steps[DEMO_MAX_STEPS];
 	int nsteps;
@@ -166,6 +167,9 @@ bus_demo_new(uint64_t seed, double rate, double speed, int64_t now)
 	d->silent = -1;
 	d->next_silence = now + demo_real(d, 20, 40);
 	d->intel_next = demo_pick(d, 100);
+	/* A floor is never empty when a shift starts: open with a burst, so
+	 * that a newcomer sees a working floor within seconds. */
+	d->opening = 24;
 	return d;
 }
 
@@ -355,7 +359,10 @@ bus_demo_due(struct bus_demo *d, int64_t now, struct bus_demo_action *out, size_
 		/* Exponential gaps at the mean rate: a floor's traffic comes in
 		 * clumps, not on a metronome. */
 		double u = (double)(demo_rand(d) % 1000000 + 1) / 1000001.0;
-		d->next_event += (int64_t)(-__builtin_log(u) * 1000.0 / d->rate) + 1;
+		double rate = d->opening > 0 ? d->rate * 10 : d->rate;
+		if (d->opening > 0)
+			d->opening--;
+		d->next_event += (int64_t)(-__builtin_log(u) * 1000.0 / rate) + 1;
 	}
 	for (int i = 0; i < d->nsteps && n < max;) {
 		if (d->steps[i].due > now) {
