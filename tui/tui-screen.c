@@ -47,7 +47,7 @@ screen_term_usable(const char *term)
  * machine knows.
  */
 int
-tui_screen_open(struct tui *t, int no_color, char **cause)
+tui_screen_open(struct tui *t, const char *theme, int no_color, char **cause)
 {
 	const char *term = getenv("TERM");
 	int err;
@@ -89,7 +89,7 @@ tui_screen_open(struct tui *t, int no_color, char **cause)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25); /* Esc closes things at once */
 	curs_set(0);
-	tui_theme_init(no_color);
+	tui_theme_init(theme, no_color);
 	tui_screen_relayout(t);
 	return 0;
 }

@@ -8,7 +8,7 @@
 
 struct tui;
 
-int  tui_screen_open(struct tui *, int no_color, char **cause);
+int  tui_screen_open(struct tui *, const char *theme, int no_color, char **cause);
 void tui_screen_close(struct tui *);
 void tui_screen_resize(struct tui *, int rows, int cols);
 void tui_screen_relayout(struct tui *);

@@ -41,23 +41,71 @@ static const struct theme_row {
 	[STYLE_TLP_RED] = { 196, -1, COLOR_RED, -1, A_BOLD, A_BOLD | A_REVERSE },
 };
 
+/*
+ * The light theme: what changes from the dark rows above, for terminals
+ * with a light background. Yellow and white text vanish on white, so
+ * those become darker shades; bars keep dark text on light grey.
+ */
+static const struct theme_light {
+	enum tui_style style;
+	short fg256, bg256, fg8, bg8;
+} theme_light[] = {
+	{ STYLE_TITLE, 236, 252, COLOR_BLACK, COLOR_CYAN },
+	{ STYLE_TITLE_FOCUS, 231, 25, COLOR_WHITE, COLOR_BLUE },
+	{ STYLE_HEADER, 240, -1, COLOR_BLUE, -1 },
+	{ STYLE_SELECTED, 16, 153, COLOR_BLACK, COLOR_CYAN },
+	{ STYLE_TOP, 16, 252, COLOR_BLACK, COLOR_WHITE },
+	{ STYLE_OK, 22, 252, COLOR_GREEN, COLOR_WHITE },
+	{ STYLE_DIM, 245, -1, COLOR_BLUE, -1 },
+	{ STYLE_NEW, 130, -1, COLOR_MAGENTA, -1 },
+	{ STYLE_LEVEL0, 240, -1, COLOR_BLACK, -1 },
+	{ STYLE_LEVEL1, 28, -1, COLOR_GREEN, -1 },
+	{ STYLE_LEVEL2, 136, -1, COLOR_YELLOW, -1 },
+	{ STYLE_LEVEL3, 166, -1, COLOR_MAGENTA, -1 },
+	{ STYLE_TEAM_AVAILABLE, 28, -1, COLOR_GREEN, -1 },
+	{ STYLE_TEAM_DISPATCHED, 130, -1, COLOR_MAGENTA, -1 },
+	{ STYLE_TEAM_RETURNING, 31, -1, COLOR_CYAN, -1 },
+	{ STYLE_TLP_CLEAR, 240, -1, COLOR_BLACK, -1 },
+	{ STYLE_TLP_GREEN, 28, -1, COLOR_GREEN, -1 },
+	{ STYLE_TLP_AMBER, 130, -1, COLOR_MAGENTA, -1 },
+};
+
+static const char *const theme_names[] = { "dark", "light", "mono", NULL };
+
 static enum tui_theme_mode theme_mode = THEME_MONO;
 
-/* Pick the mode from the terminal and NO_COLOR, and set up colour pairs. */
-void
-tui_theme_init(int no_color)
+int
+tui_theme_valid(const char *name)
 {
+	for (int i = 0; theme_names[i] != NULL; i++)
+		if (strcmp(theme_names[i], name) == 0)
+			return 0;
+	return -1;
+}
+
+/* Pick the mode from the theme NAME, NO_COLOR and the terminal, and set
+ * up the colour pairs. */
+void
+tui_theme_init(const char *name, int no_color)
+{
+	int light = name != NULL && strcmp(name, "light") == 0;
+
 	theme_mode = THEME_MONO;
-	if (no_color || !has_colors() || start_color() == ERR)
+	if (no_color || (name != NULL && strcmp(name, "mono") == 0) || !has_colors() ||
+	    start_color() == ERR)
 		return;
 	use_default_colors();
 	theme_mode = COLORS >= 256 ? THEME_256 : THEME_8;
 	for (int s = 1; s < STYLE_COUNT; s++) {
-		const struct theme_row *r = &theme_rows[s];
-		if (theme_mode == THEME_256)
-			init_pair((short)s, r->fg256, r->bg256);
-		else
-			init_pair((short)s, r->fg8, r->bg8);
+		short fg = theme_mode == THEME_256 ? theme_rows[s].fg256 : theme_rows[s].fg8;
+		short bg = theme_mode == THEME_256 ? theme_rows[s].bg256 : theme_rows[s].bg8;
+		for (size_t i = 0; light && i < sizeof theme_light / sizeof theme_light[0]; i++) {
+			if ((int)theme_light[i].style != s)
+				continue;
+			fg = theme_mode == THEME_256 ? theme_light[i].fg256 : theme_light[i].fg8;
+			bg = theme_mode == THEME_256 ? theme_light[i].bg256 : theme_light[i].bg8;
+		}
+		init_pair((short)s, fg, bg);
 	}
 }
 

@@ -30,7 +30,9 @@ enum tui_style {
 	STYLE_COUNT
 };
 
-void tui_theme_init(int no_color);
+/* NAME: "dark" (the default), "light" or "mono"; 0, or -1 if unknown. */
+int  tui_theme_valid(const char *name);
+void tui_theme_init(const char *name, int no_color);
 enum tui_theme_mode tui_theme_mode(void);
 attr_t tui_theme_attr(enum tui_style);
 enum tui_style tui_theme_level(int level);

@@ -33,6 +33,7 @@
 #include "panel.h"
 #include "tui-keys.h"
 #include "tui-screen.h"
+#include "tui-theme.h"
 #include "tui.h"
 #include "xmalloc.h"
 
@@ -50,6 +51,7 @@ static const char usage_text[] =
 	"  --demo          generate a live demo floor (incidents, intel, sensors)\n"
 	"  --seed N        seed of the demo traffic (default: the time)\n"
 	"  --user NAME     who you are (default: your login name)\n"
+	"  --theme NAME    dark (default), light (for light backgrounds) or mono\n"
 	"  --fps N         at most N frames a second (default 20)\n"
 	"  --log FILE      write a debug log to FILE (nothing is logged otherwise)\n"
 	"  -v, --verbose   more detail in the log\n"
@@ -70,6 +72,7 @@ static const struct option long_options[] = {
 	{ "control", required_argument, NULL, 'c' },
 	{ "user", required_argument, NULL, 'u' },
 	{ "fps", required_argument, NULL, 'f' },
+	{ "theme", required_argument, NULL, 't' },
 	{ "log", required_argument, NULL, 'l' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -356,6 +359,7 @@ main(int argc, char **argv)
 {
 	struct bus_sync_config cfg = { BUS_DEFAULT_EVENTS, BUS_DEFAULT_CONTROL, NULL, 0, 0, 0 };
 	const char *log_path = NULL, *user = NULL, *ingest = BUS_DEFAULT_INGEST, *db = NULL;
+	const char *theme = "dark";
 	char *login = NULL, *cause = NULL, *end;
 	int verbose = 0, fps = 20, c, want_demo = 0;
 	uint64_t seed = (uint64_t)bus_time_now_ms();
@@ -384,6 +388,14 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'l': log_path = optarg; break;
+		case 't':
+			if (tui_theme_valid(optarg) != 0) {
+				fprintf(stderr, "watchfloor: --theme takes dark, light or mono, not "
+				    "'%s'\n", optarg);
+				return 2;
+			}
+			theme = optarg;
+			break;
 		case 'v': verbose = 1; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("watchfloor %s\n", WATCHFLOOR_VERSION); return 0;
@@ -452,7 +464,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "watchfloor: %s\n", cause);
 		return 1;
 	}
-	if (tui_screen_open(&t, getenv("NO_COLOR") != NULL && getenv("NO_COLOR")[0] != '\0',
+	if (tui_screen_open(&t, theme, getenv("NO_COLOR") != NULL && getenv("NO_COLOR")[0] != '\0',
 	    &cause) != 0) {
 		fprintf(stderr, "watchfloor: %s\n", cause);
 		return 1;

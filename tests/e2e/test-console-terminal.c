@@ -78,19 +78,26 @@ start_hub(void **state)
 /* watchfloor as USER in a ROWS x COLS terminal, in console slot SLOT, with
  * its debug log in the hub's directory (kept with WATCHFLOOR_KEEP_TEST_DIRS). */
 static struct test_term *
-console(void **state, int slot, int rows, int cols, const char *user,
-    const char *const *env)
+console_with(void **state, int slot, int rows, int cols, const char *user,
+    const char *const *env, const char *opt, const char *value)
 {
 	struct fx *f = *state;
 	char log[400];
 
 	snprintf(log, sizeof log, "%s/console-%d-%s.log", f->h->dir, slot, user);
 	const char *argv[] = { WATCHFLOOR_PATH, "--events", f->h->events, "--control",
-		f->h->control, "--user", user, "--log", log, "-v", NULL };
+		f->h->control, "--user", user, "--log", log, "-v", opt, value, NULL };
 	f->t[slot] = test_term_spawn(rows, cols, argv, env);
 	if (f->t[slot] == NULL)
 		fail_msg("cannot start %s", WATCHFLOOR_PATH);
 	return f->t[slot];
+}
+
+static struct test_term *
+console(void **state, int slot, int rows, int cols, const char *user,
+    const char *const *env)
+{
+	return console_with(state, slot, rows, cols, user, env, NULL, NULL);
 }
 
 #define EXPECT(t, text)                                                           \
@@ -430,6 +437,48 @@ test_no_color_levels_by_attributes(void **state)
 	test_hub_passed(f->h);
 }
 
+/* The mono theme, on a colour terminal: no colour at all, and the levels
+ * still differ by attribute (and always by name). */
+static void
+test_mono_theme_levels_by_attributes(void **state)
+{
+	struct fx *f = *state;
+	struct test_hub *h = start_hub(state);
+	struct test_term *t = console_with(state, 0, 24, 80, "mori", NULL, "--theme", "mono");
+	int rows[3];
+
+	level_rows(h, t, rows);
+	assert_levels_differ(t, rows, 0);
+	for (int r = 0; r < 24; r++) {
+		for (int c = 0; c < 80; c++) {
+			struct test_term_cell cell = cell_at(t, r, c);
+			if (!cell.fg.is_default || !cell.bg.is_default)
+				fail_msg("the mono theme coloured row %d column %d", r, c);
+		}
+	}
+	test_hub_passed(f->h);
+}
+
+/* The light theme: levels differ by colour, and none is drawn in the
+ * dark theme's light yellow (226) or white (252), which vanish on white. */
+static void
+test_light_theme_readable(void **state)
+{
+	struct fx *f = *state;
+	struct test_hub *h = start_hub(state);
+	struct test_term *t = console_with(state, 0, 24, 80, "mori", NULL, "--theme", "light");
+	int rows[3];
+
+	level_rows(h, t, rows);
+	assert_levels_differ(t, rows, 1);
+	for (int i = 0; i < 3; i++) {
+		struct test_term_cell cell = cell_at(t, rows[i], 0);
+		assert_int_not_equal(cell.fg.index, 226);
+		assert_int_not_equal(cell.fg.index, 252);
+	}
+	test_hub_passed(f->h);
+}
+
 /* TERM=xterm has 8 colours: only those are used, and the levels differ. */
 static void
 test_8_colours_levels_differ(void **state)
@@ -517,6 +566,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_resize_storm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_color_levels_by_attributes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_8_colours_levels_differ, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mono_theme_levels_by_attributes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_light_theme_readable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_term_falls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dumb_term_falls_back, setup, teardown),
 	};
