@@ -26,196 +26,18 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "test-hub.h"
-#include "test-term.h"
-
-#ifndef WATCHFLOOR_PATH
-#error "WATCHFLOOR_PATH must name the watchfloor binary under test"
-#endif
-
-#define WAIT 8000 /* upper bound for one wait; never a measure of speed */
-
-/* ------------------------------------------------------------------ */
-/* The fixture: one hub and the consoles of one test. The teardown kills
- * the consoles before the hub, whichever way the test ends. */
-
-#define MAX_CONSOLES 3
-
-struct fx {
-	struct test_hub *h;
-	struct test_term *t[MAX_CONSOLES];
-};
+#include "test-console.h"
 
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-
-	if (f == NULL || test_hub_fixture_setup((void **)&f->h, "console-basic") != 0) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return console_fixture_setup(state, "console-basic");
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	for (int i = 0; i < MAX_CONSOLES; i++)
-		test_term_free(f->t[i]);
-	test_hub_fixture_teardown((void **)&f->h);
-	free(f);
-	return 0;
-}
-
-static struct test_hub *
-start_hub(void **state)
-{
-	struct fx *f = *state;
-
-	if (test_hub_start(f->h, NULL) != 0)
-		fail_msg("watchd did not start");
-	return f->h;
-}
-
-/* watchfloor as USER in a ROWS x COLS terminal, in console slot SLOT, with
- * its debug log in the hub's directory (kept with WATCHFLOOR_KEEP_TEST_DIRS). */
-static struct test_term *
-console(void **state, int slot, int rows, int cols, const char *user,
-    const char *const *env)
-{
-	struct fx *f = *state;
-	char log[400];
-
-	snprintf(log, sizeof log, "%s/console-%d-%s.log", f->h->dir, slot, user);
-	const char *argv[] = { WATCHFLOOR_PATH, "--events", f->h->events, "--control",
-		f->h->control, "--user", user, "--log", log, "-v", NULL };
-	f->t[slot] = test_term_spawn(rows, cols, argv, env);
-	if (f->t[slot] == NULL)
-		fail_msg("cannot start %s", WATCHFLOOR_PATH);
-	return f->t[slot];
-}
-
-#define EXPECT(t, text)                                                           \
-	do {                                                                      \
-		if (test_term_expect((t), (text), WAIT) != 0)                     \
-			fail_msg("the console never showed \"%s\"", (text));      \
-	} while (0)
-
-#define EXPECT_ROW(t, row, text)                                                  \
-	do {                                                                      \
-		if (test_term_expect_row((t), (row), (text), WAIT) != 0)          \
-			fail_msg("row %d never showed \"%s\"", (row), (text));    \
-	} while (0)
-
-#define EXPECT_GONE(t, text)                                                      \
-	do {                                                                      \
-		if (test_term_expect_gone((t), (text), WAIT) != 0)                \
-			fail_msg("\"%s\" never left the screen", (text));         \
-	} while (0)
-
-/* One row holding every one of PARTS (NULL-terminated). */
-struct line {
-	const char *const *parts;
-	int row;
-};
-
-static int
-pred_line(struct test_term *t, void *arg)
-{
-	struct line *l = arg;
-	int rows, cols;
-
-	test_term_size(t, &rows, &cols);
-	for (int r = 0; r < rows; r++) {
-		const char *text = test_term_row(t, r);
-		int all = 1;
-		for (int i = 0; all && l->parts[i] != NULL; i++)
-			all = strstr(text, l->parts[i]) != NULL;
-		if (all) {
-			l->row = r;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* The row on which every one of the strings shows, once it does. */
-static int
-expect_line_(struct test_term *t, const char *const *parts)
-{
-	struct line l = { parts, -1 };
-	char what[300] = "one row to show";
-
-	for (int i = 0; parts[i] != NULL; i++)
-		snprintf(what + strlen(what), sizeof what - strlen(what), " \"%s\"", parts[i]);
-	if (test_term_wait_for(t, pred_line, &l, WAIT, "%s", what) != 0)
-		fail_msg("never: %s", what);
-	return l.row;
-}
-#define EXPECT_LINE(t, ...) expect_line_((t), (const char *const[]){ __VA_ARGS__, NULL })
-
-/* The cell column where TEXT first starts on ROW at or after column FROM,
- * or -1. */
-static int
-col_from(struct test_term *t, int row, int from, const char *text)
-{
-	char buf[4096];
-	int at[4096], rows, cols;
-	size_t n = 0;
-
-	test_term_size(t, &rows, &cols);
-	for (int c = from > 0 ? from : 0; c < cols; c++) {
-		struct test_term_cell cell;
-		if (test_term_cell(t, row, c, &cell) != 0 || cell.width == 0)
-			continue;
-		size_t len = strlen(cell.text);
-		if (n + len >= sizeof buf)
-			break;
-		for (size_t i = 0; i < len; i++)
-			at[n + i] = c;
-		memcpy(buf + n, cell.text, len);
-		n += len;
-	}
-	buf[n] = '\0';
-	const char *p = strstr(buf, text);
-	return p != NULL ? at[p - buf] : -1;
-}
-
-static int
-col_of(struct test_term *t, int row, const char *text)
-{
-	return col_from(t, row, 0, text);
-}
-
-static struct test_term_cell
-cell_at(struct test_term *t, int row, int col)
-{
-	struct test_term_cell cell;
-
-	if (test_term_cell(t, row, col, &cell) != 0)
-		fail_msg("no cell at row %d, column %d", row, col);
-	return cell;
-}
-
-/* Report an incident through the acknowledged path (the "report" op, as
- * the intake officer chen): the id of the case the hub opened, into ID. */
-static void
-report_incident(struct test_hub *h, const char *sector, const char *org, const char *title,
-    int level, char id[32])
-{
-	json_t *r = test_hub_ok(h, "chen", "report",
-	    json_pack("{s:s, s:{s:s, s:s, s:s, s:i}}", "topic", "incident", "body", "sector",
-	    sector, "org", org, "title", title, "level", level));
-	const char *object = test_jstr(r, "object");
-
-	if (object == NULL || strncmp(object, "case.", 5) != 0)
-		fail_msg("the report opened no case");
-	snprintf(id, 32, "%s", object + 5);
-	json_decref(r);
+	return console_fixture_teardown(state);
 }
 
 /* ------------------------------------------------------------------ */
@@ -261,8 +83,8 @@ pred_under(struct test_term *t, void *arg)
 	struct under *u = arg;
 
 	for (int i = 0; u->headers[i] != NULL; i++) {
-		int hc = col_of(t, u->hdr, u->headers[i]);
-		int vc = hc < 0 ? -1 : col_from(t, u->row, hc, u->values[i]);
+		int hc = console_col_of(t, u->hdr, u->headers[i]);
+		int vc = hc < 0 ? -1 : console_col_from(t, u->row, hc, u->values[i]);
 		if (hc < 0 || hc != vc) {
 			snprintf(u->why, sizeof u->why, "\"%s\" is not at column %d of row %d, "
 			    "under its header \"%s\" on row %d", u->values[i], hc, u->row,
@@ -279,7 +101,7 @@ assert_under_headers(struct test_term *t, int hdr, int row, const char *const *h
 {
 	struct under u = { hdr, row, headers, values, "" };
 
-	if (test_term_wait_for(t, pred_under, &u, WAIT, "the row under its headers") != 0)
+	if (test_term_wait_for(t, pred_under, &u, CONSOLE_WAIT, "the row under its headers") != 0)
 		fail_msg("%s", u.why);
 }
 
@@ -288,9 +110,9 @@ assert_under_headers(struct test_term *t, int hdr, int row, const char *const *h
 static void
 test_published_incident_appears(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *t = console(state, 0, 40, 120, "mori", NULL);
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn(state, 0, 40, 120, "mori", NULL);
 	void *push = test_hub_own(h, test_hub_push(h));
 	char id[32], mark[40];
 
@@ -316,14 +138,14 @@ test_published_incident_appears(void **state)
 
 	/* 'x' acknowledges the (selected, only) case: the mark goes, the hub
 	 * says done, and the id stays where it was. */
-	int idcol = col_of(t, row, id);
+	int idcol = console_col_of(t, row, id);
 	assert_int_equal(test_term_send_str(t, "x"), 0);
 	EXPECT_ROW(t, 39, "ack");
 	EXPECT_ROW(t, 39, ": done");
 	EXPECT_GONE(t, mark);
 	row = EXPECT_LINE(t, "4 Severe", id, "Historian wiped");
-	assert_int_equal(col_of(t, row, id), idcol);
-	assert_string_equal(cell_at(t, row, idcol - 1).text, " ");
+	assert_int_equal(console_col_of(t, row, id), idcol);
+	assert_string_equal(console_cell_at(t, row, idcol - 1).text, " ");
 	assert_true(test_term_running(t));
 	test_hub_passed(f->h);
 }
@@ -334,14 +156,14 @@ test_published_incident_appears(void **state)
 static void
 test_80x24_one_panel_with_tabs(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *t = console(state, 0, 24, 80, "mori", NULL);
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn(state, 0, 24, 80, "mori", NULL);
 	char id[32], mark[40];
 
 	EXPECT_ROW(t, 0, " CONNECTED ");
 	EXPECT_ROW(t, 0, "mori (lead)");
-	report_incident(h, "water", "City Water", "Pump station HMI defaced", 2, id);
+	console_report_incident(h, "water", "City Water", "Pump station HMI defaced", 2, id);
 	snprintf(mark, sizeof mark, "*%s", id);
 
 	EXPECT_ROW(t, 1, " 1 Cases 1 ");
@@ -425,38 +247,41 @@ pred_cjk(struct test_term *t, void *arg)
 	int jrow = row_with(t, hdr + 1, k->cjk_id, "制御系", "reported");
 	if (arow < 0 || jrow < 0)
 		return CJK_WRONG("the two case rows are not both there");
-	int status = col_of(t, hdr, "STATUS"), title = col_of(t, hdr, "TITLE");
-	if (col_of(t, arow, "reported") != status || col_of(t, jrow, "reported") != status)
+	int status = console_col_of(t, hdr, "STATUS"), title = console_col_of(t, hdr, "TITLE");
+	if (console_col_of(t, arow, "reported") != status ||
+	    console_col_of(t, jrow, "reported") != status)
 		return CJK_WRONG("STATUS starts at column %d on the header, %d on the ASCII row, "
-		    "%d on the CJK row", status, col_of(t, arow, "reported"),
-		    col_of(t, jrow, "reported"));
-	if (col_of(t, arow, "Historian wiped") != title || col_of(t, jrow, "制御系") != title)
+		    "%d on the CJK row", status, console_col_of(t, arow, "reported"),
+		    console_col_of(t, jrow, "reported"));
+	if (console_col_of(t, arow, "Historian wiped") != title ||
+	    console_col_of(t, jrow, "制御系") != title)
 		return CJK_WRONG("TITLE starts at column %d on the header, %d on the ASCII row, "
-		    "%d on the CJK row", title, col_of(t, arow, "Historian wiped"),
-		    col_of(t, jrow, "制御系"));
-	int org = col_of(t, hdr, "ORGANISATION");
+		    "%d on the CJK row", title, console_col_of(t, arow, "Historian wiped"),
+		    console_col_of(t, jrow, "制御系"));
+	int org = console_col_of(t, hdr, "ORGANISATION");
 	k->org_shown = org >= 0;
 	if (org >= 0) {
-		if (col_of(t, jrow, "関西電力網") != org)
+		if (console_col_of(t, jrow, "関西電力網") != org)
 			return CJK_WRONG("the organisation is not under its header (column %d)", org);
 		/* Five characters, ten cells. */
 		for (int c = org; c < org + 10; c += 2) {
-			struct test_term_cell a = cell_at(t, jrow, c), b = cell_at(t, jrow, c + 1);
+			struct test_term_cell a = console_cell_at(t, jrow, c);
+			struct test_term_cell b = console_cell_at(t, jrow, c + 1);
 			if (a.width != 2 || b.width != 0)
 				return CJK_WRONG("cells %d-%d of row %d are not one wide character",
 				    c, c + 1, jrow);
 		}
 	}
 	/* The title field is cut before the separator, never across it. */
-	struct test_term_cell sep = cell_at(t, jrow, status - 1);
+	struct test_term_cell sep = console_cell_at(t, jrow, status - 1);
 	if (sep.width != 1 || strcmp(sep.text, " ") != 0)
 		return CJK_WRONG("the cell before STATUS (row %d, column %d) is \"%s\" of width "
 		    "%d, not the blank separator", jrow, status - 1, sep.text, sep.width);
 	/* No half of a wide character without its other half. */
 	for (int c = 0; c < cols; c++) {
-		struct test_term_cell cell = cell_at(t, jrow, c);
-		if ((cell.width == 2 && (c + 1 >= cols || cell_at(t, jrow, c + 1).width != 0)) ||
-		    (cell.width == 0 && (c == 0 || cell_at(t, jrow, c - 1).width != 2)))
+		struct test_term_cell cell = console_cell_at(t, jrow, c);
+		if ((cell.width == 2 && (c + 1 >= cols || console_cell_at(t, jrow, c + 1).width != 0)) ||
+		    (cell.width == 0 && (c == 0 || console_cell_at(t, jrow, c - 1).width != 2)))
 			return CJK_WRONG("a wide character is split at column %d of row %d", c, jrow);
 	}
 	return 1;
@@ -470,7 +295,7 @@ assert_cjk_columns(struct test_term *t, const char *ascii_id, const char *cjk_id
 	int rows, cols;
 
 	test_term_size(t, &rows, &cols);
-	if (test_term_wait_for(t, pred_cjk, &k, WAIT, "the CJK row to line up at %dx%d", rows,
+	if (test_term_wait_for(t, pred_cjk, &k, CONSOLE_WAIT, "the CJK row to line up at %dx%d", rows,
 	    cols) != 0)
 		fail_msg("at %dx%d: %s", rows, cols, k.why);
 	return k.org_shown;
@@ -482,14 +307,15 @@ assert_cjk_columns(struct test_term *t, const char *ascii_id, const char *cjk_id
 static void
 test_japanese_title_lines_up(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *t = console(state, 0, 40, 120, "mori", NULL);
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn(state, 0, 40, 120, "mori", NULL);
 	char ascii_id[32], cjk_id[32];
 
 	EXPECT_ROW(t, 0, " CONNECTED ");
-	report_incident(h, "energy", "Grid West", "Historian wiped", 2, ascii_id);
-	report_incident(h, "energy", "関西電力網", "制御系ネットワークへの不正アクセス", 3, cjk_id);
+	console_report_incident(h, "energy", "Grid West", "Historian wiped", 2, ascii_id);
+	console_report_incident(h, "energy", "関西電力網", "制御系ネットワークへの不正アクセス", 3,
+	    cjk_id);
 
 	/* 120 columns: the title field is 18 cells, the org field 20. */
 	assert_true(assert_cjk_columns(t, ascii_id, cjk_id));
@@ -513,19 +339,19 @@ test_japanese_title_lines_up(void **state)
 static void
 test_q_quits_cleanly(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *t = console(state, 0, 24, 80, "mori", NULL);
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn(state, 0, 24, 80, "mori", NULL);
 	char id[32];
 
-	report_incident(h, "it", "Acme Cloud", "Credential stuffing", 1, id);
+	console_report_incident(h, "it", "Acme Cloud", "Credential stuffing", 1, id);
 	EXPECT_ROW(t, 0, " CONNECTED ");
 	EXPECT(t, id);
 	assert_int_equal(test_term_altscreen(t), 1);
 	assert_int_equal(test_term_send_str(t, "q"), 0);
-	int st = test_term_wait(t, WAIT);
+	int st = test_term_wait(t, CONSOLE_WAIT);
 	if (st == -1)
-		fail_msg("the console did not exit within %d ms of q", WAIT);
+		fail_msg("the console did not exit within %d ms of q", CONSOLE_WAIT);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_int_equal(test_term_altscreen(t), 0);

@@ -23,155 +23,19 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "test-hub.h"
-#include "test-term.h"
-
-#ifndef WATCHFLOOR_PATH
-#error "WATCHFLOOR_PATH must name the watchfloor binary under test"
-#endif
-
-#define WAIT 8000 /* upper bound for one wait; never a measure of speed */
-
-/* ------------------------------------------------------------------ */
-/* The fixture: one hub and the consoles of one test. The teardown kills
- * the consoles before the hub, whichever way the test ends. */
-
-#define MAX_CONSOLES 3
-
-struct fx {
-	struct test_hub *h;
-	struct test_term *t[MAX_CONSOLES];
-};
+#include "test-console.h"
 
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-
-	if (f == NULL || test_hub_fixture_setup((void **)&f->h, "console-cmd") != 0) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return console_fixture_setup(state, "console-cmd");
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	for (int i = 0; i < MAX_CONSOLES; i++)
-		test_term_free(f->t[i]);
-	test_hub_fixture_teardown((void **)&f->h);
-	free(f);
-	return 0;
+	return console_fixture_teardown(state);
 }
-
-static struct test_hub *
-start_hub(void **state)
-{
-	struct fx *f = *state;
-
-	if (test_hub_start(f->h, NULL) != 0)
-		fail_msg("watchd did not start");
-	return f->h;
-}
-
-/* watchfloor as USER in a ROWS x COLS terminal, in console slot SLOT, with
- * its debug log in the hub's directory (kept with WATCHFLOOR_KEEP_TEST_DIRS). */
-static struct test_term *
-console(void **state, int slot, int rows, int cols, const char *user,
-    const char *const *env)
-{
-	struct fx *f = *state;
-	char log[400];
-
-	snprintf(log, sizeof log, "%s/console-%d-%s.log", f->h->dir, slot, user);
-	const char *argv[] = { WATCHFLOOR_PATH, "--events", f->h->events, "--control",
-		f->h->control, "--user", user, "--log", log, "-v", NULL };
-	f->t[slot] = test_term_spawn(rows, cols, argv, env);
-	if (f->t[slot] == NULL)
-		fail_msg("cannot start %s", WATCHFLOOR_PATH);
-	return f->t[slot];
-}
-
-#define EXPECT(t, text)                                                           \
-	do {                                                                      \
-		if (test_term_expect((t), (text), WAIT) != 0)                     \
-			fail_msg("the console never showed \"%s\"", (text));      \
-	} while (0)
-
-#define EXPECT_ROW(t, row, text)                                                  \
-	do {                                                                      \
-		if (test_term_expect_row((t), (row), (text), WAIT) != 0)          \
-			fail_msg("row %d never showed \"%s\"", (row), (text));    \
-	} while (0)
-
-#define EXPECT_GONE(t, text)                                                      \
-	do {                                                                      \
-		if (test_term_expect_gone((t), (text), WAIT) != 0)                \
-			fail_msg("\"%s\" never left the screen", (text));         \
-	} while (0)
-
-/* One row holding every one of PARTS (NULL-terminated). */
-struct line {
-	const char *const *parts;
-	int row;
-};
-
-static int
-pred_line(struct test_term *t, void *arg)
-{
-	struct line *l = arg;
-	int rows, cols;
-
-	test_term_size(t, &rows, &cols);
-	for (int r = 0; r < rows; r++) {
-		const char *text = test_term_row(t, r);
-		int all = 1;
-		for (int i = 0; all && l->parts[i] != NULL; i++)
-			all = strstr(text, l->parts[i]) != NULL;
-		if (all) {
-			l->row = r;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* The row on which every one of the strings shows, once it does. */
-static int
-expect_line_(struct test_term *t, const char *const *parts)
-{
-	struct line l = { parts, -1 };
-	char what[300] = "one row to show";
-
-	for (int i = 0; parts[i] != NULL; i++)
-		snprintf(what + strlen(what), sizeof what - strlen(what), " \"%s\"", parts[i]);
-	if (test_term_wait_for(t, pred_line, &l, WAIT, "%s", what) != 0)
-		fail_msg("never: %s", what);
-	return l.row;
-}
-#define EXPECT_LINE(t, ...) expect_line_((t), (const char *const[]){ __VA_ARGS__, NULL })
-
-/* Report an incident through the acknowledged path (the "report" op, as
- * the intake officer chen): the id of the case the hub opened, into ID. */
-static void
-report_incident(struct test_hub *h, const char *sector, const char *org, const char *title,
-    int level, char id[32])
-{
-	json_t *r = test_hub_ok(h, "chen", "report",
-	    json_pack("{s:s, s:{s:s, s:s, s:s, s:i}}", "topic", "incident", "body", "sector",
-	    sector, "org", org, "title", title, "level", level));
-	const char *object = test_jstr(r, "object");
-
-	if (object == NULL || strncmp(object, "case.", 5) != 0)
-		fail_msg("the report opened no case");
-	snprintf(id, 32, "%s", object + 5);
-	json_decref(r);
-}
-
 
 /* The hub's refusal of OP with ARGS by USER: its code must be CODE; its
  * sentence into MSG, to compare with what the console shows. */
@@ -207,13 +71,13 @@ command(struct test_term *t, const char *line)
 static void
 test_dispatch_by_keys_shows_in_both_consoles(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *a = console(state, 0, 40, 120, "mori", NULL);
-	struct test_term *b = console(state, 1, 24, 80, "hayes", NULL);
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *a = console_spawn(state, 0, 40, 120, "mori", NULL);
+	struct test_term *b = console_spawn(state, 1, 24, 80, "hayes", NULL);
 	char id[32], done[80], question[80];
 
-	report_incident(h, "energy", "Grid West", "Historian wiped", 4, id);
+	console_report_incident(h, "energy", "Grid West", "Historian wiped", 4, id);
 	EXPECT_ROW(a, 0, " CONNECTED ");
 	EXPECT_ROW(b, 0, " CONNECTED ");
 	EXPECT_ROW(b, 0, "hayes (lead)");
@@ -271,13 +135,13 @@ test_dispatch_by_keys_shows_in_both_consoles(void **state)
 static void
 test_viewer_dispatch_refused_with_hub_sentence(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *wide = console(state, 0, 40, 120, "watch", NULL);
-	struct test_term *narrow = console(state, 1, 24, 80, "watch", NULL);
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *wide = console_spawn(state, 0, 40, 120, "watch", NULL);
+	struct test_term *narrow = console_spawn(state, 1, 24, 80, "watch", NULL);
 	char id[32], line[80], msg[300], want[400];
 
-	report_incident(h, "water", "City Water", "Pump station HMI defaced", 3, id);
+	console_report_incident(h, "water", "City Water", "Pump station HMI defaced", 3, id);
 	hub_refusal(h, "watch", "dispatch", json_pack("{s:s, s:s}", "team", "FLY-1", "case", id),
 	    "forbidden", msg, sizeof msg);
 	assert_string_equal(msg, "dispatch needs the role lead; watch has the role viewer.");
@@ -321,19 +185,19 @@ test_viewer_dispatch_refused_with_hub_sentence(void **state)
 static void
 test_busy_team_refused_and_picker_skips_it(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
 	char first[32], second[32], line[80], msg[300], want[400];
 
-	report_incident(h, "healthcare", "St. Mary Hospital", "Ransomware on PACS", 2, first);
-	report_incident(h, "energy", "Grid West", "Historian wiped", 3, second);
+	console_report_incident(h, "healthcare", "St. Mary Hospital", "Ransomware on PACS", 2, first);
+	console_report_incident(h, "energy", "Grid West", "Historian wiped", 3, second);
 	test_hub_ok_(h, "hayes", "dispatch",
 	    json_pack("{s:s, s:s}", "team", "FLY-1", "case", first));
 	hub_refusal(h, "hayes", "dispatch",
 	    json_pack("{s:s, s:s}", "team", "FLY-1", "case", second), "team_busy", msg,
 	    sizeof msg);
 
-	struct test_term *t = console(state, 0, 40, 120, "mori", NULL);
+	struct test_term *t = console_spawn(state, 0, 40, 120, "mori", NULL);
 	EXPECT_ROW(t, 0, " CONNECTED ");
 	EXPECT_LINE(t, "FLY-1", "dispatched", first);
 	EXPECT_LINE(t, "3 High", second);

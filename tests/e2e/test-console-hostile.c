@@ -26,169 +26,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "test-hub.h"
-#include "test-term.h"
-
-#ifndef WATCHFLOOR_PATH
-#error "WATCHFLOOR_PATH must name the watchfloor binary under test"
-#endif
-
-#define WAIT 8000 /* upper bound for one wait; never a measure of speed */
-
-/* ------------------------------------------------------------------ */
-/* The fixture: one hub and the consoles of one test. The teardown kills
- * the consoles before the hub, whichever way the test ends. */
-
-#define MAX_CONSOLES 3
-
-struct fx {
-	struct test_hub *h;
-	struct test_term *t[MAX_CONSOLES];
-};
+#include "test-console.h"
 
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-
-	if (f == NULL || test_hub_fixture_setup((void **)&f->h, "console-hostile") != 0) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return console_fixture_setup(state, "console-hostile");
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	for (int i = 0; i < MAX_CONSOLES; i++)
-		test_term_free(f->t[i]);
-	test_hub_fixture_teardown((void **)&f->h);
-	free(f);
-	return 0;
-}
-
-static struct test_hub *
-start_hub(void **state)
-{
-	struct fx *f = *state;
-
-	if (test_hub_start(f->h, NULL) != 0)
-		fail_msg("watchd did not start");
-	return f->h;
-}
-
-/* watchfloor as USER in a ROWS x COLS terminal, in console slot SLOT, with
- * its debug log in the hub's directory (kept with WATCHFLOOR_KEEP_TEST_DIRS). */
-static struct test_term *
-console(void **state, int slot, int rows, int cols, const char *user,
-    const char *const *env)
-{
-	struct fx *f = *state;
-	char log[400];
-
-	snprintf(log, sizeof log, "%s/console-%d-%s.log", f->h->dir, slot, user);
-	const char *argv[] = { WATCHFLOOR_PATH, "--events", f->h->events, "--control",
-		f->h->control, "--user", user, "--log", log, "-v", NULL };
-	f->t[slot] = test_term_spawn(rows, cols, argv, env);
-	if (f->t[slot] == NULL)
-		fail_msg("cannot start %s", WATCHFLOOR_PATH);
-	return f->t[slot];
-}
-
-#define EXPECT(t, text)                                                           \
-	do {                                                                      \
-		if (test_term_expect((t), (text), WAIT) != 0)                     \
-			fail_msg("the console never showed \"%s\"", (text));      \
-	} while (0)
-
-#define EXPECT_ROW(t, row, text)                                                  \
-	do {                                                                      \
-		if (test_term_expect_row((t), (row), (text), WAIT) != 0)          \
-			fail_msg("row %d never showed \"%s\"", (row), (text));    \
-	} while (0)
-
-#define EXPECT_GONE(t, text)                                                      \
-	do {                                                                      \
-		if (test_term_expect_gone((t), (text), WAIT) != 0)                \
-			fail_msg("\"%s\" never left the screen", (text));         \
-	} while (0)
-
-/* One row holding every one of PARTS (NULL-terminated). */
-struct line {
-	const char *const *parts;
-	int row;
-};
-
-static int
-pred_line(struct test_term *t, void *arg)
-{
-	struct line *l = arg;
-	int rows, cols;
-
-	test_term_size(t, &rows, &cols);
-	for (int r = 0; r < rows; r++) {
-		const char *text = test_term_row(t, r);
-		int all = 1;
-		for (int i = 0; all && l->parts[i] != NULL; i++)
-			all = strstr(text, l->parts[i]) != NULL;
-		if (all) {
-			l->row = r;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* The row on which every one of the strings shows, once it does. */
-static int
-expect_line_(struct test_term *t, const char *const *parts)
-{
-	struct line l = { parts, -1 };
-	char what[300] = "one row to show";
-
-	for (int i = 0; parts[i] != NULL; i++)
-		snprintf(what + strlen(what), sizeof what - strlen(what), " \"%s\"", parts[i]);
-	if (test_term_wait_for(t, pred_line, &l, WAIT, "%s", what) != 0)
-		fail_msg("never: %s", what);
-	return l.row;
-}
-#define EXPECT_LINE(t, ...) expect_line_((t), (const char *const[]){ __VA_ARGS__, NULL })
-
-/* The cell column where TEXT first starts on ROW at or after column FROM,
- * or -1. */
-static int
-col_from(struct test_term *t, int row, int from, const char *text)
-{
-	char buf[4096];
-	int at[4096], rows, cols;
-	size_t n = 0;
-
-	test_term_size(t, &rows, &cols);
-	for (int c = from > 0 ? from : 0; c < cols; c++) {
-		struct test_term_cell cell;
-		if (test_term_cell(t, row, c, &cell) != 0 || cell.width == 0)
-			continue;
-		size_t len = strlen(cell.text);
-		if (n + len >= sizeof buf)
-			break;
-		for (size_t i = 0; i < len; i++)
-			at[n + i] = c;
-		memcpy(buf + n, cell.text, len);
-		n += len;
-	}
-	buf[n] = '\0';
-	const char *p = strstr(buf, text);
-	return p != NULL ? at[p - buf] : -1;
-}
-
-static int
-col_of(struct test_term *t, int row, const char *text)
-{
-	return col_from(t, row, 0, text);
+	return console_fixture_teardown(state);
 }
 
 /* ------------------------------------------------------------------ */
@@ -288,7 +137,7 @@ eventually(struct test_term *t, screen_check *check, const void *arg, const char
 {
 	struct awaited a = { check, arg };
 
-	if (test_term_wait_for(t, pred_check, &a, WAIT, "%s", what) != 0)
+	if (test_term_wait_for(t, pred_check, &a, CONSOLE_WAIT, "%s", what) != 0)
 		fail_msg("%s: %s", what, check(t, arg));
 }
 
@@ -321,12 +170,13 @@ static const char *
 case_rows_wrong(struct test_term *t, const void *arg)
 {
 	const struct case_rows *cr = arg;
-	int casecol = col_of(t, cr->hdr, "CASE"), status = col_of(t, cr->hdr, "STATUS");
+	int casecol = console_col_of(t, cr->hdr, "CASE"), status = console_col_of(t, cr->hdr, "STATUS");
 	static char why[200];
 
 	for (int r = cr->hdr + 1; r <= cr->hdr + cr->n; r++) {
-		if (col_from(t, r, casecol, "*ICS-") != casecol ||
-		    col_from(t, r, status, "reported") != status || col_of(t, r, "3 High") != 0) {
+		if (console_col_from(t, r, casecol, "*ICS-") != casecol ||
+		    console_col_from(t, r, status, "reported") != status ||
+		    console_col_of(t, r, "3 High") != 0) {
 			snprintf(why, sizeof why, "row %d is not one case row under the header "
 			    "of row %d", r, cr->hdr);
 			return why;
@@ -404,10 +254,10 @@ assert_no_payload(struct test_term *t, const char *who)
 static void
 test_hostile_strings_are_inert(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *wide = console(state, 0, 40, 120, "mori", NULL);
-	struct test_term *narrow = console(state, 1, 24, 80, "hayes", NULL);
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *wide = console_spawn(state, 0, 40, 120, "mori", NULL);
+	struct test_term *narrow = console_spawn(state, 1, 24, 80, "hayes", NULL);
 	void *push = test_hub_own(h, test_hub_push(h));
 	struct marks wide_marks, narrow_marks;
 

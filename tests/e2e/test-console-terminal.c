@@ -20,205 +20,19 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "test-hub.h"
-#include "test-term.h"
-
-#ifndef WATCHFLOOR_PATH
-#error "WATCHFLOOR_PATH must name the watchfloor binary under test"
-#endif
-
-#define WAIT 8000 /* upper bound for one wait; never a measure of speed */
-
-/* ------------------------------------------------------------------ */
-/* The fixture: one hub and the consoles of one test. The teardown kills
- * the consoles before the hub, whichever way the test ends. */
-
-#define MAX_CONSOLES 3
-
-struct fx {
-	struct test_hub *h;
-	struct test_term *t[MAX_CONSOLES];
-};
+#include "test-console.h"
 
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof *f);
-
-	if (f == NULL || test_hub_fixture_setup((void **)&f->h, "console-terminal") != 0) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return console_fixture_setup(state, "console-terminal");
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	for (int i = 0; i < MAX_CONSOLES; i++)
-		test_term_free(f->t[i]);
-	test_hub_fixture_teardown((void **)&f->h);
-	free(f);
-	return 0;
+	return console_fixture_teardown(state);
 }
-
-static struct test_hub *
-start_hub(void **state)
-{
-	struct fx *f = *state;
-
-	if (test_hub_start(f->h, NULL) != 0)
-		fail_msg("watchd did not start");
-	return f->h;
-}
-
-/* watchfloor as USER in a ROWS x COLS terminal, in console slot SLOT, with
- * its debug log in the hub's directory (kept with WATCHFLOOR_KEEP_TEST_DIRS). */
-static struct test_term *
-console_with(void **state, int slot, int rows, int cols, const char *user,
-    const char *const *env, const char *opt, const char *value)
-{
-	struct fx *f = *state;
-	char log[400];
-
-	snprintf(log, sizeof log, "%s/console-%d-%s.log", f->h->dir, slot, user);
-	const char *argv[] = { WATCHFLOOR_PATH, "--events", f->h->events, "--control",
-		f->h->control, "--user", user, "--log", log, "-v", opt, value, NULL };
-	f->t[slot] = test_term_spawn(rows, cols, argv, env);
-	if (f->t[slot] == NULL)
-		fail_msg("cannot start %s", WATCHFLOOR_PATH);
-	return f->t[slot];
-}
-
-static struct test_term *
-console(void **state, int slot, int rows, int cols, const char *user,
-    const char *const *env)
-{
-	return console_with(state, slot, rows, cols, user, env, NULL, NULL);
-}
-
-#define EXPECT(t, text)                                                           \
-	do {                                                                      \
-		if (test_term_expect((t), (text), WAIT) != 0)                     \
-			fail_msg("the console never showed \"%s\"", (text));      \
-	} while (0)
-
-#define EXPECT_ROW(t, row, text)                                                  \
-	do {                                                                      \
-		if (test_term_expect_row((t), (row), (text), WAIT) != 0)          \
-			fail_msg("row %d never showed \"%s\"", (row), (text));    \
-	} while (0)
-
-#define EXPECT_GONE(t, text)                                                      \
-	do {                                                                      \
-		if (test_term_expect_gone((t), (text), WAIT) != 0)                \
-			fail_msg("\"%s\" never left the screen", (text));         \
-	} while (0)
-
-/* One row holding every one of PARTS (NULL-terminated). */
-struct line {
-	const char *const *parts;
-	int row;
-};
-
-static int
-pred_line(struct test_term *t, void *arg)
-{
-	struct line *l = arg;
-	int rows, cols;
-
-	test_term_size(t, &rows, &cols);
-	for (int r = 0; r < rows; r++) {
-		const char *text = test_term_row(t, r);
-		int all = 1;
-		for (int i = 0; all && l->parts[i] != NULL; i++)
-			all = strstr(text, l->parts[i]) != NULL;
-		if (all) {
-			l->row = r;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* The row on which every one of the strings shows, once it does. */
-static int
-expect_line_(struct test_term *t, const char *const *parts)
-{
-	struct line l = { parts, -1 };
-	char what[300] = "one row to show";
-
-	for (int i = 0; parts[i] != NULL; i++)
-		snprintf(what + strlen(what), sizeof what - strlen(what), " \"%s\"", parts[i]);
-	if (test_term_wait_for(t, pred_line, &l, WAIT, "%s", what) != 0)
-		fail_msg("never: %s", what);
-	return l.row;
-}
-#define EXPECT_LINE(t, ...) expect_line_((t), (const char *const[]){ __VA_ARGS__, NULL })
-
-/* The cell column where TEXT first starts on ROW at or after column FROM,
- * or -1. */
-static int
-col_from(struct test_term *t, int row, int from, const char *text)
-{
-	char buf[4096];
-	int at[4096], rows, cols;
-	size_t n = 0;
-
-	test_term_size(t, &rows, &cols);
-	for (int c = from > 0 ? from : 0; c < cols; c++) {
-		struct test_term_cell cell;
-		if (test_term_cell(t, row, c, &cell) != 0 || cell.width == 0)
-			continue;
-		size_t len = strlen(cell.text);
-		if (n + len >= sizeof buf)
-			break;
-		for (size_t i = 0; i < len; i++)
-			at[n + i] = c;
-		memcpy(buf + n, cell.text, len);
-		n += len;
-	}
-	buf[n] = '\0';
-	const char *p = strstr(buf, text);
-	return p != NULL ? at[p - buf] : -1;
-}
-
-static int
-col_of(struct test_term *t, int row, const char *text)
-{
-	return col_from(t, row, 0, text);
-}
-
-static struct test_term_cell
-cell_at(struct test_term *t, int row, int col)
-{
-	struct test_term_cell cell;
-
-	if (test_term_cell(t, row, col, &cell) != 0)
-		fail_msg("no cell at row %d, column %d", row, col);
-	return cell;
-}
-
-/* Report an incident through the acknowledged path (the "report" op, as
- * the intake officer chen): the id of the case the hub opened, into ID. */
-static void
-report_incident(struct test_hub *h, const char *sector, const char *org, const char *title,
-    int level, char id[32])
-{
-	json_t *r = test_hub_ok(h, "chen", "report",
-	    json_pack("{s:s, s:{s:s, s:s, s:s, s:i}}", "topic", "incident", "body", "sector",
-	    sector, "org", org, "title", title, "level", level));
-	const char *object = test_jstr(r, "object");
-
-	if (object == NULL || strncmp(object, "case.", 5) != 0)
-		fail_msg("the report opened no case");
-	snprintf(id, 32, "%s", object + 5);
-	json_decref(r);
-}
-
 
 /* ------------------------------------------------------------------ */
 
@@ -249,7 +63,7 @@ screen_80x24_is(struct test_term *t, int n, const char **why)
 	}
 	*why = "a case row";
 	for (int r = 4; r < 4 + n; r++) {
-		if (col_of(t, r, "ICS-") != 13 || col_of(t, r, "reported") < 0)
+		if (console_col_of(t, r, "ICS-") != 13 || console_col_of(t, r, "reported") < 0)
 			return 0;
 	}
 	*why = "nothing between the cases and the hints";
@@ -273,7 +87,8 @@ assert_80x24_screen(struct test_term *t, int n)
 {
 	const char *why = "";
 
-	if (test_term_wait_for(t, pred_80x24, &n, WAIT, "the 80x24 screen with %d cases", n) != 0) {
+	if (test_term_wait_for(t, pred_80x24, &n, CONSOLE_WAIT, "the 80x24 screen with %d cases",
+	    n) != 0) {
 		screen_80x24_is(t, n, &why);
 		fail_msg("the 80x24 screen with %d cases never showed: %s", n, why);
 	}
@@ -286,13 +101,14 @@ assert_80x24_screen(struct test_term *t, int n)
 static void
 test_resize_storm(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *t = console(state, 0, 24, 80, "mori", NULL);
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn(state, 0, 24, 80, "mori", NULL);
 	char id1[32], id2[32];
 
-	report_incident(h, "energy", "Grid West", "Historian wiped", 4, id1);
-	report_incident(h, "energy", "関西電力網", "制御系ネットワークへの不正アクセス", 2, id2);
+	console_report_incident(h, "energy", "Grid West", "Historian wiped", 4, id1);
+	console_report_incident(h, "energy", "関西電力網", "制御系ネットワークへの不正アクセス", 2,
+	    id2);
 	EXPECT_LINE(t, "4 Severe", id1);
 	EXPECT_LINE(t, "2 Medium", id2);
 
@@ -346,17 +162,17 @@ level_rows(struct test_hub *h, struct test_term *t, int rows[3])
 {
 	char id5[32], id4[32], id1[32];
 
-	report_incident(h, "nuclear", "Reactor Ops", "Safety PLC tampered", 5, id5);
-	report_incident(h, "energy", "Grid West", "Historian wiped", 4, id4);
-	report_incident(h, "it", "Acme Cloud", "Credential stuffing", 1, id1);
+	console_report_incident(h, "nuclear", "Reactor Ops", "Safety PLC tampered", 5, id5);
+	console_report_incident(h, "energy", "Grid West", "Historian wiped", 4, id4);
+	console_report_incident(h, "it", "Acme Cloud", "Credential stuffing", 1, id1);
 	EXPECT_ROW(t, 0, "mori (lead)");
 	rows[0] = EXPECT_LINE(t, "5 Emergency", id5, "Safety PLC");
 	rows[1] = EXPECT_LINE(t, "4 Severe", id4, "Historian wiped");
 	rows[2] = EXPECT_LINE(t, "1 Low", id1, "Credential stuffing");
 	EXPECT_GONE(t, "STALE");
-	assert_int_equal(col_of(t, rows[0], "5 Emergency"), 0);
-	assert_int_equal(col_of(t, rows[1], "4 Severe"), 0);
-	assert_int_equal(col_of(t, rows[2], "1 Low"), 0);
+	assert_int_equal(console_col_of(t, rows[0], "5 Emergency"), 0);
+	assert_int_equal(console_col_of(t, rows[1], "4 Severe"), 0);
+	assert_int_equal(console_col_of(t, rows[2], "1 Low"), 0);
 }
 
 static int
@@ -384,7 +200,7 @@ pred_levels_differ(struct test_term *t, void *arg)
 	struct test_term_cell c[3];
 
 	for (int i = 0; i < 3; i++)
-		c[i] = cell_at(t, l->rows[i], 0);
+		c[i] = console_cell_at(t, l->rows[i], 0);
 	for (size_t p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
 		const struct test_term_cell *a = &c[pairs[p][0]], *b = &c[pairs[p][1]];
 		if (cells_look_alike(a, b, l->by_colour)) {
@@ -402,7 +218,7 @@ assert_levels_differ(struct test_term *t, const int rows[3], int by_colour)
 {
 	struct levels l = { { rows[0], rows[1], rows[2] }, by_colour, "" };
 
-	if (test_term_wait_for(t, pred_levels_differ, &l, WAIT, "the levels to look different")
+	if (test_term_wait_for(t, pred_levels_differ, &l, CONSOLE_WAIT, "the levels to look different")
 	    != 0)
 		fail_msg("%s", l.why);
 }
@@ -412,9 +228,9 @@ assert_levels_differ(struct test_term *t, const int rows[3], int by_colour)
 static void
 test_no_color_levels_by_attributes(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *t = console(state, 0, 24, 80, "mori",
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn(state, 0, 24, 80, "mori",
 	    (const char *const[]){ "NO_COLOR=1", NULL });
 	int rows[3];
 
@@ -422,7 +238,7 @@ test_no_color_levels_by_attributes(void **state)
 	assert_levels_differ(t, rows, 0);
 	for (int r = 0; r < 24; r++) {
 		for (int c = 0; c < 80; c++) {
-			struct test_term_cell cell = cell_at(t, r, c);
+			struct test_term_cell cell = console_cell_at(t, r, c);
 			if (!cell.fg.is_default || !cell.bg.is_default) {
 				test_term_dump(t, stderr);
 				fail_msg("with NO_COLOR, row %d column %d has colour %d on %d", r, c,
@@ -431,7 +247,7 @@ test_no_color_levels_by_attributes(void **state)
 		}
 	}
 	/* Levels 4 and 5 stand out: bold, underline or reverse. */
-	struct test_term_cell l5 = cell_at(t, rows[0], 0), l4 = cell_at(t, rows[1], 0);
+	struct test_term_cell l5 = console_cell_at(t, rows[0], 0), l4 = console_cell_at(t, rows[1], 0);
 	assert_true(l5.bold || l5.underline || l5.reverse);
 	assert_true(l4.bold || l4.underline || l4.reverse);
 	test_hub_passed(f->h);
@@ -442,16 +258,16 @@ test_no_color_levels_by_attributes(void **state)
 static void
 test_mono_theme_levels_by_attributes(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *t = console_with(state, 0, 24, 80, "mori", NULL, "--theme", "mono");
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn_with(state, 0, 24, 80, "mori", NULL, "--theme", "mono");
 	int rows[3];
 
 	level_rows(h, t, rows);
 	assert_levels_differ(t, rows, 0);
 	for (int r = 0; r < 24; r++) {
 		for (int c = 0; c < 80; c++) {
-			struct test_term_cell cell = cell_at(t, r, c);
+			struct test_term_cell cell = console_cell_at(t, r, c);
 			if (!cell.fg.is_default || !cell.bg.is_default)
 				fail_msg("the mono theme coloured row %d column %d", r, c);
 		}
@@ -464,15 +280,15 @@ test_mono_theme_levels_by_attributes(void **state)
 static void
 test_light_theme_readable(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *t = console_with(state, 0, 24, 80, "mori", NULL, "--theme", "light");
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn_with(state, 0, 24, 80, "mori", NULL, "--theme", "light");
 	int rows[3];
 
 	level_rows(h, t, rows);
 	assert_levels_differ(t, rows, 1);
 	for (int i = 0; i < 3; i++) {
-		struct test_term_cell cell = cell_at(t, rows[i], 0);
+		struct test_term_cell cell = console_cell_at(t, rows[i], 0);
 		assert_int_not_equal(cell.fg.index, 226);
 		assert_int_not_equal(cell.fg.index, 252);
 	}
@@ -483,9 +299,9 @@ test_light_theme_readable(void **state)
 static void
 test_8_colours_levels_differ(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *t = console(state, 0, 24, 80, "mori",
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn(state, 0, 24, 80, "mori",
 	    (const char *const[]){ "TERM=xterm", NULL });
 	int rows[3];
 
@@ -493,7 +309,7 @@ test_8_colours_levels_differ(void **state)
 	assert_levels_differ(t, rows, 1);
 	for (int r = 0; r < 24; r++) {
 		for (int c = 0; c < 80; c++) {
-			struct test_term_cell cell = cell_at(t, r, c);
+			struct test_term_cell cell = console_cell_at(t, r, c);
 			if ((!cell.fg.is_default && (cell.fg.index < 0 || cell.fg.index > 7)) ||
 			    (!cell.bg.is_default && (cell.bg.index < 0 || cell.bg.index > 7))) {
 				test_term_dump(t, stderr);
@@ -502,7 +318,7 @@ test_8_colours_levels_differ(void **state)
 			}
 		}
 	}
-	assert_false(cell_at(t, rows[1], 0).fg.is_default);
+	assert_false(console_cell_at(t, rows[1], 0).fg.is_default);
 	test_hub_passed(f->h);
 }
 
@@ -512,17 +328,17 @@ test_8_colours_levels_differ(void **state)
 static void
 test_unknown_term_falls_back(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
 	const char *const *envs[] = {
 		(const char *const[]){ "TERM=nosuchterm", NULL },
 		(const char *const[]){ "TERM", NULL },
 	};
 	char id[32];
 
-	report_incident(h, "water", "City Water", "Pump station HMI defaced", 2, id);
+	console_report_incident(h, "water", "City Water", "Pump station HMI defaced", 2, id);
 	for (int i = 0; i < 2; i++) {
-		struct test_term *t = console(state, i, 24, 80, "mori", envs[i]);
+		struct test_term *t = console_spawn(state, i, 24, 80, "mori", envs[i]);
 		EXPECT_ROW(t, 0, " CONNECTED ");
 		assert_80x24_screen(t, 1);
 		EXPECT_LINE(t, "2 Medium", id);
@@ -530,7 +346,7 @@ test_unknown_term_falls_back(void **state)
 		if (!test_term_raw_contains(t, note, strlen(note)))
 			fail_msg("no word of the fallback for %s", envs[i][0]);
 		assert_int_equal(test_term_send_str(t, "q"), 0);
-		int st = test_term_wait(t, WAIT);
+		int st = test_term_wait(t, CONSOLE_WAIT);
 		assert_true(st != -1 && WIFEXITED(st));
 		assert_int_equal(WEXITSTATUS(st), 0);
 	}
@@ -543,13 +359,13 @@ test_unknown_term_falls_back(void **state)
 static void
 test_dumb_term_falls_back(void **state)
 {
-	struct fx *f = *state;
-	struct test_hub *h = start_hub(state);
-	struct test_term *t = console(state, 0, 24, 80, "mori",
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn(state, 0, 24, 80, "mori",
 	    (const char *const[]){ "TERM=dumb", NULL });
 	char id[32];
 
-	report_incident(h, "water", "City Water", "Pump station HMI defaced", 2, id);
+	console_report_incident(h, "water", "City Water", "Pump station HMI defaced", 2, id);
 	EXPECT_ROW(t, 0, " CONNECTED ");
 	assert_80x24_screen(t, 1);
 	EXPECT_LINE(t, "2 Medium", id);
