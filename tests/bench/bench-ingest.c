@@ -42,17 +42,13 @@
 
 #include "bus-codec.h"
 #include "bus-hub.h"
+#include "bench-msgs.h"
 #include "test-hub.h"
 
 #define BENCH_STALL_MS 20000 /* no progress for this long is a failure */
 
 enum bench_mode { MODE_UNIQUE, MODE_UPDATE };
 
-struct bench_msg {
-	char ref[32];
-	char *body;
-	size_t size;
-};
 
 struct bench_opts {
 	size_t n;
@@ -71,94 +67,13 @@ struct hub_result {
 
 static const char *const topic_incident = "incident";
 
-/* ------------------------------------------------------------------ */
-/* Messages: realistic incident reports, reproducible from a fixed seed. */
-
-static const char *const sectors[16] = {
-	"chemical", "commercial", "communications", "manufacturing", "dams",
-	"defense", "emergency", "energy", "financial", "food", "government",
-	"healthcare", "it", "nuclear", "transportation", "water",
-};
-
-static const char *const titles[] = {
-	"Ransomware encrypting file servers",
-	"Spear-phishing wave against engineering staff",
-	"Unauthorised logins on pump station HMI",
-	"DDoS against public payment portal",
-	"Beaconing from OT historian to unknown host",
-	"Compromised vendor remote-access account",
-	"Wiper found on engineering workstation",
-	"Exfiltration from patient records system",
-	"Web shell on internet-facing VPN appliance",
-	"Credential stuffing against customer portal",
-	"Modified PLC logic found during audit",
-	"Suspicious scheduled tasks on domain controllers",
-};
-
-static const char *const orgs[] = {
-	"Northfield Water Authority", "Ridgeline Power Cooperative",
-	"St. Anselm Regional Hospital", "Harbor City Transit",
-	"Cascade Chemical Works", "First Prairie Savings Bank",
-	"Granite Falls Dam District", "Meridian Telecom", "Tri-County 911 Center",
-	"Bluewater Foods", "Oakmont Precision Parts", "State Revenue Department",
-	"Lakeshore Nuclear Station", "Summit Cloud Hosting",
-	"Eastgate Shopping Centers", "Aldridge Defense Systems",
-};
-
-static const char *const findings[] = {
-	"ransom notes on %u hosts; control network isolated, plant in manual mode",
-	"%u staff received lures; two opened the attachment before the block",
-	"%u failed then one successful login from an unknown address overnight",
-	"peak of %u Gbit/s, portal unreachable for customers for an hour",
-	"periodic HTTPS to a new domain from %u OT hosts since the weekend",
-	"vendor account used from abroad on %u systems outside the maintenance window",
-	"MBR overwritten on %u machines; backups intact, restore under way",
-	"about %u MB left the network over DNS; logs kept for analysis",
-};
-
-/* xorshift64*: the same messages on every run and machine. */
-static uint64_t
-bench_rand(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 2685821657736338717ULL;
-}
-
-#define PICK(table, r) ((table)[(r) % (sizeof (table) / sizeof (table)[0])])
-
-/*
- * Message I. In unique mode its ref is new; in update mode it is one of
- * REFS, and the level and summary move on with each pass over the refs.
- */
+/* Message I: unique mode opens a case per message; update mode cycles
+ * over o->refs cases, moving each one's level on with every report. */
 static void
-bench_make_msg(struct bench_msg *m, size_t i, const struct bench_opts *o, uint64_t *seed)
+bench_ingest_msg(struct bench_msg *m, size_t i, const struct bench_opts *o, uint64_t *seed)
 {
-	size_t case_no = o->mode == MODE_UNIQUE ? i : i % o->refs;
-	size_t pass = o->mode == MODE_UNIQUE ? 0 : i / o->refs;
-	/* A case keeps its title, org and sector across its updates. */
-	uint64_t fixed = case_no * 0x9e3779b97f4a7c15ULL + 1;
-	uint64_t r1 = bench_rand(&fixed), r2 = bench_rand(&fixed), r3 = bench_rand(&fixed);
-	uint64_t r4 = bench_rand(seed);
-	int level = 1 + (int)((r1 + pass) % 4);
-	char summary[160], finding[120];
-
-	snprintf(m->ref, sizeof m->ref, "%s-%07zu",
-	    o->mode == MODE_UNIQUE ? "BENCH-U" : "BENCH-R", case_no);
-	snprintf(finding, sizeof finding, PICK(findings, r2), (unsigned)(2 + r4 % 1700));
-	snprintf(summary, sizeof summary, "Report %zu: %s.", pass + 1, finding);
-	m->body = NULL;
-	if (asprintf(&m->body, "{\"ref\":\"%s\",\"title\":\"%s\",\"org\":\"%s\","
-	    "\"sector\":\"%s\",\"level\":%d,\"summary\":\"%s\","
-	    "\"reported_at\":\"2026-03-%02dT%02d:%02d:00Z\"}",
-	    m->ref, PICK(titles, r3), PICK(orgs, r1 >> 8), sectors[(r2 >> 8) % 16],
-	    level, summary, 1 + (int)((r4 >> 8) % 28), (int)((r4 >> 16) % 24),
-	    (int)((r4 >> 24) % 60)) < 0) {
-		fprintf(stderr, "bench-ingest: out of memory\n");
-		exit(2);
-	}
-	m->size = strlen(m->body);
+	bench_make_msg(m, o->mode == MODE_UNIQUE ? "BENCH-U" : "BENCH-R", i,
+	    o->mode == MODE_UNIQUE ? 0 : o->refs, 0, 1, seed);
 }
 
 /* ------------------------------------------------------------------ */
@@ -720,7 +635,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	for (size_t i = 0; i < o.n; i++) {
-		bench_make_msg(&msgs[i], i, &o, &seed);
+		bench_ingest_msg(&msgs[i], i, &o, &seed);
 		total += msgs[i].size;
 		min = msgs[i].size < min ? msgs[i].size : min;
 		max = msgs[i].size > max ? msgs[i].size : max;

@@ -1,0 +1,22 @@
+/*
+ * The benchmarks' messages: realistic incident reports (titles, orgs,
+ * findings of the kind DOMAIN.md describes), the same on every run and
+ * machine, so that figures from different runs compare.
+ */
+#ifndef BENCH_MSGS_H
+#define BENCH_MSGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bench_msg {
+	char ref[32];
+	char *body;
+	size_t size;
+};
+
+uint64_t bench_rand(uint64_t *state);
+void     bench_make_msg(struct bench_msg *, const char *prefix, size_t i, size_t refs,
+             size_t pass0, int level_every, uint64_t *seed);
+
+#endif
