@@ -106,6 +106,12 @@ panel_refresh(struct panel *p, const struct tui *t)
 		qsort(p->view, p->nview, sizeof *p->view, panel_sort_cmp);
 	}
 	p->selected = p->nview > 0 && p->selected >= p->nview ? p->nview - 1 : p->selected;
+	/* A selection nobody made follows the top of the list (the most
+	 * severe case); one the operator made stays on its object. */
+	if (!p->chosen) {
+		p->selected_id[0] = '\0';
+		p->selected = 0;
+	}
 	for (size_t i = 0; p->selected_id[0] != '\0' && i < p->nview; i++) {
 		if (strcmp(object_id(p->view[i]), p->selected_id) == 0) {
 			p->selected = i;
@@ -141,6 +147,7 @@ panel_move(struct panel *p, long delta)
 	if (s >= (long)p->nview)
 		s = (long)p->nview - 1;
 	p->selected = (size_t)s;
+	p->chosen = 1;
 	panel_remember(p);
 }
 
@@ -148,6 +155,7 @@ void
 panel_move_to(struct panel *p, int end)
 {
 	p->selected = end && p->nview > 0 ? p->nview - 1 : 0;
+	p->chosen = end; /* back to the top is back to following it */
 	panel_remember(p);
 }
 
@@ -158,6 +166,7 @@ panel_set_sector(struct panel *p, const char *sector)
 	snprintf(p->sector, sizeof p->sector, "%s", sector != NULL ? sector : "");
 	p->stale = 1;
 	p->selected = 0;
+	p->chosen = 0;
 	p->selected_id[0] = '\0';
 }
 
@@ -167,6 +176,7 @@ panel_set_filter(struct panel *p, const char *filter)
 	snprintf(p->filter, sizeof p->filter, "%s", filter != NULL ? filter : "");
 	p->stale = 1;
 	p->selected = 0;
+	p->chosen = 0;
 	p->selected_id[0] = '\0';
 }
 

@@ -58,6 +58,7 @@ struct panel {
 	int stale;                  /* rebuild at the next draw */
 	size_t selected, top;
 	char selected_id[128];
+	int chosen;                 /* the operator moved the selection */
 	char filter[256];
 	char sector[32];            /* only objects of this sector, when set */
 	int rows_visible;
