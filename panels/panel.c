@@ -159,25 +159,29 @@ panel_move_to(struct panel *p, int end)
 	panel_remember(p);
 }
 
-/* Show only objects of SECTOR (an exact id; "" for all). */
-void
-panel_set_sector(struct panel *p, const char *sector)
+/* A new filter or sector: rebuild, and follow the top of the new list. */
+static void
+panel_restart(struct panel *p)
 {
-	snprintf(p->sector, sizeof p->sector, "%s", sector != NULL ? sector : "");
 	p->stale = 1;
 	p->selected = 0;
 	p->chosen = 0;
 	p->selected_id[0] = '\0';
 }
 
+/* Show only objects of SECTOR (an exact id; "" for all). */
+void
+panel_set_sector(struct panel *p, const char *sector)
+{
+	snprintf(p->sector, sizeof p->sector, "%s", sector != NULL ? sector : "");
+	panel_restart(p);
+}
+
 void
 panel_set_filter(struct panel *p, const char *filter)
 {
 	snprintf(p->filter, sizeof p->filter, "%s", filter != NULL ? filter : "");
-	p->stale = 1;
-	p->selected = 0;
-	p->chosen = 0;
-	p->selected_id[0] = '\0';
+	panel_restart(p);
 }
 
 int

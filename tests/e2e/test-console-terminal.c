@@ -225,6 +225,22 @@ assert_levels_differ(struct test_term *t, const int rows[3], int by_colour)
 
 /* NO_COLOR=1: no cell anywhere has a colour, and the levels still differ
  * in their text and in bold, underline or reverse. */
+/* No cell of the 24x80 screen has a colour; WHY names the setting. */
+static void
+assert_no_colour(struct test_term *t, const char *why)
+{
+	for (int r = 0; r < 24; r++) {
+		for (int c = 0; c < 80; c++) {
+			struct test_term_cell cell = console_cell_at(t, r, c);
+			if (!cell.fg.is_default || !cell.bg.is_default) {
+				test_term_dump(t, stderr);
+				fail_msg("with %s, row %d column %d has colour %d on %d", why, r, c,
+				    cell.fg.index, cell.bg.index);
+			}
+		}
+	}
+}
+
 static void
 test_no_color_levels_by_attributes(void **state)
 {
@@ -236,16 +252,7 @@ test_no_color_levels_by_attributes(void **state)
 
 	level_rows(h, t, rows);
 	assert_levels_differ(t, rows, 0);
-	for (int r = 0; r < 24; r++) {
-		for (int c = 0; c < 80; c++) {
-			struct test_term_cell cell = console_cell_at(t, r, c);
-			if (!cell.fg.is_default || !cell.bg.is_default) {
-				test_term_dump(t, stderr);
-				fail_msg("with NO_COLOR, row %d column %d has colour %d on %d", r, c,
-				    cell.fg.index, cell.bg.index);
-			}
-		}
-	}
+	assert_no_colour(t, "NO_COLOR");
 	/* Levels 4 and 5 stand out: bold, underline or reverse. */
 	struct test_term_cell l5 = console_cell_at(t, rows[0], 0), l4 = console_cell_at(t, rows[1], 0);
 	assert_true(l5.bold || l5.underline || l5.reverse);
@@ -265,13 +272,7 @@ test_mono_theme_levels_by_attributes(void **state)
 
 	level_rows(h, t, rows);
 	assert_levels_differ(t, rows, 0);
-	for (int r = 0; r < 24; r++) {
-		for (int c = 0; c < 80; c++) {
-			struct test_term_cell cell = console_cell_at(t, r, c);
-			if (!cell.fg.is_default || !cell.bg.is_default)
-				fail_msg("the mono theme coloured row %d column %d", r, c);
-		}
-	}
+	assert_no_colour(t, "--theme mono");
 	test_hub_passed(f->h);
 }
 
