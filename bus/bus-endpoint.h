@@ -2,6 +2,26 @@
 #ifndef BUS_ENDPOINT_H
 #define BUS_ENDPOINT_H
 
+#include <stddef.h>
+
+#include "bus-config.h"
+
+/* Where the hub listens unless told otherwise (DESIGN.md). */
+#define BUS_DEFAULT_INGEST  "tcp://127.0.0.1:7401"
+#define BUS_DEFAULT_EVENTS  "tcp://127.0.0.1:7402"
+#define BUS_DEFAULT_CONTROL "tcp://127.0.0.1:7403"
+
 int bus_endpoint_is_local(const char *endpoint);
+
+/* The [endpoints] rows of a client's settings table (bus-config.h), for
+ * the console and watchctl alike: TYPE has const char *events, *control
+ * and *ingest. */
+#define BUS_ENDPOINT_CLIENT_OPTS(type)                                              \
+	{ "events", "endpoints", 0, BUS_OPT_ENDPOINT, offsetof(type, events), 0, 0, NULL, \
+	  "EP", "hub events endpoint (default " BUS_DEFAULT_EVENTS ")" },             \
+	{ "control", "endpoints", 0, BUS_OPT_ENDPOINT, offsetof(type, control), 0, 0,    \
+	  NULL, "EP", "hub control endpoint (default " BUS_DEFAULT_CONTROL ")" },       \
+	{ "ingest", "endpoints", 0, BUS_OPT_ENDPOINT, offsetof(type, ingest), 0, 0, NULL, \
+	  "EP", "hub ingest endpoint (default " BUS_DEFAULT_INGEST ")" }
 
 #endif

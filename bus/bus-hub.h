@@ -15,12 +15,11 @@
 
 #include <stdint.h>
 
+#include "bus-endpoint.h"
+
 struct event_base;
 struct bus_hub;
 
-#define BUS_DEFAULT_INGEST  "tcp://127.0.0.1:7401"
-#define BUS_DEFAULT_EVENTS  "tcp://127.0.0.1:7402"
-#define BUS_DEFAULT_CONTROL "tcp://127.0.0.1:7403"
 #define BUS_HEARTBEAT_TOPIC "hub.heartbeat"
 
 struct bus_hub_config {

@@ -5,7 +5,7 @@
  * 3 no hub reachable within the timeout.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include <zmq.h>
 
 #include "bus-client.h"
+#include "bus-config.h"
 #include "bus-demo.h"
 #include "bus-time.h"
 #include "bus-codec.h"
@@ -33,21 +34,17 @@ struct ctl {
 
 
 
+static const char synopsis[] =
+	"usage: watchctl [options] COMMAND [ARGS...]\n"
+	"\n"
+	"The floor from the command line: every console command, publishing for\n"
+	"producers, and tail and snapshot for scripts.\n";
+
+/* The commands, after the options in --help. */
 static void
-usage(FILE *f)
+usage_commands(FILE *f)
 {
-	fputs("usage: watchctl [options] COMMAND [ARGS...]\n"
-	    "\n"
-	    "Options (before the command):\n"
-	    "  --control EP     hub control endpoint (default " BUS_DEFAULT_CONTROL ")\n"
-	    "  --events EP      hub events endpoint (default " BUS_DEFAULT_EVENTS ")\n"
-	    "  --ingest EP      hub ingest endpoint (default " BUS_DEFAULT_INGEST ")\n"
-	    "  --user NAME      who you are (default: your login name)\n"
-	    "  --timeout SEC    how long to wait for the hub (default 5)\n"
-	    "  --json           print the hub's reply as JSON\n"
-	    "  -h, --help       show this help;  -V, --version  show the version\n"
-	    "\n"
-	    "Producers and scripts:\n"
+	fputs("\nProducers and scripts:\n"
 	    "  publish TOPIC [JSON] [--ack]   send an incident, intel or sensor message;\n"
 	    "                                 without JSON, one body per stdin line\n"
 	    "  tail [PREFIX...]               print events as JSON lines\n"
@@ -72,6 +69,9 @@ usage(FILE *f)
 	    "  team list | team add TEAM [--base B] [--member NAME:ROLE]... | team remove TEAM\n"
 	    "\n"
 	    "  request OP [JSON]               send any control op\n"
+	    "\n"
+	    "The [endpoints] of ~/.config/watchfloor/watchfloor.conf apply here too;\n"
+	    "options override them.\n"
 	    "\n"
 	    "Exit status: 0 ok, 1 refused by the hub, 2 usage, 3 no hub reachable.\n", f);
 }
@@ -670,58 +670,55 @@ ctl_run(struct ctl *c, const char *cmd, int argc, char **argv)
 	return usage_error("unknown command '%s'", cmd);
 }
 
-static const struct option long_options[] = {
-	{ "control", required_argument, NULL, 'c' },
-	{ "events", required_argument, NULL, 'e' },
-	{ "ingest", required_argument, NULL, 'i' },
-	{ "user", required_argument, NULL, 'u' },
-	{ "timeout", required_argument, NULL, 't' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+#define SET(f) offsetof(struct ctl, f)
+static const struct bus_opt ctl_opts[] = {
+	BUS_ENDPOINT_CLIENT_OPTS(struct ctl),
+	{ "user", NULL, 0, BUS_OPT_STRING, SET(user), 0, 0, NULL, "NAME",
+	  "who you are (default: your login name)" },
+	{ "timeout", NULL, 0, BUS_OPT_SECONDS, SET(timeout_ms), 1, 3600 * 1000, NULL, "SEC",
+	  "how long to wait for the hub (default 5)" },
+	{ "json", NULL, 0, BUS_OPT_BOOL, SET(json_out), 0, 0, NULL, NULL,
+	  "print the hub's reply as JSON" },
 };
+#undef SET
+
+/* watchctl shares the console's file for its endpoints; the console's own
+ * sections are the console's to check. */
+static const char *const console_sections[] = { "console", "keys", NULL };
 
 int
 main(int argc, char **argv)
 {
 	struct ctl c = { BUS_DEFAULT_INGEST, BUS_DEFAULT_EVENTS, BUS_DEFAULT_CONTROL,
 		NULL, 5000, 0, NULL };
-	int opt, rc;
-	char *end;
+	struct bus_cli cli = {
+		.prog = "watchctl", .synopsis = synopsis, .more_help = usage_commands,
+		.opts = ctl_opts, .nopts = sizeof ctl_opts / sizeof ctl_opts[0], .settings = &c,
+		.ignore = console_sections, .stop_at_command = 1,
+	};
+	char *conf = bus_config_xdg_path("XDG_CONFIG_HOME", ".config", "watchfloor.conf");
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, "+hV", long_options, NULL)) != -1) {
-		switch (opt) {
-		case 'c': c.control = optarg; break;
-		case 'e': c.events = optarg; break;
-		case 'i': c.ingest = optarg; break;
-		case 'u': c.user = optarg; break;
-		case 't':
-			c.timeout_ms = (int)(strtod(optarg, &end) * 1000);
-			if (*end != '\0' || c.timeout_ms <= 0 || c.timeout_ms > 3600 * 1000)
-				return usage_error("--timeout takes seconds (up to 3600), not '%s'",
-				    optarg);
-			break;
-		case 'j': c.json_out = 1; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("watchctl %s\n", WATCHFLOOR_VERSION); return EXIT_OK;
-		default: fputs("Try 'watchctl --help'.\n", stderr); return EXIT_USAGE;
-		}
+	cli.default_config = conf;
+	int first = bus_cli_parse(&cli, argc, argv);
+	if (first >= 0 && bus_cli_check_done(&cli))
+		first = BUS_CLI_EXIT_OK;
+	if (first < 0 || first >= argc || strcmp(argv[first], "help") == 0) {
+		if (first >= 0)
+			bus_cli_usage(&cli, first < argc ? stdout : stderr);
+		rc = first == BUS_CLI_EXIT_OK || (first >= 0 && first < argc) ? EXIT_OK : EXIT_USAGE;
+		bus_cli_free(&cli);
+		free(conf);
+		return rc;
 	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	const char *cmd = argv[optind];
-	int nargs = argc - optind - 1;
-	char **args = argv + optind + 1;
-	if (strcmp(cmd, "help") == 0) {
-		usage(stdout);
-		return EXIT_OK;
-	}
+	const char *cmd = argv[first];
+	int nargs = argc - first - 1;
+	char **args = argv + first + 1;
 	for (int i = 0; i < nargs; i++) {
 		if (strcmp(args[i], "--help") == 0 || strcmp(args[i], "-h") == 0) {
-			usage(stdout);
+			bus_cli_usage(&cli, stdout);
+			bus_cli_free(&cli);
+			free(conf);
 			return EXIT_OK;
 		}
 	}
@@ -733,5 +730,7 @@ main(int argc, char **argv)
 	rc = ctl_run(&c, cmd, nargs, args);
 	free(login);
 	zmq_ctx_term(c.zctx);
+	bus_cli_free(&cli);
+	free(conf);
 	return rc;
 }

@@ -41,14 +41,23 @@ panel_help_draw(struct tui *t, WINDOW *win)
 		if (where[0] != '\0')
 			strncat(where, ")", sizeof where - strlen(where) - 1);
 		int allowed = a->op == NULL || tui_can(t, a->op);
-		snprintf(line, sizeof line, "%-8s %s%s%s", a->label, a->help, where,
+		char label[64];
+		tui_keys_label(a, label, sizeof label);
+		snprintf(line, sizeof line, "%-8s %s%s%s", label, a->help, where,
 		    allowed ? "" : "   [not for your role]");
 		tui_text_fit(line, TUI_TEXT_CSTR, w - 4 > 512 ? 512 : w - 4, TUI_TEXT_ELLIPSIS,
 		    out, sizeof out);
 		wattrset(win, allowed ? A_NORMAL : tui_theme_attr(STYLE_DIM));
 		mvwaddstr(win, y, 2, out);
 	}
+	char back[64], help[64], up[64], down[64];
+	tui_keys_label_of("back", back, sizeof back);
+	tui_keys_label_of("help", help, sizeof help);
+	tui_keys_label_of("up", up, sizeof up);
+	tui_keys_label_of("down", down, sizeof down);
+	snprintf(line, sizeof line, "%s or %s close   %s %s scroll   (keys can be changed in "
+	    "watchfloor.conf)", back, help, up, down);
 	wattrset(win, tui_theme_attr(STYLE_DIM));
-	mvwaddnstr(win, h - 2, 2, "Esc or ? close   j/k scroll", w - 4);
+	mvwaddnstr(win, h - 2, 2, line, w - 4);
 	wattrset(win, A_NORMAL);
 }

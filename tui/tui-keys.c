@@ -3,10 +3,12 @@
  * replica: they send a request to the hub and report its answer; the change
  * itself arrives as an event, as it does for every other console.
  */
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bus-domain.h"
 #include "bus-replica.h"
@@ -17,6 +19,7 @@
 #include "tui-keys.h"
 #include "tui-screen.h"
 #include "tui.h"
+#include "xmalloc.h"
 
 #define CTRL(c) ((c) & 0x1f)
 
@@ -460,47 +463,339 @@ act_ack(struct tui *t)
 #define CASES_OR_TEAMS (KEYS_IN(PANEL_CASES) | KEYS_IN(PANEL_TEAMS))
 
 static const struct tui_key_action key_actions[] = {
-	{ "Tab", { '\t', 0 }, KEYS_ANY, NULL, 0, "next panel", act_next },
-	{ "S-Tab", { KEY_BTAB, 0 }, KEYS_ANY, NULL, 0, "previous panel", act_prev },
-	{ "1", { '1', 0 }, KEYS_ANY, NULL, 0, "open cases", act_focus1 },
-	{ "2", { '2', 0 }, KEYS_ANY, NULL, 0, "team dispatch board", act_focus2 },
-	{ "3", { '3', 0 }, KEYS_ANY, NULL, 0, "sector status", act_focus3 },
-	{ "4", { '4', 0 }, KEYS_ANY, NULL, 0, "intel feed", act_focus4 },
-	{ "5", { '5', 0 }, KEYS_ANY, NULL, 0, "sensors", act_focus5 },
-	{ "k/Up", { 'k', KEY_UP, 0 }, KEYS_ANY, NULL, 0, "move up", act_up },
-	{ "j/Down", { 'j', KEY_DOWN, 0 }, KEYS_ANY, NULL, 0, "move down", act_down },
-	{ "PgUp", { KEY_PPAGE, CTRL('b'), 0 }, KEYS_ANY, NULL, 0, "page up", act_pgup },
-	{ "PgDn", { KEY_NPAGE, CTRL('f'), 0 }, KEYS_ANY, NULL, 0, "page down", act_pgdn },
-	{ "g/Home", { 'g', KEY_HOME, 0 }, KEYS_ANY, NULL, 0, "first row", act_top },
-	{ "G/End", { 'G', KEY_END, 0 }, KEYS_ANY, NULL, 0, "last row", act_bottom },
-	{ "Enter", { '\n', '\r', KEY_ENTER, 0 }, CASES_OR_TEAMS | KEYS_IN(PANEL_SECTORS), NULL, 1,
+	{ "next-panel", "Tab", KEYS_ANY, NULL, 0, "next panel", act_next },
+	{ "previous-panel", "S-Tab", KEYS_ANY, NULL, 0, "previous panel", act_prev },
+	{ "cases", "1", KEYS_ANY, NULL, 0, "open cases", act_focus1 },
+	{ "teams", "2", KEYS_ANY, NULL, 0, "team dispatch board", act_focus2 },
+	{ "sectors", "3", KEYS_ANY, NULL, 0, "sector status", act_focus3 },
+	{ "intel", "4", KEYS_ANY, NULL, 0, "intel feed", act_focus4 },
+	{ "sensors", "5", KEYS_ANY, NULL, 0, "sensors", act_focus5 },
+	{ "up", "k Up", KEYS_ANY, NULL, 0, "move up", act_up },
+	{ "down", "j Down", KEYS_ANY, NULL, 0, "move down", act_down },
+	{ "page-up", "PgUp C-b", KEYS_ANY, NULL, 0, "page up", act_pgup },
+	{ "page-down", "PgDn C-f", KEYS_ANY, NULL, 0, "page down", act_pgdn },
+	{ "first", "g Home", KEYS_ANY, NULL, 0, "first row", act_top },
+	{ "last", "G End", KEYS_ANY, NULL, 0, "last row", act_bottom },
+	{ "detail", "Enter", CASES_OR_TEAMS | KEYS_IN(PANEL_SECTORS), NULL, 1,
 	  "case detail (on a sector: its cases)", act_detail },
-	{ "Esc", { 27, 0 }, KEYS_ANY, NULL, 0, "close, or clear the filter", act_escape },
-	{ "d", { 'd', 0 }, CASES_OR_TEAMS, "dispatch", 1,
+	{ "back", "Esc", KEYS_ANY, NULL, 0, "close, or clear the filter", act_escape },
+	{ "dispatch", "d", CASES_OR_TEAMS, "dispatch", 1,
 	  "dispatch a team (picker; available teams first)", act_dispatch },
-	{ "r", { 'r', 0 }, CASES_OR_TEAMS, "recall", 1, "recall a team from its case", act_recall },
-	{ "a", { 'a', 0 }, KEYS_IN(PANEL_CASES), "assign", 1, "assign a handler", act_assign },
-	{ "s", { 's', 0 }, CASES_OR_TEAMS, "status", 1, "move the case or team (allowed moves only)",
+	{ "recall", "r", CASES_OR_TEAMS, "recall", 1, "recall a team from its case", act_recall },
+	{ "assign", "a", KEYS_IN(PANEL_CASES), "assign", 1, "assign a handler", act_assign },
+	{ "status", "s", CASES_OR_TEAMS, "status", 1, "move the case or team (allowed moves only)",
 	  act_status },
-	{ "l", { 'l', 0 }, KEYS_IN(PANEL_CASES), "level", 0, "set the case's NCISS level",
-	  act_level },
-	{ "c", { 'c', 0 }, KEYS_IN(PANEL_CASES), "close", 1, "close the case", act_close },
-	{ "n", { 'n', 0 }, KEYS_IN(PANEL_CASES), "note", 1, "add a note to the case", act_note },
-	{ "x", { 'x', 0 }, KEYS_IN(PANEL_CASES), "ack", 1, "acknowledge the case", act_ack },
-	{ "/", { '/', 0 }, KEYS_ANY, NULL, 1, "filter this list (Enter keeps, Esc clears)",
+	{ "level", "l", KEYS_IN(PANEL_CASES), "level", 0, "set the case's NCISS level", act_level },
+	{ "close", "c", KEYS_IN(PANEL_CASES), "close", 1, "close the case", act_close },
+	{ "note", "n", KEYS_IN(PANEL_CASES), "note", 1, "add a note to the case", act_note },
+	{ "ack", "x", KEYS_IN(PANEL_CASES), "ack", 1, "acknowledge the case", act_ack },
+	{ "filter", "/", KEYS_ANY, NULL, 1, "filter this list (Enter keeps, Esc clears)",
 	  act_filter },
-	{ ":", { ':', 0 }, KEYS_ANY, NULL, 1, "command line (Tab completes): :dispatch FLY-2 "
+	{ "command", ":", KEYS_ANY, NULL, 1, "command line (Tab completes): :dispatch FLY-2 "
 	  "ICS-2026-0007", act_command },
-	{ "C-l", { CTRL('l'), 0 }, KEYS_ANY, NULL, 0, "redraw the screen", act_redraw },
-	{ "?", { '?', KEY_F(1), 0 }, KEYS_ANY, NULL, 1, "help", act_help },
-	{ "q", { 'q', 0 }, KEYS_ANY, NULL, 1, "quit", act_quit },
+	{ "redraw", "C-l", KEYS_ANY, NULL, 0, "redraw the screen", act_redraw },
+	{ "help", "? F1", KEYS_ANY, NULL, 1, "help", act_help },
+	{ "quit", "q", KEYS_ANY, NULL, 1, "quit", act_quit },
 };
+#define NACTIONS (sizeof key_actions / sizeof key_actions[0])
 
 const struct tui_key_action *
 tui_keys_table(size_t *n)
 {
-	*n = sizeof key_actions / sizeof key_actions[0];
+	*n = NACTIONS;
 	return key_actions;
+}
+
+/* ------------------------------------------------------------------ */
+/* Key names and bindings. */
+
+/* Keys by name; a code's name is the first row that has it. */
+static const struct key_name {
+	const char *name;
+	int codes[3];
+} key_names[] = {
+	{ "Enter", { '\n', '\r', KEY_ENTER } },
+	{ "Tab", { '\t' } },
+	{ "S-Tab", { KEY_BTAB } },
+	{ "Esc", { 27 } },
+	{ "Space", { ' ' } },
+	{ "Backspace", { KEY_BACKSPACE, 0x7f, 0x08 } },
+	{ "Delete", { KEY_DC } },
+	{ "Insert", { KEY_IC } },
+	{ "Up", { KEY_UP } },
+	{ "Down", { KEY_DOWN } },
+	{ "Left", { KEY_LEFT } },
+	{ "Right", { KEY_RIGHT } },
+	{ "Home", { KEY_HOME } },
+	{ "End", { KEY_END } },
+	{ "PgUp", { KEY_PPAGE } },
+	{ "PgDn", { KEY_NPAGE } },
+	/* Characters an INI value cannot hold as themselves. */
+	{ "Comma", { ',' } },
+	{ "Semicolon", { ';' } },
+	{ "Hash", { '#' } },
+	/* Other spellings. */
+	{ "Return", { '\n', '\r', KEY_ENTER } },
+	{ "Escape", { 27 } },
+	{ "BTab", { KEY_BTAB } },
+	{ "PageUp", { KEY_PPAGE } },
+	{ "PageDown", { KEY_NPAGE } },
+	{ "Del", { KEY_DC } },
+};
+
+/* The keys each action has now: its defaults, or what [keys] gave it. */
+static struct binding {
+	int codes[TUI_KEYS_MAX];
+	int n;
+	int rebound; /* set by [keys]: its keys are no longer defaults */
+} bindings[NACTIONS];
+static int bindings_ready;
+
+int
+tui_keys_parse(const char *spec, int *codes, int max, char **cause)
+{
+	size_t len = strlen(spec);
+
+	if (len == 1 && spec[0] > 0x20 && spec[0] < 0x7f) {
+		codes[0] = spec[0]; /* case matters: g and G differ */
+		return 1;
+	}
+	if (len == 3 && (spec[0] == 'C' || spec[0] == 'c') && spec[1] == '-' &&
+	    ((spec[2] >= 'a' && spec[2] <= 'z') || (spec[2] >= 'A' && spec[2] <= 'Z'))) {
+		codes[0] = CTRL(spec[2]);
+		return 1;
+	}
+	if ((spec[0] == 'F' || spec[0] == 'f') && len >= 2 && len <= 3 && isdigit((unsigned char)spec[1]) &&
+	    (len == 2 || isdigit((unsigned char)spec[2]))) {
+		int f = atoi(spec + 1);
+		if (f >= 1 && f <= 12) {
+			codes[0] = KEY_F(f);
+			return 1;
+		}
+	}
+	for (size_t i = 0; i < sizeof key_names / sizeof key_names[0]; i++) {
+		if (strcasecmp(spec, key_names[i].name) != 0)
+			continue;
+		int n = 0;
+		while (n < 3 && n < max && key_names[i].codes[n] != 0)
+			n++;
+		memcpy(codes, key_names[i].codes, (size_t)n * sizeof *codes);
+		return n;
+	}
+	xasprintf(cause, "no key is called '%.40s': use a character (d, G, ?), C-a to C-z, F1 to F12, "
+	    "or Enter, Tab, S-Tab, Esc, Space, Backspace, Delete, Insert, Up, Down, Left, "
+	    "Right, Home, End, PgUp, PgDn", spec);
+	return -1;
+}
+
+void
+tui_keys_name(int code, char *buf, size_t size)
+{
+	/* A comma separates keys in [keys], and a semicolon starts a comment:
+	 * those two go by name, so that a label can be written back there. */
+	if (code > 0x20 && code < 0x7f && code != ',' && code != ';') {
+		snprintf(buf, size, "%c", code);
+		return;
+	}
+	for (size_t i = 0; i < sizeof key_names / sizeof key_names[0]; i++) {
+		for (int k = 0; k < 3 && key_names[i].codes[k] != 0; k++) {
+			if (key_names[i].codes[k] == code) {
+				snprintf(buf, size, "%s", key_names[i].name);
+				return;
+			}
+		}
+	}
+	if (code >= 1 && code <= 26)
+		snprintf(buf, size, "C-%c", 'a' + code - 1);
+	else if (code >= KEY_F(1) && code <= KEY_F(12))
+		snprintf(buf, size, "F%d", code - KEY_F(0));
+	else
+		snprintf(buf, size, "key %d", code);
+}
+
+/* Parse a list of keys ("j Down", "d, F5") into a binding. */
+static int
+keys_parse_list(const char *list, struct binding *b, char **cause)
+{
+	char copy[256], *save = NULL;
+
+	b->n = 0;
+	snprintf(copy, sizeof copy, "%s", list);
+	if (strcasecmp(copy, "none") == 0)
+		return 0;
+	for (char *w = strtok_r(copy, " \t,", &save); w != NULL; w = strtok_r(NULL, " \t,", &save)) {
+		int codes[3], n = tui_keys_parse(w, codes, 3, cause);
+		if (n < 0)
+			return -1;
+		if (b->n + n > TUI_KEYS_MAX) {
+			xasprintf(cause, "at most %d keys for one action", TUI_KEYS_MAX);
+			return -1;
+		}
+		memcpy(b->codes + b->n, codes, (size_t)n * sizeof *codes);
+		b->n += n;
+	}
+	if (b->n == 0) {
+		xasprintf(cause, "no keys given (write none to leave the action without a key)");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+keys_ready(void)
+{
+	char *cause = NULL;
+
+	if (bindings_ready)
+		return;
+	for (size_t i = 0; i < NACTIONS; i++) {
+		if (keys_parse_list(key_actions[i].keys, &bindings[i], &cause) != 0)
+			abort(); /* the table's own spelling: a programming error */
+		bindings[i].rebound = 0;
+	}
+	bindings_ready = 1;
+}
+
+void
+tui_keys_reset(void)
+{
+	bindings_ready = 0;
+	keys_ready();
+}
+
+static int
+binding_has(const struct binding *b, int code)
+{
+	for (int i = 0; i < b->n; i++) {
+		if (b->codes[i] == code)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+binding_drop(struct binding *b, int code)
+{
+	int n = 0;
+
+	for (int i = 0; i < b->n; i++) {
+		if (b->codes[i] != code)
+			b->codes[n++] = b->codes[i];
+	}
+	b->n = n;
+}
+
+/* Could one key press mean both? Only if they apply somewhere alike. */
+static int
+keys_overlap(const struct tui_key_action *a, const struct tui_key_action *b)
+{
+	return a->where == KEYS_ANY || b->where == KEYS_ANY || (a->where & b->where) != 0;
+}
+
+int
+tui_keys_bind(void *unused, const char *action, const char *keys, char **cause)
+{
+	struct binding b;
+	size_t i;
+	char name[32];
+
+	(void)unused;
+	keys_ready();
+	for (i = 0; i < NACTIONS && strcmp(key_actions[i].name, action) != 0; i++)
+		;
+	if (i == NACTIONS) {
+		char list[1024] = "";
+		for (size_t k = 0; k < NACTIONS; k++) {
+			size_t used = strlen(list);
+			snprintf(list + used, sizeof list - used, "%s%s", k ? " " : "",
+			    key_actions[k].name);
+		}
+		xasprintf(cause, "no action '%.40s' to bind (actions: %s)", action, list);
+		return -1;
+	}
+	if (bindings[i].rebound) {
+		xasprintf(cause, "%s is bound twice", action);
+		return -1;
+	}
+	if (keys_parse_list(keys, &b, cause) != 0)
+		return -1;
+	/* A key given here wins over a default elsewhere; given twice here, it
+	 * is a mistake either way round. Check them all before taking any, so
+	 * that a refused line changes nothing. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = 0; k < b.n; k++) {
+			for (size_t j = 0; j < NACTIONS; j++) {
+				if (j == i || !binding_has(&bindings[j], b.codes[k]) ||
+				    !keys_overlap(&key_actions[i], &key_actions[j]))
+					continue;
+				if (pass == 1)
+					binding_drop(&bindings[j], b.codes[k]);
+				else if (bindings[j].rebound) {
+					tui_keys_name(b.codes[k], name, sizeof name);
+					xasprintf(cause, "%s is already bound to %s", name,
+					    key_actions[j].name);
+					return -1;
+				}
+			}
+		}
+	}
+	b.rebound = 1;
+	bindings[i] = b;
+	return 0;
+}
+
+void
+tui_keys_label(const struct tui_key_action *a, char *buf, size_t size)
+{
+	const struct binding *b;
+	char name[32], seen[TUI_KEYS_MAX][32];
+	size_t used = 0, nseen = 0;
+
+	keys_ready();
+	b = &bindings[a - key_actions];
+	buf[0] = '\0';
+	for (int k = 0; k < b->n; k++) {
+		tui_keys_name(b->codes[k], name, sizeof name);
+		size_t s;
+		for (s = 0; s < nseen && strcmp(seen[s], name) != 0; s++)
+			;
+		if (s < nseen)
+			continue; /* Enter's three codes are one key */
+		snprintf(seen[nseen++], sizeof seen[0], "%s", name);
+		used += (size_t)snprintf(buf + used, size > used ? size - used : 0, "%s%s",
+		    used ? "/" : "", name);
+	}
+	if (b->n == 0)
+		snprintf(buf, size, "-");
+}
+
+void
+tui_keys_label_of(const char *action, char *buf, size_t size)
+{
+	for (size_t i = 0; i < NACTIONS; i++) {
+		if (strcmp(key_actions[i].name, action) == 0) {
+			tui_keys_label(&key_actions[i], buf, size);
+			return;
+		}
+	}
+	snprintf(buf, size, "-");
+}
+
+/* The first key of an action, or ":name" when it has none. */
+static void
+keys_first(const char *action, char *buf, size_t size)
+{
+	keys_ready();
+	for (size_t i = 0; i < NACTIONS; i++) {
+		if (strcmp(key_actions[i].name, action) != 0)
+			continue;
+		if (bindings[i].n > 0)
+			tui_keys_name(bindings[i].codes[0], buf, size);
+		else
+			snprintf(buf, size, ":%s", action);
+		return;
+	}
+	snprintf(buf, size, "-");
 }
 
 /* The panel whose actions apply: the detail overlay acts like the cases. */
@@ -524,16 +819,20 @@ keys_applies(const struct tui *t, const struct tui_key_action *a)
 void
 tui_keys_hints(const struct tui *t, char *buf, size_t size)
 {
-	size_t used = 0;
+	char help[32], quit[32], key[32];
+	size_t used;
 
-	buf[0] = '\0';
-	/* Help and quit first: on a narrow screen the rest may not fit. */
-	used = (size_t)snprintf(buf, size, " ? help  q quit");
-	for (size_t i = 0; i < sizeof key_actions / sizeof key_actions[0]; i++) {
+	/* Help and quit first: on a narrow screen the rest may not fit. Each
+	 * action by its first key: the help lists the others. */
+	keys_first("help", help, sizeof help);
+	keys_first("quit", quit, sizeof quit);
+	used = (size_t)snprintf(buf, size, " %s help  %s quit", help, quit);
+	for (size_t i = 0; i < NACTIONS; i++) {
 		const struct tui_key_action *a = &key_actions[i];
 		if (!a->hint || !keys_applies(t, a) || (a->op != NULL && !tui_can(t, a->op)) ||
-		    a->fn == act_help || a->fn == act_quit)
+		    a->fn == act_help || a->fn == act_quit || bindings[i].n == 0)
 			continue;
+		tui_keys_name(bindings[i].codes[0], key, sizeof key);
 		const char *word = a->op != NULL ? a->op : a->help;
 		/* The first word of the help is enough for a hint. */
 		char first[32];
@@ -542,7 +841,7 @@ tui_keys_hints(const struct tui *t, char *buf, size_t size)
 		if (space != NULL)
 			*space = '\0';
 		used += (size_t)snprintf(buf + used, size > used ? size - used : 0, "%s%s %s",
-		    used ? "  " : " ", a->label, first);
+		    used ? "  " : " ", key, first);
 		if (used >= size)
 			break;
 	}
@@ -717,15 +1016,16 @@ tui_keys_press(struct tui *t, int key, const char *utf8)
 	}
 	if (key == 0 && utf8 != NULL && (unsigned char)utf8[0] < 0x80)
 		key = (unsigned char)utf8[0];
-	if (t->overlay != OVERLAY_NONE && key == 'q') {
-		t->overlay = OVERLAY_NONE; /* q closes what is open, not the console */
-		return;
-	}
-	for (size_t i = 0; i < sizeof key_actions / sizeof key_actions[0]; i++) {
+	keys_ready();
+	for (size_t i = 0; i < NACTIONS; i++) {
 		const struct tui_key_action *a = &key_actions[i];
-		for (int k = 0; k < 4 && a->keys[k] != 0; k++) {
-			if (a->keys[k] != key || !keys_applies(t, a))
+		for (int k = 0; k < bindings[i].n; k++) {
+			if (bindings[i].codes[k] != key || !keys_applies(t, a))
 				continue;
+			if (a->fn == act_quit && t->overlay != OVERLAY_NONE) {
+				t->overlay = OVERLAY_NONE; /* quit closes what is open first */
+				return;
+			}
 			if (a->op != NULL && !tui_can(t, a->op)) {
 				tui_message(t, 1, "%s needs another role; %s is %s", a->op, t->user,
 				    tui_role(t));

@@ -70,18 +70,9 @@ static const struct theme_light {
 	{ STYLE_TLP_AMBER, 130, -1, COLOR_MAGENTA, -1 },
 };
 
-static const char *const theme_names[] = { "dark", "light", "mono", NULL };
+const char *const tui_theme_names[] = { "dark", "light", "mono", NULL };
 
 static enum tui_theme_mode theme_mode = THEME_MONO;
-
-int
-tui_theme_valid(const char *name)
-{
-	for (int i = 0; theme_names[i] != NULL; i++)
-		if (strcmp(theme_names[i], name) == 0)
-			return 0;
-	return -1;
-}
 
 /* Pick the mode from the theme NAME, NO_COLOR and the terminal, and set
  * up the colour pairs. */

@@ -30,8 +30,9 @@ enum tui_style {
 	STYLE_COUNT
 };
 
-/* NAME: "dark" (the default), "light" or "mono"; 0, or -1 if unknown. */
-int  tui_theme_valid(const char *name);
+/* The themes by name, NULL-terminated: "dark" (the default), "light"
+ * (for light backgrounds) and "mono". */
+extern const char *const tui_theme_names[];
 void tui_theme_init(const char *name, int no_color);
 enum tui_theme_mode tui_theme_mode(void);
 attr_t tui_theme_attr(enum tui_style);

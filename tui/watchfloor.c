@@ -6,8 +6,8 @@
  * interval, so a burst of events costs one frame, not one per event.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <event2/event.h>
-#include <getopt.h>
 #include <langinfo.h>
 #include <limits.h>
 #include <locale.h>
@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "bus-client.h"
+#include "bus-config.h"
 #include "bus-demo.h"
 #include "bus-sock.h"
 #include "bus-endpoint.h"
@@ -37,48 +38,56 @@
 #include "tui.h"
 #include "xmalloc.h"
 
-static const char usage_text[] =
+/* Everything the console can be told, from watchfloor.conf or its flags. */
+struct console_settings {
+	const char *events, *control, *ingest;
+	const char *user, *db, *theme, *log;
+	int fps, verbose, demo;
+	uint64_t seed;
+};
+
+#define SET(f) offsetof(struct console_settings, f)
+static const struct bus_opt console_opts[] = {
+	BUS_ENDPOINT_CLIENT_OPTS(struct console_settings),
+	{ "user", "console", 0, BUS_OPT_STRING, SET(user), 0, 0, NULL, "NAME",
+	  "who you are (default: your login name)" },
+	{ "db", "console", 0, BUS_OPT_STRING, SET(db), 0, 0, NULL, "FILE",
+	  "database of a hub run inside the console\n"
+	  "(default $XDG_STATE_HOME/watchfloor/watchd.db)" },
+	{ "theme", "console", 0, BUS_OPT_CHOICE, SET(theme), 0, 0, tui_theme_names, "NAME",
+	  "dark (default), light (for light backgrounds) or mono" },
+	{ "fps", "console", 0, BUS_OPT_INT, SET(fps), 1, 120, NULL, "N",
+	  "at most N frames a second (default 20)" },
+	{ "log", "console", 0, BUS_OPT_STRING, SET(log), 0, 0, NULL, "FILE",
+	  "write a debug log to FILE (nothing is logged otherwise)" },
+	{ "verbose", "console", 'v', BUS_OPT_BOOL, SET(verbose), 0, 0, NULL, NULL,
+	  "more detail in the log" },
+	{ "demo", NULL, 0, BUS_OPT_BOOL, SET(demo), 0, 0, NULL, NULL,
+	  "generate a live demo floor (incidents, intel, sensors)" },
+	{ "seed", NULL, 0, BUS_OPT_U64, SET(seed), 0, 0, NULL, "N",
+	  "seed of the demo traffic (default: the time)" },
+};
+#undef SET
+
+static const struct bus_config_section console_sections[] = {
+	{ "keys", tui_keys_bind, NULL },
+};
+
+static const char synopsis[] =
 	"usage: watchfloor [options]\n"
 	"\n"
 	"The watch floor console: live open cases, team dispatch, sector status,\n"
-	"intel and sensors from a watchfloor hub (watchd), and keys to act on them.\n"
-	"\n"
-	"  --events EP     hub events endpoint (default " BUS_DEFAULT_EVENTS ")\n"
-	"  --control EP    hub control endpoint (default " BUS_DEFAULT_CONTROL ")\n"
-	"  --ingest EP     hub ingest endpoint (default " BUS_DEFAULT_INGEST ")\n"
-	"  --db FILE       database of a hub run inside the console (default\n"
-	"                  $XDG_STATE_HOME/watchfloor/watchd.db)\n"
-	"  --demo          generate a live demo floor (incidents, intel, sensors)\n"
-	"  --seed N        seed of the demo traffic (default: the time)\n"
-	"  --user NAME     who you are (default: your login name)\n"
-	"  --theme NAME    dark (default), light (for light backgrounds) or mono\n"
-	"  --fps N         at most N frames a second (default 20)\n"
-	"  --log FILE      write a debug log to FILE (nothing is logged otherwise)\n"
-	"  -v, --verbose   more detail in the log\n"
-	"  -h, --help      show this help;  -V, --version  show the version\n"
+	"intel and sensors from a watchfloor hub (watchd), and keys to act on them.\n";
+
+static const char epilogue[] =
+	"Settings come from ~/.config/watchfloor/watchfloor.conf ([endpoints],\n"
+	"[console], and [keys] to change keys); options override them.\n"
 	"\n"
 	"When no hub answers at the endpoints, the console runs one itself on\n"
 	"them, so that other consoles and watchctl can join it; it stops, with\n"
 	"everything saved, when the console quits.\n"
 	"\n"
 	"Press ? in the console for the keys. NO_COLOR=1 turns colour off.\n";
-
-static const struct option long_options[] = {
-	{ "events", required_argument, NULL, 'e' },
-	{ "ingest", required_argument, NULL, 'i' },
-	{ "db", required_argument, NULL, 'd' },
-	{ "demo", no_argument, NULL, 'D' },
-	{ "seed", required_argument, NULL, 's' },
-	{ "control", required_argument, NULL, 'c' },
-	{ "user", required_argument, NULL, 'u' },
-	{ "fps", required_argument, NULL, 'f' },
-	{ "theme", required_argument, NULL, 't' },
-	{ "log", required_argument, NULL, 'l' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
 
 /* The sync's state or the hub's seq moved. A heartbeat that changes
  * nothing on the top line costs no frame: the clock tick draws it. */
@@ -189,25 +198,24 @@ hub_embed(struct tui *t, const char *ingest, const char *events, const char *con
 	hc.events = events;
 	hc.control = control;
 	if (db == NULL) {
-		const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-		char dir[3072];
-		if (state != NULL && *state != '\0')
-			snprintf(dir, sizeof dir, "%s/watchfloor", state);
-		else
-			snprintf(dir, sizeof dir, "%s/.local/state/watchfloor", home ? home : ".");
-		/* mkdir -p: each level may exist already. */
-		for (char *p = dir + 1; *p != '\0'; p++) {
+		char *file = bus_config_xdg_path("XDG_STATE_HOME", ".local/state", "watchd.db");
+		snprintf(path, sizeof path, "%s", file);
+		free(file);
+		/* mkdir -p of its directory: each level may exist already. */
+		char *slash = strrchr(path, '/');
+		*slash = '\0';
+		for (char *p = path + 1; *p != '\0'; p++) {
 			if (*p == '/') {
 				*p = '\0';
-				mkdir(dir, 0700);
+				mkdir(path, 0700);
 				*p = '/';
 			}
 		}
-		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			xasprintf(cause, "cannot create %s: %s", dir, strerror(errno));
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			xasprintf(cause, "cannot create %s: %s", path, strerror(errno));
 			return NULL;
 		}
-		snprintf(path, sizeof path, "%s/watchd.db", dir);
+		*slash = '/';
 		db = path;
 	}
 	hc.db = db;
@@ -357,55 +365,34 @@ after_events(struct tui *t)
 int
 main(int argc, char **argv)
 {
-	struct bus_sync_config cfg = { BUS_DEFAULT_EVENTS, BUS_DEFAULT_CONTROL, NULL, 0, 0, 0 };
-	const char *log_path = NULL, *user = NULL, *ingest = BUS_DEFAULT_INGEST, *db = NULL;
-	const char *theme = "dark";
-	char *login = NULL, *cause = NULL, *end;
-	int verbose = 0, fps = 20, c, want_demo = 0;
-	uint64_t seed = (uint64_t)bus_time_now_ms();
+	struct console_settings set = {
+		.events = BUS_DEFAULT_EVENTS, .control = BUS_DEFAULT_CONTROL,
+		.ingest = BUS_DEFAULT_INGEST, .theme = "dark", .fps = 20,
+		.seed = (uint64_t)bus_time_now_ms(),
+	};
+	struct bus_cli cli = {
+		.prog = "watchfloor", .synopsis = synopsis, .epilogue = epilogue,
+		.opts = console_opts, .nopts = sizeof console_opts / sizeof console_opts[0],
+		.settings = &set, .extra = console_sections, .nextra = 1,
+	};
+	char *conf = bus_config_xdg_path("XDG_CONFIG_HOME", ".config", "watchfloor.conf");
+	char *login = NULL, *cause = NULL;
 	struct demo demo;
 
-	while ((c = getopt_long(argc, argv, "vhV", long_options, NULL)) != -1) {
-		switch (c) {
-		case 'e': cfg.events = optarg; break;
-		case 'i': ingest = optarg; break;
-		case 'd': db = optarg; break;
-		case 'D': want_demo = 1; break;
-		case 's':
-			seed = strtoull(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0') {
-				fprintf(stderr, "watchfloor: --seed takes a number, not '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'c': cfg.control = optarg; break;
-		case 'u': user = optarg; break;
-		case 'f':
-			fps = atoi(optarg);
-			if (fps < 1 || fps > 120) {
-				fprintf(stderr, "watchfloor: --fps takes 1-120, not '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'l': log_path = optarg; break;
-		case 't':
-			if (tui_theme_valid(optarg) != 0) {
-				fprintf(stderr, "watchfloor: --theme takes dark, light or mono, not "
-				    "'%s'\n", optarg);
-				return 2;
-			}
-			theme = optarg;
-			break;
-		case 'v': verbose = 1; break;
-		case 'h': fputs(usage_text, stdout); return 0;
-		case 'V': printf("watchfloor %s\n", WATCHFLOOR_VERSION); return 0;
-		default: fputs("Try 'watchfloor --help'.\n", stderr); return 2;
-		}
+	cli.default_config = conf;
+	int rc = bus_cli_parse(&cli, argc, argv);
+	if (rc < 0) {
+		bus_cli_free(&cli);
+		free(conf);
+		return rc == BUS_CLI_EXIT_OK ? 0 : 2;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "watchfloor: unexpected argument '%s'\n", argv[optind]);
-		return 2;
+	if (bus_cli_check_done(&cli)) {
+		bus_cli_free(&cli);
+		free(conf);
+		return 0;
 	}
+	struct bus_sync_config cfg = { set.events, set.control, NULL, 0, 0, 0 };
+	const char *user = set.user, *ingest = set.ingest;
 	/* Titles in Japanese and other scripts are normal here: without a
 	 * UTF-8 locale they could be neither measured nor shown. */
 	setlocale(LC_ALL, "");
@@ -420,7 +407,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	/* The log never goes to the terminal the console draws on. */
-	if (bus_log_open(log_path != NULL ? log_path : "/dev/null", verbose, &cause) != 0) {
+	if (bus_log_open(set.log != NULL ? set.log : "/dev/null", set.verbose, &cause) != 0) {
 		fprintf(stderr, "watchfloor: %s\n", cause);
 		return 1;
 	}
@@ -438,7 +425,7 @@ main(int argc, char **argv)
 	t.zctx = zmq_ctx_new();
 	t.replica = bus_replica_new();
 	t.user = user;
-	t.frame_ms = 1000 / fps;
+	t.frame_ms = 1000 / set.fps;
 	t.panels[PANEL_CASES] = panel_new(&panel_cases_ops);
 	t.panels[PANEL_TEAMS] = panel_new(&panel_teams_ops);
 	t.panels[PANEL_SECTORS] = panel_new(&panel_sectors_ops);
@@ -452,7 +439,7 @@ main(int argc, char **argv)
 			    "console binds only local endpoints\n", cfg.control);
 			return 1;
 		}
-		t.hub = hub_embed(&t, ingest, cfg.events, cfg.control, db, &cause);
+		t.hub = hub_embed(&t, ingest, cfg.events, cfg.control, set.db, &cause);
 		if (t.hub == NULL) {
 			fprintf(stderr, "watchfloor: no hub answers at %s, and one cannot run here: "
 			    "%s\n", cfg.control, cause);
@@ -464,7 +451,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "watchfloor: %s\n", cause);
 		return 1;
 	}
-	if (tui_screen_open(&t, theme, getenv("NO_COLOR") != NULL && getenv("NO_COLOR")[0] != '\0',
+	if (tui_screen_open(&t, set.theme, getenv("NO_COLOR") != NULL && getenv("NO_COLOR")[0] != '\0',
 	    &cause) != 0) {
 		fprintf(stderr, "watchfloor: %s\n", cause);
 		return 1;
@@ -487,7 +474,7 @@ main(int argc, char **argv)
 	event_add(ev_hup, NULL);
 	event_add(t.clock_timer, &second);
 	memset(&demo, 0, sizeof demo);
-	if (want_demo && demo_start(&demo, &t, ingest, cfg.control, seed, &cause) != 0) {
+	if (set.demo && demo_start(&demo, &t, ingest, cfg.control, set.seed, &cause) != 0) {
 		tui_screen_close(&t);
 		fprintf(stderr, "watchfloor: demo: %s\n", cause);
 		return 1;
@@ -502,7 +489,7 @@ main(int argc, char **argv)
 	}
 
 	tui_screen_close(&t);
-	if (want_demo)
+	if (set.demo)
 		demo_stop(&demo);
 	event_free(ev_stdin);
 	event_free(ev_winch);
@@ -520,5 +507,7 @@ main(int argc, char **argv)
 	event_base_free(t.base);
 	bus_log_close();
 	free(login);
+	bus_cli_free(&cli);
+	free(conf);
 	return 0;
 }

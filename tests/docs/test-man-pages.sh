@@ -1,7 +1,8 @@
 #!/bin/sh
 # The man pages match the programs: every option each program's --help
 # names is in its man page, --version prints the project's version, and
-# cmake --install puts programs, pages and the systemd unit in place.
+# cmake --install puts programs, pages, example settings (which the
+# programs accept) and the systemd unit in place.
 # Usage: test-man-pages.sh BUILD_DIR SOURCE_DIR
 set -eu
 build=$1
@@ -32,8 +33,16 @@ dest=$(mktemp -d)
 trap 'rm -rf "$dest"' EXIT
 cmake --install "$build" --prefix "$dest" >/dev/null
 for f in sbin/watchd bin/watchctl bin/watchfloor share/man/man1/watchfloor.1 \
-    share/man/man1/watchctl.1 share/man/man8/watchd.8; do
+    share/man/man1/watchctl.1 share/man/man8/watchd.8 \
+    share/doc/watchfloor/examples/watchfloor.conf share/doc/watchfloor/examples/watchd.conf; do
 	[ -e "$dest/$f" ] || { echo "FAIL: cmake --install did not put $f"; fail=1; }
+done
+# The example settings are valid settings, for each program that reads them.
+for check in "watchd $src/docs/config/watchd.conf" "watchfloor $src/docs/config/watchfloor.conf" \
+    "watchctl $src/docs/config/watchfloor.conf"; do
+	set -- $check
+	"$build/$1" --check-config --config "$2" >/dev/null ||
+		{ echo "FAIL: $1 --check-config --config $2"; fail=1; }
 done
 # The unit names watchd where the configured prefix installs it.
 unit=$(find "$dest" -name watchd.service)

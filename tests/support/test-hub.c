@@ -40,6 +40,12 @@ test_hub_init(struct test_hub *h, const char *name)
 	snprintf(h->ingest, sizeof h->ingest, "ipc://%s/ingest", h->dir);
 	snprintf(h->events, sizeof h->events, "ipc://%s/events", h->dir);
 	snprintf(h->control, sizeof h->control, "ipc://%s/control", h->dir);
+	/* The programs under test read no one's settings but the test's own:
+	 * not the user's ~/.config (consoles, watchctl), nor /etc (watchd,
+	 * given --config below). A test that wants a file writes one here. */
+	char config[sizeof h->dir + 16];
+	snprintf(config, sizeof config, "%s/config", h->dir);
+	setenv("XDG_CONFIG_HOME", config, 1);
 	h->zctx = zmq_ctx_new();
 	return 0;
 }
@@ -51,6 +57,8 @@ test_hub_start(struct test_hub *h, const char *const *extra)
 	int n = 0;
 
 	argv[n++] = WATCHD_PATH;
+	argv[n++] = "--config";
+	argv[n++] = "/dev/null";
 	argv[n++] = "--ingest";
 	argv[n++] = h->ingest;
 	argv[n++] = "--events";
