@@ -374,19 +374,30 @@ load_entry(void *arg, const char *section, const char *name, const char *value)
 int
 bus_config_load(struct bus_cli *cli, const char *path, int must_exist, FILE *err)
 {
-	struct load l;
+	FILE *f = fopen(path, "r");
 
-	memset(&l, 0, sizeof l);
-	l.cli = cli;
-	l.path = path;
-	l.err = err;
-	if ((l.f = fopen(path, "r")) == NULL) {
+	if (f == NULL) {
 		if (errno == ENOENT && !must_exist)
 			return 0;
 		fprintf(err, "%s: cannot read: %s\n", path, strerror(errno));
 		return 1;
 	}
 	cli->config_path = path;
+	int errors = bus_config_load_file(cli, f, path, err);
+	fclose(f);
+	return errors;
+}
+
+int
+bus_config_load_file(struct bus_cli *cli, FILE *f, const char *path, FILE *err)
+{
+	struct load l;
+
+	memset(&l, 0, sizeof l);
+	l.cli = cli;
+	l.path = path;
+	l.err = err;
+	l.f = f;
 	l.set_on = xcalloc(cli->nopts + 1, sizeof *l.set_on);
 	int rc = ini_parse_stream(load_read, &l, load_entry, &l);
 	/* Our reader has reported every syntax error libinih can find; its own
@@ -399,7 +410,6 @@ bus_config_load(struct bus_cli *cli, const char *path, int must_exist, FILE *err
 		l.errors++;
 	}
 	free(l.set_on);
-	fclose(l.f);
 	return l.errors;
 }
 

@@ -88,6 +88,8 @@ int bus_cli_check_done(const struct bus_cli *);
  * written to ERR as "path:line: ..."; a missing file is an error only when
  * MUST_EXIST. */
 int bus_config_load(struct bus_cli *, const char *path, int must_exist, FILE *err);
+/* The same from an open file, named PATH in the errors. */
+int bus_config_load_file(struct bus_cli *, FILE *, const char *path, FILE *err);
 
 /* Set one setting from text: a file's value or a flag's argument. */
 int bus_opt_set(struct bus_cli *, const struct bus_opt *, const char *value, char **cause);

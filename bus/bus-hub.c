@@ -11,6 +11,7 @@
 #include "bus-codec.h"
 #include "bus-domain.h"
 #include "bus-hub.h"
+#include "bus-request.h"
 #include "bus-log.h"
 #include "bus-schema.h"
 #include "bus-sock.h"
@@ -400,77 +401,36 @@ static void
 hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *arg)
 {
 	struct bus_hub *hub = arg;
+	struct bus_request req;
+	json_t *reply;
 	int nenv;
-	char topic[BUS_MAX_TOPIC + 1];
-	json_t *body = NULL, *reply, *id = NULL;
-	char *cause = NULL;
 
 	hub->stats.control_requests++;
 	if (n < 1)
 		return;
 	nenv = n >= 2 && frames[1].size == 0 ? 2 : 1;
 
-	if (bus_codec_decode(frames + nenv, truncated ? BUS_SOCK_MAX_FRAMES : n - nenv,
-	    topic, &body, &cause) != REJECT_NONE || strcmp(topic, "request") != 0) {
-		if (cause == NULL)
-			xasprintf(&cause, "topic '%s'; expected 'request'", topic);
+	if (bus_request_parse(frames + nenv, n - (size_t)nenv, truncated, &req, &reply) != 0) {
 		hub->stats.control_malformed++;
-		reply = bus_reply_error("bad_request", "Malformed request: %s", cause);
-		free(cause);
-		/* A readable body still gets its id back, so the client can match. */
-		id = body != NULL ? json_object_get(body, "id") : NULL;
-		if (id != NULL && !json_is_string(id) && !json_is_integer(id))
-			id = NULL;
 		goto queue;
 	}
-	id = json_object_get(body, "id");
-	const char *op = json_string_value(json_object_get(body, "op"));
-	const char *user = json_string_value(json_object_get(body, "user"));
-	json_t *juser = json_object_get(body, "user");
-	if (id != NULL && !(json_is_string(id) && json_string_length(id) <= 128) &&
-	    !json_is_integer(id)) {
-		id = NULL;
-		hub->stats.control_malformed++;
-		reply = bus_reply_error("bad_request", "Field 'id' must be a string of at "
-		    "most 128 bytes or an integer.");
-		goto queue;
-	}
-	if (op == NULL) {
-		hub->stats.control_malformed++;
-		reply = bus_reply_error("bad_request", "Field 'op' (a string) is missing.");
-		goto queue;
-	}
-	if (juser == NULL)
-		user = "anonymous";
-	else if (user == NULL || json_string_length(juser) == 0 ||
-	    json_string_length(juser) > 64 || bus_check_name(user, &cause) != 0) {
-		hub->stats.control_malformed++;
-		reply = bus_reply_error("bad_request", "Field 'user' must be a name of 1-64 "
-		    "bytes%s%s.", cause ? ": " : "", cause ? cause : "");
-		free(cause);
-		goto queue;
-	}
+	const char *user = req.user != NULL ? req.user : "anonymous";
 	struct bus_actor who = { user, bus_state_role(hub->state, user) };
-	json_t *args = json_copy(body);
-	json_object_del(args, "op");
-	json_object_del(args, "id");
-	json_object_del(args, "user");
-	const struct hub_op *hop = hub_op_find(op);
+	const struct hub_op *hop = hub_op_find(req.op);
 	if (hop != NULL)
-		reply = hop->fn(hub, &who, args);
+		reply = hop->fn(hub, &who, req.args);
 	else
-		reply = bus_state_op(hub->state, &who, op, args, bus_time_now_ms());
-	json_decref(args);
+		reply = bus_state_op(hub->state, &who, req.op, req.args, bus_time_now_ms());
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		hub->stats.control_refused++;
-		log_info("control: %s by %s (%s) refused: %s", op, user,
+		log_info("control: %s by %s (%s) refused: %s", req.op, user,
 		    bus_role_name(who.role),
 		    json_string_value(json_object_get(json_object_get(reply, "error"), "message")));
 	} else if (hop == NULL || !hop->read_only)
-		log_info("control: %s by %s (%s) ok", op, user, bus_role_name(who.role));
+		log_info("control: %s by %s (%s) ok", req.op, user, bus_role_name(who.role));
 queue:
-	hub_queue_reply(hub, frames, nenv, id, reply);
-	json_decref(body);
+	hub_queue_reply(hub, frames, nenv, req.id, reply);
+	bus_request_clear(&req);
 }
 
 /* ------------------------------------------------------------------ */
