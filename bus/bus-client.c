@@ -33,11 +33,13 @@ bus_client_login_name(void)
 }
 
 struct bus_client *
-bus_client_new(void *zctx, const char *control, const char *user, char **cause)
+bus_client_new(void *zctx, const char *control, const char *user,
+    const struct bus_curve *curve, char **cause)
 {
 	struct bus_client *cl = xcalloc(1, sizeof *cl);
 	/* Replies (snapshots) can be large: no size limit from our own hub. */
-	struct bus_sock_opts o = { ZMQ_DEALER, control, 0, -1, 0, 0 };
+	struct bus_sock_opts o = { .type = ZMQ_DEALER, .endpoint = control, .maxmsgsize = -1,
+		.curve = curve };
 
 	cl->z = bus_sock_open(zctx, &o, cause);
 	if (cl->z == NULL) {

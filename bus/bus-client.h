@@ -10,8 +10,11 @@
 
 struct bus_client;
 
+struct bus_curve;
+
+/* CURVE NULL: no CURVE (a hub on a trusted local machine). */
 struct bus_client *bus_client_new(void *zctx, const char *control, const char *user,
-    char **cause);
+    const struct bus_curve *curve, char **cause);
 void    bus_client_free(struct bus_client *);
 json_t *bus_client_call(struct bus_client *, const char *op, json_t *args,
     int timeout_ms, char **cause);

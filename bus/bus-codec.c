@@ -20,6 +20,7 @@ const char *const bus_reject_names[REJECT_NCLASSES] = {
 	[REJECT_UTF8] = "utf8",
 	[REJECT_JSON] = "json",
 	[REJECT_FIELDS] = "fields",
+	[REJECT_KEY] = "key",
 };
 
 static const char *const sensor_kinds[] = { "alert", "heartbeat", NULL };
@@ -110,6 +111,30 @@ bus_codec_utf8_valid(const unsigned char *s, size_t n)
 	return 1;
 }
 
+/*
+ * Make a reason valid UTF-8, each byte of a broken sequence becoming '?'.
+ * jansson quotes the input near a syntax error and may cut it inside a
+ * character ("invalid escape near '"\u2\xe3'"); the reason goes back to
+ * the client in a JSON reply, which jansson then refuses to build, and the
+ * hub had no reply to send (found by tests/fuzz).
+ */
+void
+bus_codec_scrub_utf8(char *s)
+{
+	size_t n = strlen(s), len;
+
+	for (size_t i = 0; i < n; i += len) {
+		unsigned char c = (unsigned char)s[i];
+		len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+		    (c & 0xf8) == 0xf0 ? 4 : 0;
+		if (len == 0 || i + len > n ||
+		    !bus_codec_utf8_valid((const unsigned char *)s + i, len)) {
+			s[i] = '?';
+			len = 1;
+		}
+	}
+}
+
 /* Parse a body frame into a JSON object; WHAT names it in the reason. */
 int
 bus_codec_decode_body(const void *data, size_t size, const char *what,
@@ -128,6 +153,7 @@ bus_codec_decode_body(const void *data, size_t size, const char *what,
 	}
 	*body = json_loadb(data, size, JSON_REJECT_DUPLICATES, &err);
 	if (*body == NULL) {
+		bus_codec_scrub_utf8(err.text);
 		xasprintf(cause, "%s: bad JSON at line %d column %d: %s", what,
 		    err.line, err.column, err.text);
 		return REJECT_JSON;

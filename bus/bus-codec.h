@@ -43,6 +43,7 @@ enum bus_reject {
 	REJECT_UTF8,    /* body is not valid UTF-8 */
 	REJECT_JSON,    /* body is not one JSON object */
 	REJECT_FIELDS,  /* fields fail the topic's table */
+	REJECT_KEY,     /* its CURVE key may not publish it (revoked, or not its topic) */
 	REJECT_NCLASSES
 };
 
@@ -51,6 +52,8 @@ extern const char *const bus_ingest_names[INGEST_NKINDS + 1];
 extern const struct bus_schema bus_incident_schema;
 
 /* These return REJECT_NONE (0) on success or the class of refusal. */
+/* Make S valid UTF-8 in place: each byte of a broken sequence becomes '?'. */
+void  bus_codec_scrub_utf8(char *s);
 int   bus_codec_decode(const struct bus_frame *, size_t nframes,
           char topic[BUS_MAX_TOPIC + 1], json_t **body, char **cause);
 int   bus_codec_decode_body(const void *, size_t, const char *what,

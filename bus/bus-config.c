@@ -217,21 +217,38 @@ static char *
 load_read(char *buf, int size, void *arg)
 {
 	struct load *l = arg;
-	size_t n;
+	int n = 0, ch = EOF, nul = 0, over = 0;
 
-	if (fgets(buf, size, l->f) == NULL)
+	/* One whole physical line, read by byte: fgets() and strlen() would
+	 * cut it at a NUL byte and take the rest for the next line. What does
+	 * not fit libinih's buffer is dropped, and said. */
+	while ((ch = getc(l->f)) != EOF) {
+		if (ch == '\n') {
+			buf[n++] = '\n';
+			break;
+		}
+		if (ch == '\0')
+			nul = 1;
+		else if (n < size - 2)
+			buf[n++] = (char)ch;
+		else
+			over = 1;
+	}
+	if (n == 0 && ch == EOF && !nul && !over)
 		return NULL;
+	buf[n] = '\0';
 	l->line++;
 	l->skip = 0;
-	n = strlen(buf);
 	/* libinih skips a UTF-8 byte order mark at the start; so do we. */
 	snprintf(l->raw, sizeof l->raw, "%s", l->line == 1 &&
 	    strncmp(buf, "\xEF\xBB\xBF", 3) == 0 ? buf + 3 : buf);
 	const char *s = trim(l->raw);
-	if (n > 0 && buf[n - 1] != '\n' && !feof(l->f)) {
-		int ch;
-		while ((ch = fgetc(l->f)) != EOF && ch != '\n')
-			;
+	if (nul) {
+		load_error(l, "line holds a NUL byte; settings are text");
+		l->skip = 1;
+		return buf;
+	}
+	if (over) {
 		if (*s != ';' && *s != '#') {
 			load_error(l, "line is longer than %d characters", size - 2);
 			l->skip = 1;

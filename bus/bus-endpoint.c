@@ -14,6 +14,10 @@ bus_endpoint_is_local(const char *ep)
 		NULL
 	};
 
+	/* An abstract unix socket (ipc://@name) has no file, so no permissions
+	 * say who may connect: anyone on the machine can. */
+	if (strncmp(ep, "ipc://@", 7) == 0)
+		return 0;
 	for (const char *const *p = local_prefixes; *p != NULL; p++) {
 		if (strncmp(ep, *p, strlen(*p)) == 0)
 			return 1;

@@ -24,4 +24,13 @@ int bus_endpoint_is_local(const char *endpoint);
 	{ "ingest", "endpoints", 0, BUS_OPT_ENDPOINT, offsetof(type, ingest), 0, 0, NULL, \
 	  "EP", "hub ingest endpoint (default " BUS_DEFAULT_INGEST ")" }
 
+/* The [curve] rows of a client's settings table: TYPE has const char *key
+ * (our secret key file) and *hub_key (the hub's public key or its file);
+ * see bus_curve_client_setup(). */
+#define BUS_CURVE_CLIENT_OPTS(type)                                                  \
+	{ "key", "curve", 0, BUS_OPT_STRING, offsetof(type, key), 0, 0, NULL, "FILE",      \
+	  "our CURVE secret key (watchctl keygen writes one)" },                          \
+	{ "hub-key", "curve", 0, BUS_OPT_STRING, offsetof(type, hub_key), 0, 0, NULL,      \
+	  "KEY", "the hub's CURVE public key, or the file holding it" }
+
 #endif

@@ -5,12 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "bus-audit.h"
 #include "bus-codec.h"
 #include "bus-domain.h"
+#include "bus-curve.h"
 #include "bus-hub.h"
+#include "bus-keys.h"
 #include "bus-request.h"
 #include "bus-log.h"
 #include "bus-schema.h"
@@ -18,11 +23,13 @@
 #include "bus-state.h"
 #include "bus-store.h"
 #include "bus-time.h"
+#include "bus-zap.h"
 #include "xmalloc.h"
 
 #define HUB_REPLAY_MAX    1000 /* events per replay reply */
 #define HUB_SNAPSHOT_INTEL 500 /* newest intel items in a snapshot */
 #define HUB_REJECT_LOGS     20 /* rejection lines logged per second */
+#define HUB_RATE_SLOTS    4096 /* connections whose request rate is tracked */
 
 /* A control reply waiting for the batch's commit. Its text is made when
  * the op runs: a snapshot must show the state at its seq, not the state
@@ -35,6 +42,18 @@ struct hub_reply {
 	json_t *id;
 };
 
+/* A subscriber on the events socket, known from its subscription: the
+ * connection's descriptor, its key, and the socket's inode, which no other
+ * socket has while this one exists, so that a descriptor closed and
+ * reused since is never mistaken for it. */
+struct hub_listener {
+	int fd;
+	char key[BUS_CURVE_KEY_LEN + 1];
+	dev_t dev;
+	ino_t ino;
+};
+#define HUB_LISTENERS_MAX 4096
+
 /* Counters for the "stats" op. */
 struct hub_stats {
 	uint64_t ingest_received;
@@ -43,6 +62,8 @@ struct hub_stats {
 	uint64_t control_requests;
 	uint64_t control_refused;
 	uint64_t control_malformed;
+	uint64_t control_rate_limited;
+	uint64_t control_key_refused;
 	uint64_t events_published;
 	uint64_t commits;
 	uint64_t store_failures;
@@ -63,10 +84,29 @@ struct bus_hub {
 
 	struct hub_reply *replies;
 	size_t nreplies, replies_cap;
+	struct bus_audit *audit; /* the turn's audit rows, committed with its events */
 
 	struct hub_stats stats;
-	int64_t reject_log_second;
-	int reject_logged, reject_suppressed;
+	struct bus_log_limit reject_log;
+
+	/* CURVE, when the hub has a key: the allow-list and its ZAP handler. */
+	struct bus_curve curve;
+	struct bus_keys *keys;
+	struct bus_zap *zap;
+	struct bus_sock *events;   /* the XPUB's subscriptions: who listens */
+	struct hub_listener *listeners;
+	size_t nlisteners;
+
+	/* Each connection's request budget: a token bucket per connection
+	 * (its socket's inode: clients choose their routing ids, not these),
+	 * in a fixed table, so memory stays bounded whatever clients do. */
+	struct hub_rate {
+		int fd;
+		dev_t dev;
+		ino_t ino;
+		double tokens;
+		int64_t last_ms;
+	} rates[HUB_RATE_SLOTS];
 };
 
 void
@@ -84,6 +124,8 @@ bus_hub_config_defaults(struct bus_hub_config *c)
 	c->alert_window_ms = 3600 * 1000;
 	c->drain_budget = 1000;
 	c->pub_hwm = 100000;
+	c->handshake_ms = 5000;
+	c->control_rate = 50;
 }
 
 int64_t
@@ -92,23 +134,147 @@ bus_hub_seq(const struct bus_hub *hub)
 	return hub->committed_seq;
 }
 
-/* Log a rejection, but no more than a few lines a second under a flood. */
+/* Count a rejection and log it, a few lines a second under a flood. */
 static void
 hub_reject(struct bus_hub *hub, int class, const char *cause)
 {
-	int64_t second = bus_time_mono_ms() / 1000;
-
 	hub->stats.ingest_rejected[class]++;
-	if (second != hub->reject_log_second) {
-		if (hub->reject_suppressed > 0)
-			log_warn("ingest: %d more rejections not logged", hub->reject_suppressed);
-		hub->reject_log_second = second;
-		hub->reject_logged = hub->reject_suppressed = 0;
-	}
-	if (hub->reject_logged++ < HUB_REJECT_LOGS)
+	if (bus_log_limited(&hub->reject_log))
 		log_warn("ingest: rejected (%s): %s", bus_reject_names[class], cause);
-	else
-		hub->reject_suppressed++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Who is speaking: with CURVE, the key the connection proved. */
+
+/* The allowed key that sent the message WATCH is delivering, if it may
+ * use SOCKET (and publish TOPIC) now; NULL if not. */
+static const struct bus_key *
+hub_sender(struct bus_hub *hub, struct bus_sock *watch, unsigned socket, const char *topic)
+{
+	const struct bus_key *k = bus_keys_find(hub->keys, bus_sock_meta(watch, "User-Id"));
+
+	return k != NULL && bus_keys_may(k, socket, topic) ? k : NULL;
+}
+
+/* Which socket a descriptor is now: 0, or -1 if it is closed. */
+static int
+hub_socket_id(int fd, dev_t *dev, ino_t *ino)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		return -1;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return 0;
+}
+
+/*
+ * May the connection of the request being delivered send another now? A
+ * connection gets a full bucket when its slot is free or held by a closed
+ * connection (its descriptor now names another socket); one that shares
+ * the slot with another descriptor takes over the bucket as it stands, so
+ * that connections sharing a slot share a budget and none can refill it
+ * by taking turns.
+ */
+static int
+hub_rate_ok(struct bus_hub *hub)
+{
+	double rate = hub->cfg.control_rate, burst = 2.0 * rate;
+	int fd = bus_sock_srcfd(hub->control);
+	int64_t now = bus_time_mono_ms();
+	dev_t dev;
+	ino_t ino;
+
+	if (rate <= 0 || fd < 0 || hub_socket_id(fd, &dev, &ino) != 0)
+		return 1;
+	struct hub_rate *r = &hub->rates[(size_t)fd % HUB_RATE_SLOTS];
+	if (r->last_ms == 0 || (r->fd == fd && (r->dev != dev || r->ino != ino))) {
+		r->tokens = burst;
+		r->last_ms = now;
+	}
+	r->fd = fd;
+	r->dev = dev;
+	r->ino = ino;
+	r->tokens += (double)(now - r->last_ms) * rate / 1000.0;
+	if (r->tokens > burst)
+		r->tokens = burst;
+	r->last_ms = now;
+	if (r->tokens < 1.0)
+		return 0;
+	r->tokens -= 1.0;
+	return 1;
+}
+
+/*
+ * A subscription on the events socket (XPUB): remember which key's
+ * connection it came on. PUB cannot drop one subscriber, so revoking a
+ * key shuts that connection's descriptor; the subscriber's library
+ * reconnects and ZAP, consulted afresh, turns it away.
+ */
+static void
+hub_events_msg(const struct bus_frame *frames, size_t n, int truncated, void *arg)
+{
+	struct bus_hub *hub = arg;
+	const char *key = bus_sock_meta(hub->events, "User-Id");
+	int fd = bus_sock_srcfd(hub->events);
+
+	(void)frames;
+	(void)n;
+	(void)truncated;
+	if (hub->keys == NULL || key == NULL || fd < 0)
+		return;
+	struct hub_listener l = { .fd = fd };
+	snprintf(l.key, sizeof l.key, "%s", key);
+	if (hub_socket_id(fd, &l.dev, &l.ino) != 0)
+		return;
+	for (size_t i = 0; i < hub->nlisteners; i++) {
+		if (hub->listeners[i].fd == fd) {
+			hub->listeners[i] = l; /* the descriptor's newest connection */
+			return;
+		}
+	}
+	if (hub->nlisteners == HUB_LISTENERS_MAX) {
+		/* Forget connections closed since; if none is, the oldest goes:
+		 * memory stays bounded. */
+		size_t kept = 0;
+		for (size_t i = 0; i < hub->nlisteners; i++) {
+			dev_t dev;
+			ino_t ino;
+			if (hub_socket_id(hub->listeners[i].fd, &dev, &ino) == 0 &&
+			    dev == hub->listeners[i].dev && ino == hub->listeners[i].ino)
+				hub->listeners[kept++] = hub->listeners[i];
+		}
+		hub->nlisteners = kept;
+		if (kept == HUB_LISTENERS_MAX)
+			memmove(hub->listeners, hub->listeners + 1, --hub->nlisteners * sizeof l);
+	}
+	hub->listeners = xrealloc(hub->listeners, (hub->nlisteners + 1) * sizeof l);
+	hub->listeners[hub->nlisteners++] = l;
+}
+
+/* Cut the events connections of keys no longer allowed on the socket. */
+static void
+hub_cut_listeners(struct bus_hub *hub)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < hub->nlisteners; i++) {
+		struct hub_listener *l = &hub->listeners[i];
+		const struct bus_key *k = bus_keys_find(hub->keys, l->key);
+		dev_t dev;
+		ino_t ino;
+		if (k != NULL && bus_keys_may(k, BUS_SOCKET_EVENTS, NULL)) {
+			hub->listeners[kept++] = *l;
+			continue;
+		}
+		if (hub_socket_id(l->fd, &dev, &ino) == 0 && dev == l->dev && ino == l->ino) {
+			shutdown(l->fd, SHUT_RDWR);
+			log_info("events: key %s is no longer allowed: its connection was cut",
+			    l->key);
+		}
+	}
+	hub->nlisteners = kept;
 }
 
 /* ------------------------------------------------------------------ */
@@ -130,13 +296,22 @@ hub_ingest_msg(const struct bus_frame *frames, size_t n, int truncated, void *ar
 		class = bus_codec_decode(frames, n, topic, &body, &cause);
 	if (class == REJECT_NONE)
 		class = bus_codec_check_ingest(topic, body, &cause);
+	const struct bus_key *k = NULL;
+	if (class == REJECT_NONE && hub->keys != NULL &&
+	    (k = hub_sender(hub, hub->ingest, BUS_SOCKET_INGEST, topic)) == NULL) {
+		class = REJECT_KEY;
+		xasprintf(&cause, "this connection's key may not publish %s (revoked, or not "
+		    "one of its topics)", topic);
+	}
 	if (class != REJECT_NONE) {
 		hub_reject(hub, class, cause);
 		free(cause);
 		json_decref(body);
 		return;
 	}
-	bus_state_ingest(hub->state, topic, body, "ingest", bus_time_now_ms(), &object);
+	/* With CURVE a report is the key's person's; else the stream's. */
+	bus_state_ingest(hub->state, topic, body, k != NULL ? k->person : "ingest",
+	    bus_time_now_ms(), &object);
 	hub->stats.ingest_accepted++;
 	log_debug("ingest: %s -> %s", topic, object);
 	free(object);
@@ -329,7 +504,7 @@ hub_op_stats(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 	for (int c = 0; c < REJECT_NCLASSES; c++)
 		rejected += hub->stats.ingest_rejected[c];
 	json_t *r = json_pack("{s:b, s:s, s:I, s:I, s:{s:I, s:I, s:I, s:o}, "
-	    "s:{s:I, s:I, s:I}, s:I, s:I, s:I}",
+	    "s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I}",
 	    "ok", 1, "hub", hub->hub_id, "seq", (json_int_t)hub->committed_seq,
 	    "uptime_s", (json_int_t)((bus_time_now_ms() - hub->started_at) / 1000),
 	    "ingest", "received", (json_int_t)hub->stats.ingest_received,
@@ -338,9 +513,19 @@ hub_op_stats(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 	    "control", "requests", (json_int_t)hub->stats.control_requests,
 	    "refused", (json_int_t)hub->stats.control_refused,
 	    "malformed", (json_int_t)hub->stats.control_malformed,
+	    "rate_limited", (json_int_t)hub->stats.control_rate_limited,
+	    "key_refused", (json_int_t)hub->stats.control_key_refused,
 	    "events_published", (json_int_t)hub->stats.events_published,
 	    "commits", (json_int_t)hub->stats.commits,
 	    "store_failures", (json_int_t)hub->stats.store_failures);
+	if (hub->zap != NULL) {
+		const struct bus_zap_stats *z = bus_zap_stats(hub->zap);
+		json_object_set_new(r, "curve", json_pack("{s:I, s:I, s:I, s:I}",
+		    "keys", (json_int_t)bus_keys_count(hub->keys),
+		    "handshakes_allowed", (json_int_t)z->allowed,
+		    "handshakes_denied", (json_int_t)z->denied,
+		    "events_listeners", (json_int_t)hub->nlisteners));
+	}
 	return r;
 }
 
@@ -355,6 +540,53 @@ hub_op_snapshot(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 	return snap;
 }
 
+/* The allow-list's ops, for leads; a key that lost access loses its open
+ * connections too. */
+static json_t *
+hub_op_keys(struct bus_hub *hub, const struct bus_actor *who, const char *op, json_t *args)
+{
+	int revoked;
+
+	if (hub->keys == NULL)
+		return bus_reply_error("invalid", "%s: CURVE is off on this hub, so it has no "
+		    "keys; set [curve] key in watchd.conf", op);
+	if (!(who->role & ROLE_LEAD))
+		return bus_reply_error("forbidden", "%s needs the role lead; %s has the role %s.",
+		    op, who->user, bus_role_name(who->role));
+	json_t *r = bus_keys_op(hub->keys, op, args, &revoked);
+	if (revoked)
+		hub_cut_listeners(hub);
+	if (json_is_true(json_object_get(r, "ok")) && strcmp(op, "key_list") != 0)
+		log_info("keys: %s by %s: %s", op, who->user,
+		    json_string_value(json_object_get(args, "key")));
+	return r;
+}
+
+static json_t *
+hub_op_key_allow(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+{
+	return hub_op_keys(hub, who, "key_allow", args);
+}
+
+static json_t *
+hub_op_key_revoke(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+{
+	return hub_op_keys(hub, who, "key_revoke", args);
+}
+
+static json_t *
+hub_op_key_list(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+{
+	return hub_op_keys(hub, who, "key_list", args);
+}
+
+/* The audit trail, for leads (bus-audit). */
+static json_t *
+hub_op_audit(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+{
+	return bus_audit_op(hub->store, who, args);
+}
+
 static json_t *
 hub_op_whoami(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 {
@@ -367,7 +599,8 @@ hub_op_whoami(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 /*
  * Ops the hub answers itself, because they need the store or the hub's
  * counters; every other op goes to the state's table. Read-only ops are
- * not logged: consoles ask for them all the time.
+ * not logged, nor audited when they succeed: consoles ask for them all
+ * the time.
  */
 static const struct hub_op {
 	const char *name;
@@ -379,7 +612,11 @@ static const struct hub_op {
 	{ "timeline", hub_op_timeline, 1 },
 	{ "stats", hub_op_stats, 1 },
 	{ "whoami", hub_op_whoami, 1 },
+	{ "audit", hub_op_audit, 1 },
 	{ "report", hub_op_report, 0 },
+	{ "key_allow", hub_op_key_allow, 0 },
+	{ "key_revoke", hub_op_key_revoke, 0 },
+	{ "key_list", hub_op_key_list, 1 },
 };
 
 static const struct hub_op *
@@ -403,6 +640,7 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 	struct bus_hub *hub = arg;
 	struct bus_request req;
 	json_t *reply;
+	char person[sizeof ((struct bus_key *)0)->person];
 	int nenv;
 
 	hub->stats.control_requests++;
@@ -410,12 +648,50 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 		return;
 	nenv = n >= 2 && frames[1].size == 0 ? 2 : 1;
 
-	if (bus_request_parse(frames + nenv, n - (size_t)nenv, truncated, &req, &reply) != 0) {
+	/* Parsed first, so that even a refusal carries the client's id; the
+	 * rate counts every message, well-formed or not. */
+	int parsed = bus_request_parse(frames + nenv, n - (size_t)nenv, truncated, &req,
+	    &reply) == 0;
+	if (!hub_rate_ok(hub)) {
+		/* Not audited: a flood would fill the trail with itself. */
+		hub->stats.control_rate_limited++;
+		json_decref(reply);
+		reply = bus_reply_error("rate_limited", "More than %d requests a second on this "
+		    "connection; nothing was done. Slow down and send it again.",
+		    hub->cfg.control_rate);
+		goto queue;
+	}
+	if (!parsed) {
 		hub->stats.control_malformed++;
 		goto queue;
 	}
-	const char *user = req.user != NULL ? req.user : "anonymous";
-	struct bus_actor who = { user, bus_state_role(hub->state, user) };
+	/* With CURVE the person and role are the key's, whatever the body
+	 * says; on a trusted machine, the name the client gives. */
+	struct bus_actor who;
+	if (hub->keys != NULL) {
+		const char *key = bus_sock_meta(hub->control, "User-Id");
+		const struct bus_key *k = hub_sender(hub, hub->control, BUS_SOCKET_CONTROL, NULL);
+		if (k == NULL) {
+			/* A key revoked while its connection was open: on record as
+			 * the person it was, if the hub still knows. */
+			const struct bus_key *was = bus_keys_find_revoked(hub->keys, key);
+			hub->stats.control_key_refused++;
+			reply = bus_reply_error("forbidden", "This connection's key is no longer "
+			    "allowed (it was revoked); nothing was done.");
+			snprintf(person, sizeof person, "%s", was != NULL ? was->person :
+			    "revoked-key");
+			who = (struct bus_actor){ person, was != NULL ? was->role : ROLE_VIEWER };
+			bus_audit_add(hub->audit, &who, req.op, req.args, reply, bus_time_now_ms());
+			goto queue;
+		}
+		/* A copy: a key op below rebuilds the list that K points into. */
+		snprintf(person, sizeof person, "%s", k->person);
+		who = (struct bus_actor){ person, k->role };
+	} else {
+		const char *name = req.user != NULL ? req.user : "anonymous";
+		who = (struct bus_actor){ name, bus_state_role(hub->state, name) };
+	}
+	const char *user = who.user;
 	const struct hub_op *hop = hub_op_find(req.op);
 	if (hop != NULL)
 		reply = hop->fn(hub, &who, req.args);
@@ -428,6 +704,10 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 		    json_string_value(json_object_get(json_object_get(reply, "error"), "message")));
 	} else if (hop == NULL || !hop->read_only)
 		log_info("control: %s by %s (%s) ok", req.op, user, bus_role_name(who.role));
+	/* On record: every change and every refusal; not the reads consoles
+	 * make all the time. The row is committed before the reply is sent. */
+	if (!json_is_true(json_object_get(reply, "ok")) || hop == NULL || !hop->read_only)
+		bus_audit_add(hub->audit, &who, req.op, req.args, reply, bus_time_now_ms());
 queue:
 	hub_queue_reply(hub, frames, nenv, req.id, reply);
 	bus_request_clear(&req);
@@ -449,8 +729,9 @@ hub_publish(struct bus_hub *hub, const char *topic, const char *body)
 		hub->stats.events_published++;
 }
 
-/* Write the batch: its events, where each object now stands, and the
- * timeline entries the batch added, in one transaction. */
+/* Write the batch: its events, where each object now stands, the
+ * timeline entries the batch added and the turn's audit rows, in one
+ * transaction. */
 static int
 hub_commit(struct bus_hub *hub, const struct bus_change *ch, size_t n, char **cause)
 {
@@ -473,6 +754,8 @@ hub_commit(struct bus_hub *hub, const struct bus_change *ch, size_t n, char **ca
 		    rows[i].ts, rows[i].entry, cause) != 0)
 			goto fail;
 	}
+	if (bus_audit_write(hub->audit, hub->store, cause) != 0)
+		goto fail;
 	return bus_store_commit(hub->store, cause);
 fail:
 	bus_store_rollback(hub->store);
@@ -532,6 +815,23 @@ hub_send_replies(struct bus_hub *hub, int failed, const char *why)
 	bus_sock_rearm(hub->control);
 }
 
+/* A turn that could not be saved: its requests go on record as refused
+ * (store_failed), as their replies say, in a transaction of their own;
+ * if that fails too, the log is all there is. */
+static void
+hub_audit_failed(struct bus_hub *hub, const char *why)
+{
+	char *cause = NULL;
+
+	bus_audit_failed(hub->audit, why);
+	if (bus_audit_pending(hub->audit) > 0 && hub_commit(hub, NULL, 0, &cause) != 0) {
+		log_error("store: %zu audit rows not saved: %s", bus_audit_pending(hub->audit),
+		    cause);
+		free(cause);
+	}
+	bus_audit_clear(hub->audit);
+}
+
 /* The after-events hook: run once per loop turn, by whoever owns the loop. */
 void
 bus_hub_flush(struct bus_hub *hub)
@@ -544,7 +844,9 @@ bus_hub_flush(struct bus_hub *hub)
 	n = bus_state_pending(hub->state, &ch);
 	if (n == 0 && hub->nreplies == 0)
 		return;
-	if (n > 0 && hub_commit(hub, ch, n, &cause) != 0) {
+	/* A turn of refusals only still commits their audit rows. */
+	if ((n > 0 || bus_audit_pending(hub->audit) > 0) &&
+	    hub_commit(hub, ch, n, &cause) != 0) {
 		/* Nothing of this batch is published; clients with an ok reply
 		 * are told it failed; the state goes back to what is stored. */
 		hub->stats.store_failures++;
@@ -555,10 +857,12 @@ bus_hub_flush(struct bus_hub *hub)
 			log_error("store: cannot reload state: %s", reload_cause);
 			free(reload_cause);
 		}
+		hub_audit_failed(hub, cause);
 		hub_send_replies(hub, 1, cause);
 		free(cause);
 		return;
 	}
+	bus_audit_clear(hub->audit);
 	if (n > 0) {
 		hub->stats.commits++;
 		for (size_t i = 0; i < n; i++)
@@ -607,6 +911,70 @@ hub_make_id(char out[17])
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
+/* Read the allow file into the keys; every error, one a line, in *cause. */
+static int
+hub_load_allow(struct bus_hub *hub, char **cause)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&text, &len);
+
+	int errors = bus_keys_load_file(hub->keys, hub->cfg.allow, err);
+	fclose(err);
+	if (errors > 0) {
+		if (len > 0 && text[len - 1] == '\n')
+			text[len - 1] = '\0';
+		*cause = text;
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+/* CURVE on: the hub's key, the allow-list, and the ZAP handler, which
+ * must be listening before any socket binds: a CURVE socket with no
+ * handler lets every client key in. */
+static int
+hub_curve_start(struct bus_hub *hub, void *zctx, char **cause)
+{
+	if (bus_curve_available(cause) != 0 ||
+	    bus_curve_load_secret(hub->cfg.curve_key, &hub->curve, cause) != 0 ||
+	    (hub->keys = bus_keys_new(bus_store_db(hub->store), cause)) == NULL)
+		return -1;
+	if (hub->cfg.allow != NULL && hub_load_allow(hub, cause) != 0)
+		return -1;
+	if (bus_keys_count(hub->keys) == 0) {
+		xasprintf(cause, "CURVE is on but no client key is allowed (no allow file, and "
+		    "none in %s): nobody could connect, not even a lead to allow one; list "
+		    "keys in an allow file (--allow)", hub->cfg.db);
+		return -1;
+	}
+	if ((hub->zap = bus_zap_new(hub->base, zctx, hub->keys, cause)) == NULL)
+		return -1;
+	log_info("CURVE on: hub key %s, %zu client keys allowed", hub->curve.public_key,
+	    bus_keys_count(hub->keys));
+	return 0;
+}
+
+int
+bus_hub_reload_keys(struct bus_hub *hub, char **cause)
+{
+	if (hub->keys == NULL) {
+		xasprintf(cause, "CURVE is off: there are no keys to reload");
+		return -1;
+	}
+	if (hub->cfg.allow == NULL) {
+		xasprintf(cause, "no allow file is configured");
+		return -1;
+	}
+	if (hub_load_allow(hub, cause) != 0)
+		return -1;
+	hub_cut_listeners(hub);
+	log_info("allow file %s read again: %zu client keys allowed", hub->cfg.allow,
+	    bus_keys_count(hub->keys));
+	return 0;
+}
+
 struct bus_hub *
 bus_hub_new(struct event_base *base, void *zctx, const struct bus_hub_config *cfg,
     char **cause)
@@ -616,8 +984,10 @@ bus_hub_new(struct event_base *base, void *zctx, const struct bus_hub_config *cf
 
 	hub->cfg = *cfg;
 	hub->base = base;
+	hub->reject_log = (struct bus_log_limit){ "ingest: rejections", HUB_REJECT_LOGS, 0, 0, 0 };
 	hub->started_at = bus_time_now_ms();
 	hub_make_id(hub->hub_id);
+	hub->audit = bus_audit_new();
 
 	hub->store = bus_store_open(cfg->db, cfg->synchronous, cause);
 	if (hub->store == NULL)
@@ -632,9 +1002,17 @@ bus_hub_new(struct event_base *base, void *zctx, const struct bus_hub_config *cf
 	hub->committed_seq = bus_state_seq(hub->state);
 	bus_state_seed(hub->state, hub->started_at);
 
-	struct bus_sock_opts pull = { ZMQ_PULL, cfg->ingest, 1, 0, 0, 0 };
-	struct bus_sock_opts pub = { ZMQ_PUB, cfg->events, 1, 0, cfg->pub_hwm, 0 };
-	struct bus_sock_opts router = { ZMQ_ROUTER, cfg->control, 1, 0, 0, 0 };
+	if (cfg->curve_key != NULL && hub_curve_start(hub, zctx, cause) != 0)
+		goto fail;
+	const struct bus_curve *curve = hub->keys != NULL ? &hub->curve : NULL;
+	/* Replies and events wait in bounded queues: a client that does not
+	 * read loses its oldest, never the hub's memory. */
+	struct bus_sock_opts pull = { ZMQ_PULL, cfg->ingest, 1, 0, 0, 0, curve, "ingest",
+		cfg->handshake_ms };
+	struct bus_sock_opts pub = { ZMQ_XPUB, cfg->events, 1, 0, cfg->pub_hwm, 0, curve,
+		"events", cfg->handshake_ms };
+	struct bus_sock_opts router = { ZMQ_ROUTER, cfg->control, 1, 0, 1000, 1000, curve,
+		"control", cfg->handshake_ms };
 	if ((hub->ingest_z = bus_sock_open(zctx, &pull, cause)) == NULL ||
 	    (hub->pub = bus_sock_open(zctx, &pub, cause)) == NULL ||
 	    (hub->control_z = bus_sock_open(zctx, &router, cause)) == NULL)
@@ -644,15 +1022,21 @@ bus_hub_new(struct event_base *base, void *zctx, const struct bus_hub_config *cf
 	    hub_ingest_msg, hub);
 	hub->control = bus_sock_watch(base, hub->control_z, cfg->drain_budget,
 	    hub_control_msg, hub);
+	/* Every subscriber's subscription, not just the first of each topic:
+	 * each tells which key's connection listens (hub_events_msg). The
+	 * loop has not run yet, so none has been missed. */
+	int verbose = 1;
+	zmq_setsockopt(hub->pub, ZMQ_XPUB_VERBOSE, &verbose, sizeof verbose);
+	hub->events = bus_sock_watch(base, hub->pub, cfg->drain_budget, hub_events_msg, hub);
 	struct timeval tv = { cfg->heartbeat_ms / 1000, (cfg->heartbeat_ms % 1000) * 1000 };
 	hub->heartbeat = event_new(base, -1, EV_PERSIST, hub_heartbeat, hub);
 	event_add(hub->heartbeat, &tv);
 
 	/* Commit the seed (a new database) before anyone can ask. */
 	bus_hub_flush(hub);
-	log_info("hub %s up at seq %lld: ingest %s, events %s, control %s, db %s",
+	log_info("hub %s up at seq %lld: ingest %s, events %s, control %s, db %s, %s",
 	    hub->hub_id, (long long)hub->committed_seq, cfg->ingest, cfg->events,
-	    cfg->control, cfg->db);
+	    cfg->control, cfg->db, hub->keys != NULL ? "CURVE" : "no CURVE (local trust)");
 	return hub;
 fail:
 	bus_hub_free(hub);
@@ -671,14 +1055,20 @@ bus_hub_free(struct bus_hub *hub)
 		event_free(hub->heartbeat);
 	bus_sock_unwatch(hub->ingest);
 	bus_sock_unwatch(hub->control);
+	bus_sock_unwatch(hub->events);
 	if (hub->ingest_z != NULL)
 		zmq_close(hub->ingest_z);
 	if (hub->pub != NULL)
 		zmq_close(hub->pub);
 	if (hub->control_z != NULL)
 		zmq_close(hub->control_z);
+	bus_zap_free(hub->zap);
+	bus_keys_free(hub->keys);
+	free(hub->listeners);
+	memset(&hub->curve, 0, sizeof hub->curve);
 	bus_state_free(hub->state);
 	bus_store_close(hub->store);
 	free(hub->replies);
+	bus_audit_free(hub->audit);
 	free(hub);
 }

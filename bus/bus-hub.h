@@ -32,6 +32,12 @@ struct bus_hub_config {
 	int alert_window_ms;      /* how long an alert raises its sector's level */
 	int drain_budget;         /* messages per socket per loop turn */
 	int pub_hwm;              /* events queued per slow subscriber */
+	/* CURVE: the hub's secret key file, and the allow file of client keys
+	 * (bus-keys.h). Without a key the hub trusts the local machine. */
+	const char *curve_key;
+	const char *allow;
+	int handshake_ms;         /* a connection's handshake must end within */
+	int control_rate;         /* requests a second per connection, burst twice */
 };
 
 void bus_hub_config_defaults(struct bus_hub_config *);
@@ -40,5 +46,8 @@ struct bus_hub *bus_hub_new(struct event_base *, void *zctx,
 void    bus_hub_flush(struct bus_hub *);
 void    bus_hub_free(struct bus_hub *);
 int64_t bus_hub_seq(const struct bus_hub *);
+/* Read the allow file again (SIGHUP): 0, or -1 with *cause (every error,
+ * one a line), the keys in force then unchanged. */
+int     bus_hub_reload_keys(struct bus_hub *, char **cause);
 
 #endif

@@ -82,3 +82,20 @@ bus_log(enum bus_log_level level, const char *fmt, ...)
 	if (level == BUS_LOG_ERROR)
 		fflush(f);
 }
+
+int
+bus_log_limited(struct bus_log_limit *l)
+{
+	long long second = bus_time_mono_ms() / 1000;
+
+	if (second != l->second) {
+		if (l->suppressed > 0)
+			bus_log(BUS_LOG_WARN, "%s: %d more not logged", l->what, l->suppressed);
+		l->second = second;
+		l->logged = l->suppressed = 0;
+	}
+	if (l->logged++ < l->per_second)
+		return 1;
+	l->suppressed++;
+	return 0;
+}

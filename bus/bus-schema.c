@@ -17,6 +17,23 @@ schema_field(const struct bus_schema *schema, const char *name)
 	return NULL;
 }
 
+/*
+ * How much of a value a reason quotes: at most 64 bytes, cut before a
+ * character rather than inside one. Reasons go back to clients in JSON
+ * replies, and jansson refuses to build a string that is not UTF-8: a
+ * value cut mid-character left the hub with no reply to encode, and it
+ * aborted (found by tests/fuzz/fuzz-codec).
+ */
+static int
+schema_quote_len(const char *s)
+{
+	size_t n = strnlen(s, 64);
+
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return (int)n;
+}
+
 static const char *
 schema_type_name(enum bus_field_type type)
 {
@@ -28,6 +45,7 @@ schema_type_name(enum bus_field_type type)
 	case FIELD_STRINGS: return "an array of strings";
 	case FIELD_LEVEL_OR_AUTO: return "a level 0-5 or \"auto\"";
 	case FIELD_ARRAY: return "an array";
+	case FIELD_TIME: return "an RFC 3339 time or milliseconds since the epoch";
 	}
 	return "?";
 }
@@ -54,7 +72,7 @@ schema_string(const struct bus_field *f, const char *s, size_t len, char **why)
 				strcat(list, ", ");
 			strcat(list, *c);
 		}
-		xasprintf(why, "'%.64s' is not one of %s", s, list);
+		xasprintf(why, "'%.*s' is not one of %s", schema_quote_len(s), s, list);
 		free(list);
 		return -1;
 	}
@@ -71,6 +89,11 @@ schema_value(const struct bus_field *f, json_t *v, char **why)
 		if (!json_is_string(v))
 			break;
 		return schema_string(f, json_string_value(v), json_string_length(v), why);
+	case FIELD_TIME:
+		if (json_is_string(v))
+			return bus_check_time(json_string_value(v), why);
+		/* Or milliseconds: an integer in the field's range. */
+		/* FALLTHROUGH */
 	case FIELD_INT:
 		if (!json_is_integer(v))
 			break;
@@ -147,7 +170,8 @@ bus_schema_check(const struct bus_schema *schema, json_t *obj, char **cause)
 	json_object_foreach(obj, key, v) {
 		const struct bus_field *f = schema_field(schema, key);
 		if (f == NULL) {
-			xasprintf(cause, "%s: unknown field '%.64s'", schema->what, key);
+			xasprintf(cause, "%s: unknown field '%.*s'", schema->what,
+			    schema_quote_len(key), key);
 			return -1;
 		}
 		if (schema_value(f, v, &why) != 0) {
@@ -170,7 +194,7 @@ bus_check_sector(const char *s, char **why)
 {
 	if (bus_sector_find(s) >= 0)
 		return 0;
-	xasprintf(why, "unknown sector '%.64s'", s);
+	xasprintf(why, "unknown sector '%.*s'", schema_quote_len(s), s);
 	return -1;
 }
 
@@ -181,7 +205,7 @@ bus_check_time(const char *s, char **why)
 
 	if (bus_time_parse(s, &ms) == 0)
 		return 0;
-	xasprintf(why, "'%.64s' is not an RFC 3339 time", s);
+	xasprintf(why, "'%.*s' is not an RFC 3339 time", schema_quote_len(s), s);
 	return -1;
 }
 
@@ -191,7 +215,8 @@ bus_check_name(const char *s, char **why)
 {
 	for (const char *p = s; *p != '\0'; p++) {
 		if (!isalnum((unsigned char)*p) && strchr("._-@", *p) == NULL) {
-			xasprintf(why, "'%.64s' may hold only letters, digits and . _ - @", s);
+			xasprintf(why, "'%.*s' may hold only letters, digits and . _ - @",
+			    schema_quote_len(s), s);
 			return -1;
 		}
 	}
@@ -204,7 +229,8 @@ bus_check_team_name(const char *s, char **why)
 {
 	for (const char *p = s; *p != '\0'; p++) {
 		if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '-') {
-			xasprintf(why, "'%.64s' may hold only A-Z, 0-9 and '-'", s);
+			xasprintf(why, "'%.*s' may hold only A-Z, 0-9 and '-'",
+			    schema_quote_len(s), s);
 			return -1;
 		}
 	}
@@ -224,6 +250,6 @@ bus_check_cve(const char *s, char **why)
 		if (digits >= 4 && digits == n - 9)
 			return 0;
 	}
-	xasprintf(why, "'%.64s' is not a CVE id (CVE-YYYY-NNNN)", s);
+	xasprintf(why, "'%.*s' is not a CVE id (CVE-YYYY-NNNN)", schema_quote_len(s), s);
 	return -1;
 }

@@ -17,6 +17,7 @@ enum bus_field_type {
 	FIELD_STRINGS,        /* array of strings */
 	FIELD_LEVEL_OR_AUTO,  /* NCISS level, or the string "auto" */
 	FIELD_ARRAY,          /* array of objects, checked by the caller */
+	FIELD_TIME,           /* RFC 3339 string, or integer ms since the epoch in min-max */
 };
 
 /* A check for one string value: 0 if good, else -1 and a reason in *CAUSE. */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "bus-curve.h"
 #include "bus-log.h"
 #include "bus-sock.h"
 #include "xmalloc.h"
@@ -15,6 +16,8 @@ struct bus_sock {
 	int budget;
 	bus_sock_cb cb;
 	void *arg;
+	zmq_msg_t *current;     /* the frames of the message being delivered */
+	size_t ncurrent;
 };
 
 /* Create a socket with the limits every watchfloor socket has. */
@@ -23,6 +26,12 @@ bus_sock_open(void *zctx, const struct bus_sock_opts *o, char **cause)
 {
 	void *z = zmq_socket(zctx, o->type);
 	int64_t maxsize = o->maxmsgsize == 0 ? BUS_MAX_MSG : o->maxmsgsize;
+
+	/* libzmq applies the limit to a frame as it arrives, which with CURVE
+	 * is the frame plus 33 bytes of box (flags, nonce, MAC): the same
+	 * frames must get through with CURVE as without. */
+	if (o->curve != NULL && maxsize > 0)
+		maxsize += 33;
 	int linger = 1000;
 
 	if (z == NULL) {
@@ -35,6 +44,14 @@ bus_sock_open(void *zctx, const struct bus_sock_opts *o, char **cause)
 		zmq_setsockopt(z, ZMQ_SNDHWM, &o->sndhwm, sizeof o->sndhwm);
 	if (o->rcvhwm > 0)
 		zmq_setsockopt(z, ZMQ_RCVHWM, &o->rcvhwm, sizeof o->rcvhwm);
+	if (o->handshake_ms > 0)
+		zmq_setsockopt(z, ZMQ_HANDSHAKE_IVL, &o->handshake_ms, sizeof o->handshake_ms);
+	if (o->curve != NULL && (o->zap_domain != NULL ?
+	    bus_curve_server(z, o->curve, o->zap_domain, cause) :
+	    bus_curve_client(z, o->curve, cause)) != 0) {
+		zmq_close(z);
+		return NULL;
+	}
 	if (o->endpoint == NULL)
 		return z;
 	if ((o->bind ? zmq_bind(z, o->endpoint) : zmq_connect(z, o->endpoint)) != 0) {
@@ -131,7 +148,11 @@ sock_drain(struct bus_sock *s)
 				log_warn("receive: %s", zmq_strerror(errno));
 			break;
 		}
+		s->current = msgs;
+		s->ncurrent = n;
 		s->cb(frames, n, truncated, s->arg);
+		s->current = NULL;
+		s->ncurrent = 0;
 		bus_sock_recv_done(msgs, n);
 	}
 	bus_sock_rearm(s);
@@ -193,4 +214,31 @@ void *
 bus_sock_zmq(struct bus_sock *s)
 {
 	return s->zsock;
+}
+
+const char *
+bus_sock_meta(const struct bus_sock *s, const char *property)
+{
+	/* A ROUTER's routing-id frame is made locally and may carry no
+	 * properties: ask each frame. */
+	for (size_t i = 0; s != NULL && i < s->ncurrent; i++) {
+		const char *v = zmq_msg_gets(&s->current[i], property);
+		if (v != NULL)
+			return v;
+	}
+	return NULL;
+}
+
+int
+bus_sock_srcfd(const struct bus_sock *s)
+{
+	/* ZMQ_SRCFD is deprecated in libzmq's header but kept through 4.3:
+	 * it is the only way to act on one connection of a PUB socket. */
+	/* A ROUTER's routing-id frame is made locally: ask each frame. */
+	for (size_t i = 0; s != NULL && i < s->ncurrent; i++) {
+		int fd = zmq_msg_get(&s->current[i], ZMQ_SRCFD);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
 }

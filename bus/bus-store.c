@@ -7,7 +7,10 @@
 #include "bus-store.h"
 #include "xmalloc.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* 2 added the audit table: an older watchd, which would accept commands
+ * without recording them, refuses a database of version 2. */
+#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION_TEXT "2"
 
 /*
  * WAL checkpoints copy committed pages into the database file and fsync it:
@@ -18,6 +21,9 @@
  */
 #define CKPT_PAGES      4000
 #define CKPT_HARD_PAGES 100000
+
+#define AUDIT_COLUMNS "id, ts, person, role, op, case_id, team, outcome, message, args"
+#define AUDIT_APPEND_ONLY "SELECT RAISE(ABORT, 'the audit trail is append-only');"
 
 /* Every statement the hub runs more than once is prepared once here. */
 enum store_stmt {
@@ -34,6 +40,9 @@ enum store_stmt {
 	STMT_LAST_SEQ,
 	STMT_REPLAY,
 	STMT_LOAD,
+	STMT_PUT_AUDIT,
+	STMT_AUDIT,
+	STMT_AUDIT_CASE,
 	STMT_COUNT
 };
 
@@ -56,6 +65,13 @@ static const char *const store_sql[STMT_COUNT] = {
 	                "ORDER BY seq LIMIT ?",
 	[STMT_LOAD] = "SELECT o.kind, o.id, j.body FROM objects o "
 	              "JOIN journal j ON j.seq = o.seq ORDER BY o.kind, o.id",
+	[STMT_PUT_AUDIT] = "INSERT INTO audit(ts, person, role, op, case_id, team, outcome, "
+	                   "message, args) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	/* The same numbered parameters in both, so one binding serves. */
+	[STMT_AUDIT] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE id > ?1 AND ts >= ?2 "
+	               "ORDER BY id LIMIT ?3",
+	[STMT_AUDIT_CASE] = "SELECT " AUDIT_COLUMNS " FROM audit WHERE case_id = ?4 AND "
+	                    "id > ?1 AND ts >= ?2 ORDER BY id LIMIT ?3",
 };
 
 static const char store_schema[] =
@@ -77,7 +93,31 @@ static const char store_schema[] =
 	"  PRIMARY KEY (case_id, n)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS meta ("
 	"  key TEXT PRIMARY KEY,"
-	"  value INTEGER NOT NULL) WITHOUT ROWID;";
+	"  value INTEGER NOT NULL) WITHOUT ROWID;"
+	/* AUTOINCREMENT: an id is never given twice, so a row removed behind
+	 * the triggers' back leaves a gap. */
+	"CREATE TABLE IF NOT EXISTS audit ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  ts INTEGER NOT NULL,"
+	"  person TEXT NOT NULL,"
+	"  role TEXT NOT NULL,"
+	"  op TEXT NOT NULL,"
+	"  case_id TEXT,"
+	"  team TEXT,"
+	"  outcome TEXT NOT NULL,"
+	"  message TEXT,"
+	"  args TEXT NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS audit_case ON audit(case_id);"
+	/* Append-only for every connection, not only the hub's. REPLACE
+	 * deletes without firing delete triggers (unless recursive triggers
+	 * are on), so an insert may not take an id that is in use either. */
+	"CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit "
+	"  BEGIN " AUDIT_APPEND_ONLY " END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit "
+	"  BEGIN " AUDIT_APPEND_ONLY " END;"
+	"CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit "
+	"  WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id) "
+	"  BEGIN " AUDIT_APPEND_ONLY " END;";
 
 struct bus_store {
 	sqlite3 *db;
@@ -217,8 +257,11 @@ bus_store_open(const char *path, const char *synchronous, char **cause)
 		    "version %d and older", path, version, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
+	/* IF NOT EXISTS throughout: a database of an older version gets what
+	 * it lacks (the audit table) and keeps everything it has. */
 	if (sqlite3_exec(st->db, store_schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(st->db, "PRAGMA user_version=1", NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(st->db, "PRAGMA user_version=" STORE_SCHEMA_VERSION_TEXT, NULL, NULL,
+	    NULL) != SQLITE_OK) {
 		xasprintf(cause, "cannot create tables in %s: %s", path, sqlite3_errmsg(st->db));
 		goto fail;
 	}
@@ -401,6 +444,73 @@ bus_store_timeline(struct bus_store *st, const char *case_id, int64_t after, int
 	return 0;
 }
 
+/* Bind TEXT, or NULL when there is none. */
+static void
+store_bind_text(sqlite3_stmt *s, int i, const char *text)
+{
+	if (text != NULL)
+		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, i);
+}
+
+/* Append one row to the audit trail (in the batch's transaction); the
+ * store gives it its id. */
+int
+bus_store_put_audit(struct bus_store *st, const struct bus_store_audit_row *row,
+    char **cause)
+{
+	sqlite3_stmt *s = st->stmt[STMT_PUT_AUDIT];
+
+	sqlite3_bind_int64(s, 1, row->ts);
+	store_bind_text(s, 2, row->person);
+	store_bind_text(s, 3, row->role);
+	store_bind_text(s, 4, row->op);
+	store_bind_text(s, 5, row->case_id);
+	store_bind_text(s, 6, row->team);
+	store_bind_text(s, 7, row->outcome);
+	store_bind_text(s, 8, row->message);
+	store_bind_text(s, 9, row->args);
+	return store_step_done(st, STMT_PUT_AUDIT, "writing the audit trail", cause);
+}
+
+/*
+ * Call CB with up to LIMIT audit rows with an id above AFTER, a time at or
+ * after SINCE_MS and, unless CASE_ID is NULL, that case, in id order.
+ */
+int
+bus_store_audit(struct bus_store *st, int64_t since_ms, const char *case_id,
+    int64_t after, int limit, bus_store_audit_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *s = st->stmt[case_id != NULL ? STMT_AUDIT_CASE : STMT_AUDIT];
+	int rc, stop = 0;
+
+	sqlite3_bind_int64(s, 1, after);
+	sqlite3_bind_int64(s, 2, since_ms);
+	sqlite3_bind_int(s, 3, limit);
+	if (case_id != NULL)
+		sqlite3_bind_text(s, 4, case_id, -1, SQLITE_STATIC);
+	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct bus_store_audit_row row = {
+			sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+			(const char *)sqlite3_column_text(s, 2),
+			(const char *)sqlite3_column_text(s, 3),
+			(const char *)sqlite3_column_text(s, 4),
+			(const char *)sqlite3_column_text(s, 5),
+			(const char *)sqlite3_column_text(s, 6),
+			(const char *)sqlite3_column_text(s, 7),
+			(const char *)sqlite3_column_text(s, 8),
+			(const char *)sqlite3_column_text(s, 9),
+		};
+		stop = cb(&row, arg);
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (!stop && rc != SQLITE_DONE)
+		return store_fail(st, "reading the audit trail", cause);
+	return 0;
+}
+
 int
 bus_store_delete_object(struct bus_store *st, const char *kind, const char *id,
     char **cause)
@@ -443,4 +553,12 @@ bus_store_rollback(struct bus_store *st)
 		sqlite3_step(st->stmt[STMT_ROLLBACK]);
 	sqlite3_reset(st->stmt[STMT_ROLLBACK]);
 	st->in_txn = 0;
+}
+
+/* The database itself, for modules that keep a table of their own in it
+ * (bus-keys). Their writes outside a batch commit at once. */
+sqlite3 *
+bus_store_db(struct bus_store *st)
+{
+	return st->db;
 }

@@ -528,8 +528,10 @@ bus_sync_new(struct event_base *base, void *zctx, const struct bus_sync_config *
     struct bus_replica *replica, bus_sync_changed_cb changed, void *arg, char **cause)
 {
 	struct bus_sync *s = xcalloc(1, sizeof *s);
-	struct bus_sock_opts sub = { ZMQ_SUB, cfg->events, 0, SYNC_EVENT_MAX, 0, 0 };
-	struct bus_sock_opts ctl = { ZMQ_DEALER, cfg->control, 0, -1, 0, 0 };
+	struct bus_sock_opts sub = { .type = ZMQ_SUB, .endpoint = cfg->events,
+		.maxmsgsize = SYNC_EVENT_MAX, .curve = cfg->curve };
+	struct bus_sock_opts ctl = { .type = ZMQ_DEALER, .endpoint = cfg->control,
+		.maxmsgsize = -1, .curve = cfg->curve };
 	int one = 1, zero = 0, hwm = cfg->rcvhwm > 0 ? cfg->rcvhwm : SYNC_QUEUE_MAX;
 
 	s->cfg = *cfg;

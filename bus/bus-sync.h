@@ -43,6 +43,7 @@ struct bus_sync_config {
 	int heartbeat_timeout_ms; /* default 3000 */
 	int request_timeout_ms;   /* default 10000 */
 	int rcvhwm;               /* events the SUB socket holds; default 200000 */
+	const struct bus_curve *curve; /* NULL: no CURVE */
 };
 
 /* Something changed: the replica (see bus_replica_take_changes) or the

@@ -14,12 +14,14 @@
 
 #include "bus-client.h"
 #include "bus-config.h"
+#include "bus-curve.h"
 #include "bus-demo.h"
 #include "bus-time.h"
 #include "bus-codec.h"
 #include "bus-hub.h"
 #include "bus-sock.h"
 #include "bus-verbs.h"
+#include "tui-text.h"
 #include "xmalloc.h"
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOHUB = 3 };
@@ -27,6 +29,9 @@ enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOHUB = 3 };
 struct ctl {
 	const char *ingest, *events, *control;
 	const char *user;
+	const char *key, *hub_key;     /* CURVE settings */
+	struct bus_curve keys;
+	const struct bus_curve *curve; /* &keys when CURVE is on, else NULL */
 	int timeout_ms;
 	int json_out;
 	void *zctx;
@@ -64,9 +69,20 @@ usage_commands(FILE *f)
 	}
 	fputs("  (open also takes --level N --summary S --ref R --contact C --onsite)\n"
 	    "\n"
+	    "Keys (CURVE):\n"
+	    "  keygen PREFIX                  write a key pair: PREFIX.key (secret, 0600)\n"
+	    "                                 and PREFIX.pub; print the public key\n"
+	    "  key allow KEY PERSON ROLE [--sockets ingest,events,control] [--topics P,...]\n"
+	    "  key revoke KEY | key list      the hub's allow-list (leads); KEY or its .pub\n"
+	    "\n"
 	    "Roster (leads):\n"
 	    "  staff list | staff add NAME --role ROLE | staff remove NAME\n"
 	    "  team list | team add TEAM [--base B] [--member NAME:ROLE]... | team remove TEAM\n"
+	    "\n"
+	    "Audit (leads):\n"
+	    "  audit [--since T] [--case ID] [--export]\n"
+	    "                                 every command and refusal on record, a line\n"
+	    "                                 each; --export: one JSON object a line\n"
 	    "\n"
 	    "  request OP [JSON]               send any control op\n"
 	    "\n"
@@ -94,12 +110,26 @@ print_json(json_t *v)
 	free(s);
 }
 
+/* TEXT as it may reach a terminal: what the hub's messages and the audit
+ * hold came from clients (an op name, a note), so escape sequences,
+ * control and bidi characters and invalid UTF-8 are taken out first, by
+ * the console's own sanitiser (caller frees). */
+static char *
+ctl_inert(const char *text)
+{
+	size_t len = strlen(text);
+	char *out = xmalloc(TUI_TEXT_SANITIZE_SIZE(len));
+
+	tui_text_sanitize(text, len, out, TUI_TEXT_SANITIZE_SIZE(len));
+	return out;
+}
+
 /* Send one op and report its outcome the way the exit codes promise. */
 static int
 ctl_call(struct ctl *c, const char *op, json_t *args, json_t **out)
 {
 	char *cause = NULL;
-	struct bus_client *cl = bus_client_new(c->zctx, c->control, c->user, &cause);
+	struct bus_client *cl = bus_client_new(c->zctx, c->control, c->user, c->curve, &cause);
 
 	if (out != NULL)
 		*out = NULL;
@@ -120,9 +150,13 @@ ctl_call(struct ctl *c, const char *op, json_t *args, json_t **out)
 		json_t *err = json_object_get(reply, "error");
 		if (c->json_out)
 			print_json(reply);
-		fprintf(stderr, "watchctl: refused (%s): %s\n",
-		    json_string_value(json_object_get(err, "code")),
-		    json_string_value(json_object_get(err, "message")));
+		char *code = ctl_inert(json_string_value(json_object_get(err, "code")) ?
+		    json_string_value(json_object_get(err, "code")) : "");
+		char *msg = ctl_inert(json_string_value(json_object_get(err, "message")) ?
+		    json_string_value(json_object_get(err, "message")) : "");
+		fprintf(stderr, "watchctl: refused (%s): %s\n", code, msg);
+		free(code);
+		free(msg);
 		json_decref(reply);
 		return EXIT_REFUSED;
 	}
@@ -369,6 +403,92 @@ cmd_replay(struct ctl *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+#define CTL_AUDIT_PAGE 1000 /* entries asked for at a time */
+
+/* One audit entry as a line: time, person, role, op, team and case,
+ * outcome and the hub's sentence. */
+static void
+audit_print_line(json_t *e)
+{
+	const char *team = json_string_value(json_object_get(e, "team"));
+	const char *kase = json_string_value(json_object_get(e, "case"));
+	const char *msg = json_string_value(json_object_get(e, "message"));
+	char *where = xprintf("%s%s%s", team ? team : "", team && kase ? " " : "",
+	    kase ? kase : "");
+	char *line = xprintf("%s  %-12s %-7s %-12s %-22s %s%s%s",
+	    json_string_value(json_object_get(e, "ts")),
+	    json_string_value(json_object_get(e, "person")),
+	    json_string_value(json_object_get(e, "role")),
+	    json_string_value(json_object_get(e, "op")), *where ? where : "-",
+	    json_string_value(json_object_get(e, "outcome")), msg ? ": " : "", msg ? msg : "");
+	char *safe = ctl_inert(line);
+
+	puts(safe);
+	free(safe);
+	free(line);
+	free(where);
+}
+
+/* audit [--since T] [--case ID] [--export]: the whole audit trail, page
+ * by page; with --export (or --json) each entry as a JSON line. */
+static int
+cmd_audit(struct ctl *c, int argc, char **argv)
+{
+	json_t *query = json_pack("{s:i}", "limit", CTL_AUDIT_PAGE);
+	int as_json = c->json_out;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--export") == 0)
+			as_json = 1;
+		else if (i + 1 < argc && strcmp(argv[i], "--case") == 0)
+			json_object_set_new(query, "case", json_string(argv[++i]));
+		else if (i + 1 < argc && strcmp(argv[i], "--since") == 0) {
+			/* Milliseconds since the epoch, or an RFC 3339 time. */
+			const char *t = argv[++i];
+			char *end;
+			long long ms = strtoll(t, &end, 10);
+			int64_t parsed;
+			if (*t != '\0' && *end == '\0' && ms >= 0)
+				json_object_set_new(query, "since", json_integer(ms));
+			else if (bus_time_parse(t, &parsed) == 0)
+				json_object_set_new(query, "since", json_string(t));
+			else {
+				json_decref(query);
+				return usage_error("audit: --since takes an RFC 3339 time or "
+				    "milliseconds since the epoch, not '%s'", t);
+			}
+		} else {
+			json_decref(query);
+			return usage_error("audit: unexpected '%s' (audit [--since TIME] "
+			    "[--case ID] [--export])", argv[i]);
+		}
+	}
+	for (;;) {
+		json_t *reply, *e, *next;
+		size_t i;
+		int rc = ctl_call(c, "audit", json_deep_copy(query), &reply);
+		if (rc != EXIT_OK) {
+			json_decref(query);
+			return rc;
+		}
+		json_array_foreach(json_object_get(reply, "entries"), i, e) {
+			if (as_json)
+				print_json(e);
+			else
+				audit_print_line(e);
+		}
+		next = json_object_get(reply, "next");
+		int more = json_is_integer(next);
+		if (more)
+			json_object_set_new(query, "after", json_integer(json_integer_value(next)));
+		json_decref(reply);
+		if (!more)
+			break;
+	}
+	json_decref(query);
+	return EXIT_OK;
+}
+
 /* publish: PUSH without acknowledgement, or the report op with --ack. */
 static int
 publish_one(struct ctl *c, void *push, const char *topic, const char *text, int ack,
@@ -418,7 +538,7 @@ cmd_publish(struct ctl *c, int argc, char **argv)
 	if (!ack) {
 		/* IMMEDIATE + a send timeout: fail with exit 3 when no hub is
 		 * there, instead of queueing forever. */
-		struct bus_sock_opts o = { ZMQ_PUSH, NULL, 0, 0, 0, 0 };
+		struct bus_sock_opts o = { .type = ZMQ_PUSH, .curve = c->curve };
 		int one = 1;
 		push = bus_sock_open(c->zctx, &o, &cause);
 		if (push == NULL) {
@@ -479,7 +599,8 @@ tail_signal(int sig)
 static int
 cmd_tail(struct ctl *c, int argc, char **argv)
 {
-	struct bus_sock_opts o = { ZMQ_SUB, c->events, 0, -1, 0, 0 };
+	struct bus_sock_opts o = { .type = ZMQ_SUB, .endpoint = c->events, .maxmsgsize = -1,
+		.curve = c->curve };
 	char *cause = NULL;
 	void *sub = bus_sock_open(c->zctx, &o, &cause);
 
@@ -562,8 +683,9 @@ cmd_simulate(struct ctl *c, int argc, char **argv)
 		return usage_error("simulate: --rate and --speed must be above 0%s", "");
 
 	char *cause = NULL;
-	struct bus_sock_opts po = { ZMQ_PUSH, c->ingest, 0, 0, 0, 0 };
-	struct bus_sock_opts co = { ZMQ_DEALER, c->control, 0, -1, 0, 0 };
+	struct bus_sock_opts po = { .type = ZMQ_PUSH, .endpoint = c->ingest, .curve = c->curve };
+	struct bus_sock_opts co = { .type = ZMQ_DEALER, .endpoint = c->control, .maxmsgsize = -1,
+		.curve = c->curve };
 	void *push = bus_sock_open(c->zctx, &po, &cause), *ctl = NULL;
 	if (push == NULL || (ctl = bus_sock_open(c->zctx, &co, &cause)) == NULL) {
 		fprintf(stderr, "watchctl: %s\n", cause);
@@ -639,6 +761,65 @@ cmd_whoami(struct ctl *c, int argc, char **argv)
 	return cmd_noargs(c, "whoami", argc, argv, 0);
 }
 
+/* keygen PREFIX: a key pair in PREFIX.key (secret, 0600) and PREFIX.pub. */
+static int
+cmd_keygen(struct ctl *c, int argc, char **argv)
+{
+	char public_key[BUS_CURVE_KEY_LEN + 1], *cause = NULL;
+
+	(void)c;
+	if (argc != 1)
+		return usage_error("usage: watchctl keygen PREFIX (writes PREFIX.key and "
+		    "PREFIX.pub)%s", "");
+	if (bus_curve_keygen(argv[0], public_key, &cause) != 0) {
+		fprintf(stderr, "watchctl: %s\n", cause);
+		free(cause);
+		return EXIT_REFUSED;
+	}
+	printf("%s\n", public_key);
+	fprintf(stderr, "watchctl: wrote %s.key (secret: keep it, mode 0600) and %s.pub "
+	    "(give it to the hub's leads)\n", argv[0], argv[0]);
+	return EXIT_OK;
+}
+
+/* key allow KEY PERSON ROLE [--sockets S] [--topics T] | key revoke KEY |
+ * key list. KEY is the public key or its .pub file. */
+static int
+cmd_key(struct ctl *c, int argc, char **argv)
+{
+	char key[BUS_CURVE_KEY_LEN + 1], *cause = NULL;
+
+	if (argc == 1 && strcmp(argv[0], "list") == 0)
+		return cmd_dump(c, "key_list", NULL);
+	if (argc >= 2 && (strcmp(argv[0], "allow") == 0 || strcmp(argv[0], "revoke") == 0)) {
+		if (bus_curve_load_public(argv[1], key, &cause) != 0) {
+			int rc = usage_error("%s", cause);
+			free(cause);
+			return rc;
+		}
+		if (strcmp(argv[0], "revoke") == 0 && argc == 2)
+			return ctl_call_print(c, "key_revoke", json_pack("{s:s}", "key", key));
+		if (strcmp(argv[0], "allow") == 0 && argc >= 4) {
+			json_t *args = json_pack("{s:s, s:s, s:s}", "key", key, "person", argv[2],
+			    "role", argv[3]);
+			for (int i = 4; i < argc; i++) {
+				if (i + 1 < argc && strcmp(argv[i], "--sockets") == 0)
+					json_object_set_new(args, "sockets", json_string(argv[++i]));
+				else if (i + 1 < argc && strcmp(argv[i], "--topics") == 0)
+					json_object_set_new(args, "topics", json_string(argv[++i]));
+				else {
+					json_decref(args);
+					return usage_error("key allow: unexpected '%s'", argv[i]);
+				}
+			}
+			return ctl_call_print(c, "key_allow", args);
+		}
+	}
+	fputs("usage: watchctl key allow KEY PERSON ROLE [--sockets ingest,events,control] "
+	    "[--topics PREFIX,...] | key revoke KEY | key list\n", stderr);
+	return EXIT_USAGE;
+}
+
 /* Commands with their own argument handling; the rest are ctl_cmds. */
 static const struct {
 	const char *name;
@@ -650,11 +831,14 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "whoami", cmd_whoami },
 	{ "replay", cmd_replay },
+	{ "audit", cmd_audit },
 	{ "open", cmd_open },
 	{ "staff", cmd_staff },
 	{ "team", cmd_team },
 	{ "request", cmd_request },
 	{ "simulate", cmd_simulate },
+	{ "keygen", cmd_keygen },
+	{ "key", cmd_key },
 };
 
 static int
@@ -673,6 +857,7 @@ ctl_run(struct ctl *c, const char *cmd, int argc, char **argv)
 #define SET(f) offsetof(struct ctl, f)
 static const struct bus_opt ctl_opts[] = {
 	BUS_ENDPOINT_CLIENT_OPTS(struct ctl),
+	BUS_CURVE_CLIENT_OPTS(struct ctl),
 	{ "user", NULL, 0, BUS_OPT_STRING, SET(user), 0, 0, NULL, "NAME",
 	  "who you are (default: your login name)" },
 	{ "timeout", NULL, 0, BUS_OPT_SECONDS, SET(timeout_ms), 1, 3600 * 1000, NULL, "SEC",
@@ -689,8 +874,8 @@ static const char *const console_sections[] = { "console", "keys", NULL };
 int
 main(int argc, char **argv)
 {
-	struct ctl c = { BUS_DEFAULT_INGEST, BUS_DEFAULT_EVENTS, BUS_DEFAULT_CONTROL,
-		NULL, 5000, 0, NULL };
+	struct ctl c = { .ingest = BUS_DEFAULT_INGEST, .events = BUS_DEFAULT_EVENTS,
+		.control = BUS_DEFAULT_CONTROL, .timeout_ms = 5000 };
 	struct bus_cli cli = {
 		.prog = "watchctl", .synopsis = synopsis, .more_help = usage_commands,
 		.opts = ctl_opts, .nopts = sizeof ctl_opts / sizeof ctl_opts[0], .settings = &c,
@@ -723,6 +908,16 @@ main(int argc, char **argv)
 		}
 	}
 
+	char *cause = NULL;
+	int curve = bus_curve_client_setup(c.key, c.hub_key, &c.keys, &cause);
+	if (curve < 0) {
+		fprintf(stderr, "watchctl: %s\n", cause);
+		free(cause);
+		bus_cli_free(&cli);
+		free(conf);
+		return EXIT_USAGE;
+	}
+	c.curve = curve ? &c.keys : NULL;
 	char *login = NULL;
 	if (c.user == NULL)
 		c.user = login = bus_client_login_name();

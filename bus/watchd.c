@@ -6,56 +6,22 @@
 #include <event2/event.h>
 #include <stddef.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
 #include "bus-config.h"
+#include "bus-curve.h"
+#include "bus-keys.h"
 #include "bus-endpoint.h"
 #include "bus-hub.h"
+#include "bus-hubopts.h"
 #include "bus-log.h"
 
 #define WATCHD_CONFIG "/etc/watchfloor/watchd.conf"
 
-/* Everything the hub can be told, from watchd.conf or its flags. */
-struct watchd_settings {
-	struct bus_hub_config hub;
-	const char *log;
-	int verbose;
-};
-
-static const char *const synchronous_modes[] = { "normal", "full", "extra", NULL };
-
-#define SET(f) offsetof(struct watchd_settings, f)
-static const struct bus_opt watchd_opts[] = {
-	{ "ingest", "endpoints", 0, BUS_OPT_ENDPOINT, SET(hub.ingest), 0, 0, NULL, "EP",
-	  "PULL endpoint for producers (default " BUS_DEFAULT_INGEST ")" },
-	{ "events", "endpoints", 0, BUS_OPT_ENDPOINT, SET(hub.events), 0, 0, NULL, "EP",
-	  "PUB endpoint for consoles (default " BUS_DEFAULT_EVENTS ")" },
-	{ "control", "endpoints", 0, BUS_OPT_ENDPOINT, SET(hub.control), 0, 0, NULL, "EP",
-	  "ROUTER endpoint for commands (default " BUS_DEFAULT_CONTROL ")" },
-	{ "db", "hub", 0, BUS_OPT_STRING, SET(hub.db), 0, 0, NULL, "FILE",
-	  "SQLite database (default watchd.db)" },
-	{ "synchronous", "hub", 0, BUS_OPT_CHOICE, SET(hub.synchronous), 0, 0, synchronous_modes,
-	  "MODE", "normal (survives a hub crash), full (also power\n"
-	  "loss) or extra (SQLite's extra); default normal" },
-	{ "sensor-interval", "hub", 0, BUS_OPT_SECONDS, SET(hub.sensor_interval_ms), 1000,
-	  86400 * 1000, NULL, "SEC", "expected sensor heartbeat period (default 10)" },
-	{ "sensor-misses", "hub", 0, BUS_OPT_INT, SET(hub.sensor_misses), 1, 1000, NULL, "N",
-	  "missed heartbeats before a sensor is down (default 3)" },
-	{ "alert-window", "hub", 0, BUS_OPT_SECONDS, SET(hub.alert_window_ms), 1000,
-	  7 * 86400 * 1000, NULL, "SEC", "how long an alert raises its sector's level\n"
-	  "(default 3600)" },
-	{ "pub-hwm", "hub", 0, BUS_OPT_INT, SET(hub.pub_hwm), 1, 10000000, NULL, "N",
-	  "events queued for each slow subscriber before it\n"
-	  "misses some and repairs the gap (default 100000)" },
-	{ "log", "hub", 0, BUS_OPT_STRING, SET(log), 0, 0, NULL, "FILE",
-	  "log to FILE instead of stderr" },
-	{ "verbose", "hub", 'v', BUS_OPT_BOOL, SET(verbose), 0, 0, NULL, NULL,
-	  "log debug records" },
-};
-#undef SET
 
 static const char synopsis[] =
 	"usage: watchd [options]\n"
@@ -64,14 +30,31 @@ static const char synopsis[] =
 	"incident, intel and sensor traffic, and answers console commands.\n";
 
 static const char epilogue[] =
-	"Settings come from " WATCHD_CONFIG " ([endpoints] and [hub])\n"
-	"when it exists; options override them.\n"
+	"Settings come from " WATCHD_CONFIG " ([endpoints], [hub] and\n"
+	"[curve]) when it exists; options override them. SIGHUP reads the allow\n"
+	"file again.\n"
 	"\n"
-	"Endpoints must be local (127.0.0.1, localhost, ::1, ipc://) until CURVE\n"
-	"is configured. In this mode the hub trusts the user name each client\n"
-	"presents: it trusts the local machine. See watchd(8) and docs/PROTOCOL.md.\n";
+	"Without --key the endpoints must be local (127.0.0.1, localhost, ::1,\n"
+	"ipc://), and the hub trusts the user name each client presents: it trusts\n"
+	"the local machine. With --key every socket admits allow-listed CURVE keys\n"
+	"only, and a request's person and role are its key's. See watchd(8) and\n"
+	"docs/PROTOCOL.md.\n";
 
 static volatile int quit;
+
+/* SIGHUP: read the allow file again; a mistake keeps the keys in force. */
+static void
+on_reload(evutil_socket_t sig, short what, void *arg)
+{
+	char *cause = NULL;
+
+	(void)sig;
+	(void)what;
+	if (bus_hub_reload_keys(arg, &cause) != 0) {
+		log_error("SIGHUP: keys not reloaded, the previous ones stay in force:\n%s", cause);
+		free(cause);
+	}
+}
 
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
@@ -85,15 +68,15 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 int
 main(int argc, char **argv)
 {
-	struct watchd_settings set = { .log = NULL, .verbose = 0 };
+	struct bus_hubopts set;
 	struct bus_cli cli = {
 		.prog = "watchd", .synopsis = synopsis, .epilogue = epilogue,
-		.opts = watchd_opts, .nopts = sizeof watchd_opts / sizeof watchd_opts[0],
+		.opts = bus_hubopts_table, .nopts = bus_hubopts_count,
 		.settings = &set, .default_config = WATCHD_CONFIG,
 	};
 	char *cause = NULL;
 
-	bus_hub_config_defaults(&set.hub);
+	bus_hubopts_defaults(&set);
 	int rc = bus_cli_parse(&cli, argc, argv);
 	if (rc < 0) {
 		bus_cli_free(&cli);
@@ -101,13 +84,37 @@ main(int argc, char **argv)
 	}
 	struct bus_hub_config cfg = set.hub;
 	const char *eps[] = { cfg.ingest, cfg.events, cfg.control };
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 3 && cfg.curve_key == NULL; i++) {
 		if (!bus_endpoint_is_local(eps[i])) {
 			fprintf(stderr, "watchd: refusing to bind %s: it is not a loopback or "
 			    "ipc:// address, and without CURVE anyone who can reach it could "
 			    "read the floor's traffic and act as any user\n", eps[i]);
 			return 2;
 		}
+	}
+	/* The keys are checked before anything opens, so that a mistake in
+	 * them is reported like one in the settings (and by --check-config). */
+	if (cfg.curve_key != NULL) {
+		struct bus_curve mine;
+		struct bus_keys *keys = NULL;
+		int bad = bus_curve_available(&cause) != 0 ||
+		    bus_curve_load_secret(cfg.curve_key, &mine, &cause) != 0;
+		memset(&mine, 0, sizeof mine);
+		if (bad) {
+			fprintf(stderr, "watchd: %s\n", cause);
+			free(cause);
+			bus_cli_free(&cli);
+			return 2;
+		}
+		if (cfg.allow != NULL && (keys = bus_keys_new(NULL, &cause)) != NULL &&
+		    bus_keys_load_file(keys, cfg.allow, stderr) != 0) {
+			fprintf(stderr, "watchd: mistakes in the allow file %s; not starting\n",
+			    cfg.allow);
+			bus_keys_free(keys);
+			bus_cli_free(&cli);
+			return 2;
+		}
+		bus_keys_free(keys);
 	}
 	if (bus_cli_check_done(&cli)) {
 		bus_cli_free(&cli);
@@ -118,6 +125,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Each client is a descriptor: take the most the system allows, so
+	 * that a thousand idle or hostile connections cannot crowd out the
+	 * floor's own. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 
 	struct event_base *base = event_base_new();
 	void *zctx = zmq_ctx_new();
@@ -129,8 +144,10 @@ main(int argc, char **argv)
 	}
 	struct event *sigint = evsignal_new(base, SIGINT, on_signal, base);
 	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+	struct event *sighup = evsignal_new(base, SIGHUP, on_reload, hub);
 	event_add(sigint, NULL);
 	event_add(sigterm, NULL);
+	event_add(sighup, NULL);
 
 	/* One turn of the loop, then the after-events hook: commit the batch
 	 * the turn accepted, publish it, answer the requests; then write out
@@ -147,6 +164,7 @@ main(int argc, char **argv)
 	bus_hub_free(hub);
 	event_free(sigint);
 	event_free(sigterm);
+	event_free(sighup);
 	zmq_ctx_term(zctx);
 	event_base_free(base);
 	log_info("stopped at seq %lld", (long long)seq);

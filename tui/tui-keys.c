@@ -1027,8 +1027,12 @@ tui_keys_press(struct tui *t, int key, const char *utf8)
 				return;
 			}
 			if (a->op != NULL && !tui_can(t, a->op)) {
-				tui_message(t, 1, "%s needs another role; %s is %s", a->op, t->user,
-				    tui_role(t));
+				if (t->read_only)
+					tui_message(t, 1, "%s: this console is read-only "
+					    "(--read-only)", a->op);
+				else
+					tui_message(t, 1, "%s needs another role; %s is %s", a->op,
+					    t->user, tui_role(t));
 				return;
 			}
 			t->status[0] = '\0';

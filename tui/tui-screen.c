@@ -214,7 +214,8 @@ screen_draw_top(struct tui *t)
 		x += screen_put(w, x, buf, cols - x, tui_theme_attr(STYLE_ALARM));
 	} else {
 		x += screen_put(w, x, t->hub != NULL ? " CONNECTED (hub in this console) " :
-		    " CONNECTED ", cols - x, tui_theme_attr(STYLE_OK));
+		    t->curve ? " CONNECTED (CURVE) " : " CONNECTED ", cols - x,
+		    tui_theme_attr(STYLE_OK));
 		if (st->state == BUS_SYNC_SYNCING || st->repairing)
 			x += screen_put(w, x, " resyncing ", cols - x, tui_theme_attr(STYLE_ALARM));
 	}

@@ -37,6 +37,9 @@ tui_message(struct tui *t, int error, const char *fmt, ...)
 const char *
 tui_role(const struct tui *t)
 {
+	/* With CURVE the key's role is ours, whatever the roster says. */
+	if (t->curve)
+		return t->key_role[0] != '\0' ? t->key_role : "role ?";
 	/* Before the first snapshot the roster is unknown, and so is the role. */
 	if (bus_replica_count(t->replica, BUS_KIND_STAFF) == 0)
 		return "role ?";
@@ -86,10 +89,19 @@ tui_sent_reply(void *arg, int ok, const char *code, const char *message, json_t 
 void
 tui_send(struct tui *t, const char *op, json_t *args, const char *what)
 {
-	struct sent *s = xcalloc(1, sizeof *s);
+	struct sent *s;
 	const char *fields[] = { "team", "case", "handler", "status", "sector", NULL };
 	size_t used;
 
+	/* Every key and the command line end here: a read-only console
+	 * refuses at this one place, whatever asked. */
+	if (t->read_only) {
+		tui_message(t, 1, "%s: this console is read-only (--read-only); nothing was sent",
+		    what);
+		json_decref(args);
+		return;
+	}
+	s = xcalloc(1, sizeof *s);
 	s->t = t;
 	used = (size_t)snprintf(s->what, sizeof s->what, "%s", what);
 	for (int i = 0; fields[i] != NULL && used < sizeof s->what; i++) {

@@ -44,7 +44,11 @@ struct tui {
 	struct bus_replica *replica;
 	struct bus_sync *sync;
 	const char *user;
-	int read_only;
+	int read_only;            /* --read-only: no command is ever sent */
+	int curve;                /* CURVE: who we are is the hub's to say */
+	char key_user[65];        /* with CURVE: our key's person and role, */
+	char key_role[16];        /* from whoami ("" until it answers) */
+	int whoami_asked;
 	struct bus_hub *hub;      /* a hub run inside this console, or NULL */
 
 	SCREEN *screen;

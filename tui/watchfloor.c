@@ -23,6 +23,7 @@
 
 #include "bus-client.h"
 #include "bus-config.h"
+#include "bus-curve.h"
 #include "bus-demo.h"
 #include "bus-sock.h"
 #include "bus-endpoint.h"
@@ -33,45 +34,11 @@
 #include "bus-time.h"
 #include "panel.h"
 #include "tui-keys.h"
+#include "tui-opts.h"
 #include "tui-screen.h"
 #include "tui-theme.h"
 #include "tui.h"
 #include "xmalloc.h"
-
-/* Everything the console can be told, from watchfloor.conf or its flags. */
-struct console_settings {
-	const char *events, *control, *ingest;
-	const char *user, *db, *theme, *log;
-	int fps, verbose, demo;
-	uint64_t seed;
-};
-
-#define SET(f) offsetof(struct console_settings, f)
-static const struct bus_opt console_opts[] = {
-	BUS_ENDPOINT_CLIENT_OPTS(struct console_settings),
-	{ "user", "console", 0, BUS_OPT_STRING, SET(user), 0, 0, NULL, "NAME",
-	  "who you are (default: your login name)" },
-	{ "db", "console", 0, BUS_OPT_STRING, SET(db), 0, 0, NULL, "FILE",
-	  "database of a hub run inside the console\n"
-	  "(default $XDG_STATE_HOME/watchfloor/watchd.db)" },
-	{ "theme", "console", 0, BUS_OPT_CHOICE, SET(theme), 0, 0, tui_theme_names, "NAME",
-	  "dark (default), light (for light backgrounds) or mono" },
-	{ "fps", "console", 0, BUS_OPT_INT, SET(fps), 1, 120, NULL, "N",
-	  "at most N frames a second (default 20)" },
-	{ "log", "console", 0, BUS_OPT_STRING, SET(log), 0, 0, NULL, "FILE",
-	  "write a debug log to FILE (nothing is logged otherwise)" },
-	{ "verbose", "console", 'v', BUS_OPT_BOOL, SET(verbose), 0, 0, NULL, NULL,
-	  "more detail in the log" },
-	{ "demo", NULL, 0, BUS_OPT_BOOL, SET(demo), 0, 0, NULL, NULL,
-	  "generate a live demo floor (incidents, intel, sensors)" },
-	{ "seed", NULL, 0, BUS_OPT_U64, SET(seed), 0, 0, NULL, "N",
-	  "seed of the demo traffic (default: the time)" },
-};
-#undef SET
-
-static const struct bus_config_section console_sections[] = {
-	{ "keys", tui_keys_bind, NULL },
-};
 
 static const char synopsis[] =
 	"usage: watchfloor [options]\n"
@@ -135,10 +102,11 @@ on_demo_reply(const struct bus_frame *frames, size_t n, int truncated, void *arg
 
 static int
 demo_start(struct demo *d, struct tui *t, const char *ingest, const char *control,
-    uint64_t seed, char **cause)
+    const struct bus_curve *curve, uint64_t seed, char **cause)
 {
-	struct bus_sock_opts po = { ZMQ_PUSH, ingest, 0, 0, 0, 0 };
-	struct bus_sock_opts co = { ZMQ_DEALER, control, 0, -1, 0, 0 };
+	struct bus_sock_opts po = { .type = ZMQ_PUSH, .endpoint = ingest, .curve = curve };
+	struct bus_sock_opts co = { .type = ZMQ_DEALER, .endpoint = control, .maxmsgsize = -1,
+		.curve = curve };
 
 	memset(d, 0, sizeof *d);
 	if ((d->push = bus_sock_open(t->zctx, &po, cause)) == NULL ||
@@ -175,7 +143,7 @@ static int
 hub_answers(void *zctx, const char *control, const char *user)
 {
 	char *cause = NULL;
-	struct bus_client *cl = bus_client_new(zctx, control, user, &cause);
+	struct bus_client *cl = bus_client_new(zctx, control, user, NULL, &cause);
 	json_t *r = cl != NULL ? bus_client_call(cl, "whoami", NULL, 400, &cause) : NULL;
 	int ok = r != NULL;
 
@@ -222,6 +190,26 @@ hub_embed(struct tui *t, const char *ingest, const char *events, const char *con
 	return bus_hub_new(t->base, t->zctx, &hc, cause);
 }
 
+/* With CURVE the hub says who this console is: its key's person and role. */
+static void
+on_whoami(void *arg, int ok, const char *code, const char *message, json_t *reply)
+{
+	struct tui *t = arg;
+
+	(void)code;
+	t->whoami_asked = ok;  /* asked again at the next connection if it failed */
+	if (!ok) {
+		tui_message(t, 1, "who am I? the hub did not say: %s", message);
+		return;
+	}
+	snprintf(t->key_user, sizeof t->key_user, "%s",
+	    json_string_value(json_object_get(reply, "user")));
+	snprintf(t->key_role, sizeof t->key_role, "%s",
+	    json_string_value(json_object_get(reply, "role")));
+	t->user = t->key_user;
+	tui_dirty(t, DIRTY_ALL);
+}
+
 static void
 on_sync_changed(void *arg)
 {
@@ -229,6 +217,10 @@ on_sync_changed(void *arg)
 	const struct bus_sync_status *st = bus_sync_status(t->sync);
 	int64_t key[4] = { st->state, st->repairing, st->hub_seq, bus_replica_seq(t->replica) };
 
+	if (t->curve && !t->whoami_asked && st->state != BUS_SYNC_DISCONNECTED) {
+		t->whoami_asked = 1;
+		bus_sync_request(t->sync, "whoami", NULL, on_whoami, t);
+	}
 	if (memcmp(key, t->top_key, sizeof key) != 0) {
 		memcpy(t->top_key, key, sizeof key);
 		tui_dirty(t, DIRTY_TOP);
@@ -365,15 +357,15 @@ after_events(struct tui *t)
 int
 main(int argc, char **argv)
 {
-	struct console_settings set = {
+	struct tui_opts set = {
 		.events = BUS_DEFAULT_EVENTS, .control = BUS_DEFAULT_CONTROL,
 		.ingest = BUS_DEFAULT_INGEST, .theme = "dark", .fps = 20,
 		.seed = (uint64_t)bus_time_now_ms(),
 	};
 	struct bus_cli cli = {
 		.prog = "watchfloor", .synopsis = synopsis, .epilogue = epilogue,
-		.opts = console_opts, .nopts = sizeof console_opts / sizeof console_opts[0],
-		.settings = &set, .extra = console_sections, .nextra = 1,
+		.opts = tui_opts_table, .nopts = tui_opts_count,
+		.settings = &set, .extra = tui_opts_sections, .nextra = tui_opts_nsections,
 	};
 	char *conf = bus_config_xdg_path("XDG_CONFIG_HOME", ".config", "watchfloor.conf");
 	char *login = NULL, *cause = NULL;
@@ -391,7 +383,16 @@ main(int argc, char **argv)
 		free(conf);
 		return 0;
 	}
-	struct bus_sync_config cfg = { set.events, set.control, NULL, 0, 0, 0 };
+	struct bus_curve keys;
+	int curve = bus_curve_client_setup(set.key, set.hub_key, &keys, &cause);
+	if (curve < 0 || (curve && set.demo) || (set.read_only && set.demo)) {
+		fprintf(stderr, "watchfloor: %s\n", curve < 0 ? cause : set.read_only ?
+		    "--demo sends traffic and commands, which --read-only forbids" :
+		    "--demo runs on a hub of its own, not a CURVE hub");
+		return 2;
+	}
+	struct bus_sync_config cfg = { set.events, set.control, NULL, 0, 0, 0,
+		curve ? &keys : NULL };
 	const char *user = set.user, *ingest = set.ingest;
 	/* Titles in Japanese and other scripts are normal here: without a
 	 * UTF-8 locale they could be neither measured nor shown. */
@@ -431,8 +432,14 @@ main(int argc, char **argv)
 	t.panels[PANEL_SECTORS] = panel_new(&panel_sectors_ops);
 	t.panels[PANEL_INTEL] = panel_new(&panel_intel_ops);
 	t.panels[PANEL_SENSORS] = panel_new(&panel_sensors_ops);
-	/* The embedded default: no hub answers, so be the hub. */
-	if (!hub_answers(t.zctx, cfg.control, user)) {
+	t.read_only = set.read_only;
+	t.curve = curve;
+	/* With CURVE the name given is not who we are: the hub will say. */
+	if (curve)
+		t.user = "?";
+	/* The embedded default: no hub answers, so be the hub. A console with
+	 * CURVE keys is meant for a remote hub: it waits for that one. */
+	if (!curve && !hub_answers(t.zctx, cfg.control, user)) {
 		if (!bus_endpoint_is_local(ingest) || !bus_endpoint_is_local(cfg.events) ||
 		    !bus_endpoint_is_local(cfg.control)) {
 			fprintf(stderr, "watchfloor: no hub answers at %s, and a hub inside the "
@@ -474,7 +481,8 @@ main(int argc, char **argv)
 	event_add(ev_hup, NULL);
 	event_add(t.clock_timer, &second);
 	memset(&demo, 0, sizeof demo);
-	if (set.demo && demo_start(&demo, &t, ingest, cfg.control, set.seed, &cause) != 0) {
+	if (set.demo && demo_start(&demo, &t, ingest, cfg.control, cfg.curve, set.seed,
+	    &cause) != 0) {
 		tui_screen_close(&t);
 		fprintf(stderr, "watchfloor: demo: %s\n", cause);
 		return 1;

@@ -169,6 +169,47 @@ test_utf8_strictness(void **state)
 	}
 }
 
+/* 63 bytes, so that a 2-byte character after them straddles byte 64. */
+#define A8  "aaaaaaaa"
+#define A63 A8 A8 A8 A8 A8 A8 A8 "aaaaaaa"
+
+/* The hub sends reasons back inside JSON replies (report, the control ops,
+ * bad_request), and jansson builds no string that is not UTF-8: a reason
+ * must be UTF-8 even where it quotes input cut short. The first two are
+ * what tests/fuzz found. */
+static void
+test_reasons_are_utf8(void **state)
+{
+	static const struct {
+		const char *topic, *body, *quoted;
+	} cases[] = {
+		/* jansson quotes the input near an error, cut mid-character */
+		{ "incident", "\"u2!\\u2\xe3\x82\xaf\"", "invalid escape" },
+		{ "incident", "{\"title\":\"\\ud80\xce\x8c\"}", "invalid escape" },
+		/* values quoted up to 64 bytes: "é" no longer split there */
+		{ "incident", "{\"" A63 "\xc3\xa9\":1}", "unknown field '" A63 "'" },
+		{ "intel", "{\"title\":\"t\",\"source\":\"s\",\"cves\":[\"" A63 "\xc3\xa9\"]}",
+		  "'" A63 "' is not a CVE id" },
+		{ "intel", "{\"title\":\"t\",\"source\":\"s\",\"sectors\":[\"" A63 "\xc3\xa9\"]}",
+		  "unknown sector '" A63 "'" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *cause;
+		assert_int_not_equal(decode_str(cases[i].topic, cases[i].body, &cause),
+		    REJECT_NONE);
+		json_t *reply = json_pack("{s:s}", "message", cause);
+		if (reply == NULL)
+			fail_msg("case %zu: reason is not UTF-8: %s", i, cause);
+		if (strstr(cause, cases[i].quoted) == NULL)
+			fail_msg("case %zu: reason '%s' does not contain '%s'", i, cause,
+			    cases[i].quoted);
+		json_decref(reply);
+		free(cause);
+	}
+}
+
 int
 main(void)
 {
@@ -178,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_body_errors_are_classified),
 		cmocka_unit_test(test_frame_count),
 		cmocka_unit_test(test_utf8_strictness),
+		cmocka_unit_test(test_reasons_are_utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

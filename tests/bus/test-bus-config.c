@@ -675,6 +675,26 @@ test_bom_is_accepted(void **state)
 	ONE_ERROR(f, "\xEF\xBB\xBF[main]\ncount = 88\n", 2, "'88'");
 }
 
+/* A NUL byte does not hide the rest of its line, nor the line after it
+ * (fgets() and strlen() would take the rest for a line of its own). */
+static void
+test_nul_byte(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "[main]\n; c\0x\ncount = 999\n";
+	FILE *fp;
+
+	fresh(f);
+	snprintf(f->path, sizeof f->path, "%s/nul.ini", f->dir);
+	fp = fopen(f->path, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(text, 1, sizeof text - 1, fp), sizeof text - 1);
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(load_path(f, f->path, 1), 2);
+	expect_error(f, 2, "NUL byte", NULL);
+	expect_error(f, 3, "count", "'999'", NULL);
+}
+
 static void
 test_every_error_is_reported(void **state)
 {
@@ -1087,6 +1107,7 @@ main(void)
 		T(test_indented_line_with_comment_is_reported),
 		T(test_long_lines),
 		T(test_bom_is_accepted),
+		T(test_nul_byte),
 		T(test_every_error_is_reported),
 		T(test_missing_file),
 		T(test_ignored_sections_are_skipped),

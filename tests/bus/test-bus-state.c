@@ -433,10 +433,35 @@ test_sector_level_always_on_record(void **state)
 	assert_int_equal(pending_for(st, "sector.food"), 0);
 }
 
+/* An op name of 63 bytes and an 'é' is quoted cut at 64 bytes, inside the
+ * 'é': the refusal must still be a reply (found by tests/fuzz; the hub had
+ * nothing to send and died). */
+static void
+test_refusal_quoting_a_cut_character(void **state)
+{
+	struct bus_state *st = bus_state_new(30000, 3600000);
+	struct bus_actor who = { "mori", ROLE_LEAD };
+	const char *op = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9";
+
+	(void)state;
+	json_t *args = json_object();
+	json_t *r = bus_state_op(st, &who, op, args, 1000);
+	assert_non_null(r);
+	assert_false(json_is_true(json_object_get(r, "ok")));
+	const char *msg = json_string_value(json_object_get(json_object_get(r, "error"),
+	    "message"));
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "aaaaaaa?"));
+	json_decref(r);
+	json_decref(args);
+	bus_state_free(st);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refusal_quoting_a_cut_character),
 		cmocka_unit_test(test_seed_and_sequence),
 		cmocka_unit_test_setup_teardown(test_incident_opens_case_and_ref_updates_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dispatch_lifecycle, setup, teardown),

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "bus-store.h"
@@ -237,6 +238,153 @@ test_bad_settings_refused(void **state)
 	free(cause);
 }
 
+static void
+put_audit(struct bus_store *st, int64_t ts, const char *case_id, const char *message)
+{
+	struct bus_store_audit_row row = { 0, ts, "mori", "lead", "ack", case_id, NULL,
+		message != NULL ? "forbidden" : "ok", message, "{}" };
+	char *cause = NULL;
+
+	if (bus_store_put_audit(st, &row, &cause) != 0)
+		fail_msg("put_audit: %s", cause);
+}
+
+/* "id:case:message;" for each row. */
+static int
+collect_audit(const struct bus_store_audit_row *row, void *arg)
+{
+	char *out = arg;
+
+	sprintf(out + strlen(out), "%lld:%s:%s;", (long long)row->id,
+	    row->case_id != NULL ? row->case_id : "-", row->message != NULL ? row->message : "-");
+	return 0;
+}
+
+static void
+audit_query(struct bus_store *st, int64_t since, const char *case_id, int64_t after,
+    int limit, const char *want)
+{
+	char out[512] = "", *cause = NULL;
+
+	assert_int_equal(bus_store_audit(st, since, case_id, after, limit, collect_audit, out,
+	    &cause), 0);
+	assert_string_equal(out, want);
+}
+
+static void
+test_audit_filters(void **state)
+{
+	struct fixture *f = *state;
+	struct bus_store *st = open_store(f);
+	char *cause = NULL;
+
+	assert_int_equal(bus_store_begin(st, &cause), 0);
+	put_audit(st, 1000, "A", NULL);
+	put_audit(st, 1001, "B", "No.");
+	put_audit(st, 1002, NULL, NULL);
+	put_audit(st, 1003, "A", NULL);
+	put_audit(st, 1004, "B", NULL);
+	put_audit(st, 1005, "A", "Not now.");
+	assert_int_equal(bus_store_commit(st, &cause), 0);
+	audit_query(st, INT64_MIN, NULL, 0, 100,
+	    "1:A:-;2:B:No.;3:-:-;4:A:-;5:B:-;6:A:Not now.;");
+	audit_query(st, 1003, NULL, 0, 100, "4:A:-;5:B:-;6:A:Not now.;");
+	audit_query(st, INT64_MIN, "A", 0, 100, "1:A:-;4:A:-;6:A:Not now.;");
+	audit_query(st, INT64_MIN, "A", 1, 1, "4:A:-;");
+	audit_query(st, 1002, "B", 0, 100, "5:B:-;");
+	audit_query(st, INT64_MIN, "C", 0, 100, "");
+	audit_query(st, INT64_MIN, NULL, 2, 2, "3:-:-;4:A:-;");
+	/* A row rolled back with its batch is not there. */
+	assert_int_equal(bus_store_begin(st, &cause), 0);
+	put_audit(st, 2000, "A", NULL);
+	bus_store_rollback(st);
+	audit_query(st, 1005, NULL, 0, 100, "6:A:Not now.;");
+	bus_store_close(st);
+}
+
+/* Any connection's UPDATE, DELETE or REPLACE is refused by the database. */
+static void
+test_audit_append_only(void **state)
+{
+	struct fixture *f = *state;
+	struct bus_store *st = open_store(f);
+	static const char *const attempts[] = {
+		"UPDATE audit SET message = NULL",
+		"DELETE FROM audit WHERE id = 2",
+		"DELETE FROM audit",
+		"INSERT OR REPLACE INTO audit(id, ts, person, role, op, outcome, args) "
+		"VALUES (1, 0, 'x', 'lead', 'ack', 'ok', '{}')",
+	};
+	char *cause = NULL;
+	sqlite3 *db;
+
+	assert_int_equal(bus_store_begin(st, &cause), 0);
+	put_audit(st, 1000, "A", NULL);
+	put_audit(st, 1001, "B", "No.");
+	assert_int_equal(bus_store_commit(st, &cause), 0);
+	bus_store_close(st);
+
+	assert_int_equal(sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	for (size_t i = 0; i < sizeof attempts / sizeof attempts[0]; i++) {
+		char *err = NULL;
+		assert_int_equal(sqlite3_exec(db, attempts[i], NULL, NULL, &err), SQLITE_CONSTRAINT);
+		assert_string_equal(err, "the audit trail is append-only");
+		sqlite3_free(err);
+	}
+	sqlite3_close(db);
+	st = open_store(f);
+	audit_query(st, INT64_MIN, NULL, 0, 100, "1:A:-;2:B:No.;");
+	bus_store_close(st);
+}
+
+/* A database as version 1 made it (no audit table) gets the table and
+ * keeps what it had; a newer version than this one is refused. */
+static void
+test_audit_added_to_old_database(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+	char *cause = NULL;
+	int n = 0;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	    "PRAGMA journal_mode=WAL;"
+	    "CREATE TABLE journal (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL,"
+	    "  topic TEXT NOT NULL, body TEXT NOT NULL);"
+	    "CREATE TABLE objects (kind TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL,"
+	    "  PRIMARY KEY (kind, id)) WITHOUT ROWID;"
+	    "CREATE TABLE timeline (case_id TEXT NOT NULL, n INTEGER NOT NULL,"
+	    "  ts INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (case_id, n)) WITHOUT ROWID;"
+	    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	    "INSERT INTO journal VALUES (1, 1000, 'case.A', '{\"id\":\"A\"}');"
+	    "INSERT INTO objects VALUES ('case', 'A', 1);"
+	    "PRAGMA user_version=1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	struct bus_store *st = open_store(f);
+	assert_int_equal(bus_store_last_seq(st), 1);
+	assert_int_equal(bus_store_load(st, count_object, &n, &cause), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(bus_store_begin(st, &cause), 0);
+	put_audit(st, 1000, "A", NULL);
+	assert_int_equal(bus_store_commit(st, &cause), 0);
+	audit_query(st, INT64_MIN, NULL, 0, 100, "1:A:-;");
+	bus_store_close(st);
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 2);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version=3", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_null(bus_store_open(f->path, "normal", &cause));
+	assert_non_null(strstr(cause, "has schema version 3; this watchd knows version 2"));
+	free(cause);
+}
+
 int
 main(void)
 {
@@ -248,6 +396,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delete_and_meta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeline_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_settings_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_filters, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_append_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_added_to_old_database, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

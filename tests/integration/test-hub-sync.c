@@ -40,7 +40,7 @@ on_changed(void *arg)
 static void
 follower_start(struct follower *f, struct test_hub *h, int rcvhwm)
 {
-	struct bus_sync_config cfg = { h->events, h->control, "test", 3000, 5000, rcvhwm };
+	struct bus_sync_config cfg = { h->events, h->control, "test", 3000, 5000, rcvhwm, NULL };
 	char *cause = NULL;
 
 	memset(f, 0, sizeof *f);

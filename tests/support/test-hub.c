@@ -51,9 +51,9 @@ test_hub_init(struct test_hub *h, const char *name)
 }
 
 int
-test_hub_start(struct test_hub *h, const char *const *extra)
+test_hub_argv(struct test_hub *h, const char *const *extra, int verbose, const char **argv,
+    int max)
 {
-	const char *argv[64];
 	int n = 0;
 
 	argv[n++] = WATCHD_PATH;
@@ -67,11 +67,20 @@ test_hub_start(struct test_hub *h, const char *const *extra)
 	argv[n++] = h->control;
 	argv[n++] = "--db";
 	argv[n++] = h->db;
-	if (!h->quiet)
+	if (verbose)
 		argv[n++] = "-v";
-	for (int i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
+	for (int i = 0; extra != NULL && extra[i] != NULL && n < max - 1; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
+	return n;
+}
+
+int
+test_hub_start(struct test_hub *h, const char *const *extra)
+{
+	const char *argv[64];
+
+	test_hub_argv(h, extra, !h->quiet, argv, 64);
 
 	h->pid = fork();
 	if (h->pid < 0)
@@ -117,8 +126,8 @@ test_hub_stop(struct test_hub *h, int sig)
 }
 
 /* Reap PID within TIMEOUT_MS: its wait status, or -1 (then SIGKILLed). */
-static int
-reap_within(pid_t pid, int timeout_ms)
+int
+test_reap_within(pid_t pid, int timeout_ms)
 {
 	int64_t deadline = bus_time_mono_ms() + timeout_ms;
 	int status;
@@ -147,7 +156,7 @@ test_hub_terminate(struct test_hub *h, int timeout_ms)
 	if (h->pid <= 0)
 		return -1;
 	kill(h->pid, SIGTERM);
-	status = reap_within(h->pid, timeout_ms);
+	status = test_reap_within(h->pid, timeout_ms);
 	h->pid = 0;
 	return status;
 }
@@ -209,7 +218,7 @@ test_hub_cleanup(struct test_hub *h)
 	h->nowned = 0;
 	for (int i = 0; i < h->nkids; i++) {
 		kill(h->kids[i], SIGKILL);
-		reap_within(h->kids[i], 5000);
+		test_reap_within(h->kids[i], 5000);
 	}
 	h->nkids = 0;
 	if (h->pid > 0)
@@ -267,7 +276,7 @@ test_hub_call_timeout(struct test_hub *h, const char *user, const char *op, json
     int timeout_ms)
 {
 	char *cause = NULL;
-	struct bus_client *cl = bus_client_new(h->zctx, h->control, user, &cause);
+	struct bus_client *cl = bus_client_new(h->zctx, h->control, user, h->curve, &cause);
 
 	if (cl == NULL) {
 		fprintf(stderr, "test_hub_call: %s\n", cause);
@@ -737,7 +746,7 @@ test_watchctl(struct test_hub *h, const char *const *args, const char *input,
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	int status = reap_within(pid, 30000);
+	int status = test_reap_within(pid, 30000);
 	if (out != NULL)
 		*out = slurp(out_path);
 	if (err != NULL)
@@ -793,7 +802,7 @@ test_kid_stop(struct test_hub *h, pid_t pid, int sig, int timeout_ms)
 		}
 	}
 	kill(pid, sig);
-	int status = reap_within(pid, timeout_ms);
+	int status = test_reap_within(pid, timeout_ms);
 	if (status < 0 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);

@@ -16,6 +16,8 @@
 #define TEST_HUB_MAX_KIDS   8 /* child processes it kills for a test */
 #define TEST_HUB_WAIT_MS 10000 /* default upper bound for one wait */
 
+struct bus_curve;
+
 struct test_hub {
 	char dir[256];
 	char db[320], log[320];
@@ -32,6 +34,9 @@ struct test_hub {
 	int runs;   /* watchctl runs, to name their output files */
 	int passed; /* set by test_hub_passed(): no log dump at teardown */
 	int quiet;  /* start watchd without -v (benchmarks: no debug log) */
+	/* A hub with CURVE: the keys the harness's own requests (readiness,
+	 * test_hub_call, snapshots) use; NULL for a hub without. */
+	const struct bus_curve *curve;
 };
 
 /* Make the directory and endpoint names; start nothing. 0 or -1. */
@@ -39,6 +44,10 @@ int     test_hub_init(struct test_hub *, const char *name);
 /* Start watchd with EXTRA_ARGS (NULL-terminated, may be NULL) and wait
  * until it answers on control (10 s at most). 0 or -1. */
 int     test_hub_start(struct test_hub *, const char *const *extra_args);
+/* watchd's argv for this hub (its endpoints and database, no settings
+ * file, -v if VERBOSE), then EXTRA; at most MAX entries with the NULL. */
+int     test_hub_argv(struct test_hub *, const char *const *extra, int verbose,
+            const char **argv, int max);
 /* Send SIG (SIGTERM, SIGKILL) and reap the process; its exit status. */
 int     test_hub_stop(struct test_hub *, int sig);
 /* SIGTERM and wait up to TIMEOUT_MS for the hub to exit: its wait status,
@@ -143,5 +152,8 @@ pid_t   test_watchctl_spawn(struct test_hub *, const char *const *args, int *out
 /* Send SIG to owned child PID and reap it within TIMEOUT_MS: its exit code,
  * or -1 (killed by a signal or did not exit in time). */
 int     test_kid_stop(struct test_hub *, pid_t, int sig, int timeout_ms);
+/* Reap PID (any child) within TIMEOUT_MS: its wait status, or -1 (it is
+ * then SIGKILLed and reaped). */
+int     test_reap_within(pid_t pid, int timeout_ms);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "test-utf8.h"
 #include "tui-text.h"
 
 #define ELL  TUI_TEXT_ELLIPSIS
@@ -33,59 +34,6 @@
 
 /* ---- independent helpers ---------------------------------------------- */
 
-/* Decode one code point of s[*i..n) strictly; 0 if it is not UTF-8. */
-static int
-utf8_next(const unsigned char *s, size_t n, size_t *i, uint32_t *cp)
-{
-	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	unsigned char c = s[*i];
-	size_t len, k;
-	uint32_t v;
-
-	if (c < 0x80)
-		len = 1, v = c;
-	else if ((c & 0xE0) == 0xC0)
-		len = 2, v = c & 0x1F;
-	else if ((c & 0xF0) == 0xE0)
-		len = 3, v = c & 0x0F;
-	else if ((c & 0xF8) == 0xF0)
-		len = 4, v = c & 0x07;
-	else
-		return 0;
-	if (*i + len > n)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((s[*i + k] & 0xC0) != 0x80)
-			return 0;
-		v = v << 6 | (s[*i + k] & 0x3F);
-	}
-	if (v < min[len] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		return 0;
-	*i += len;
-	*cp = v;
-	return 1;
-}
-
-/* Must never reach the terminal. */
-static int
-banned(uint32_t cp)
-{
-	static const uint32_t ranges[][2] = {
-		{ 0x00, 0x1F }, { 0x7F, 0x9F },        /* C0, DEL, C1 */
-		{ 0x202A, 0x202E }, { 0x2066, 0x2069 }, /* bidi */
-		{ 0x200E, 0x200F }, { 0x061C, 0x061C },
-		{ 0x200B, 0x200D }, { 0x2060, 0x2064 }, /* invisible */
-		{ 0xFEFF, 0xFEFF }, { 0x00AD, 0x00AD },
-		{ 0x180E, 0x180E }, { 0xE0000, 0xE007F },
-		{ 0xFE00, 0xFE0F }, { 0xE0100, 0xE01EF },
-		{ 0x2028, 0x2029 },
-	};
-
-	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
-		if (cp >= ranges[i][0] && cp <= ranges[i][1])
-			return 1;
-	return wcwidth((wchar_t)cp) < 0;
-}
 
 /* Columns of s by wcwidth(), or -1 if s is not valid UTF-8 or holds an
  * unprintable code point. */
@@ -98,7 +46,7 @@ columns(const char *s)
 	int total = 0, w;
 
 	while (i < n) {
-		if (!utf8_next(u, n, &i, &cp))
+		if (!test_utf8_next(u, n, &i, &cp))
 			return -1;
 		if ((w = wcwidth((wchar_t)cp)) < 0)
 			return -1;
@@ -564,12 +512,12 @@ check_safe(const char *s, size_t n, const void *in, size_t inlen)
 		fail_msg("output holds a NUL or the length is wrong");
 	}
 	while (i < n) {
-		if (!utf8_next(u, n, &i, &cp)) {
+		if (!test_utf8_next(u, n, &i, &cp)) {
 			dump("input", in, inlen);
 			dump("output", s, n);
 			fail_msg("output is not valid UTF-8 at byte %zu", i);
 		}
-		if (banned(cp)) {
+		if (test_utf8_banned(cp)) {
 			dump("input", in, inlen);
 			dump("output", s, n);
 			fail_msg("output holds U+%04X", (unsigned)cp);
@@ -595,7 +543,7 @@ first_width(const char *s)
 	size_t i = 0;
 	uint32_t cp;
 
-	assert_true(utf8_next((const unsigned char *)s, strlen(s), &i, &cp));
+	assert_true(test_utf8_next((const unsigned char *)s, strlen(s), &i, &cp));
 	return wcwidth((wchar_t)cp);
 }
 
