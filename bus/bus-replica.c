@@ -520,3 +520,81 @@ bus_replica_role_of(const struct bus_replica *r, const char *user)
 
 	return p != NULL && p->role != NULL ? p->role : "viewer";
 }
+
+/* ------------------------------------------------------------------ */
+/* Comparing two replicas (the headless checker, bus-check). */
+
+/* The first field of the table where A and B differ, or NULL. */
+static const char *
+fields_differ(const struct field *fields, const void *a, const void *b)
+{
+	for (const struct field *f = fields; f->key != NULL; f++) {
+		const char *pa = (const char *)a + f->off, *pb = (const char *)b + f->off;
+		switch (f->type) {
+		case F_STR: {
+			const char *sa = *(char *const *)pa, *sb = *(char *const *)pb;
+			if ((sa == NULL) != (sb == NULL) || (sa != NULL && strcmp(sa, sb) != 0))
+				return f->key;
+			break;
+		}
+		case F_INT:
+		case F_BOOL:
+		case F_LEVEL_OR_NONE:
+			if (*(const int *)pa != *(const int *)pb)
+				return f->key;
+			break;
+		case F_I64:
+		case F_TIME:
+			if (*(const int64_t *)pa != *(const int64_t *)pb)
+				return f->key;
+			break;
+		case F_STRS: {
+			const struct bus_strings *sa = (const void *)pa, *sb = (const void *)pb;
+			if (sa->n != sb->n)
+				return f->key;
+			for (size_t i = 0; i < sa->n; i++) {
+				if (strcmp(sa->v[i], sb->v[i]) != 0)
+					return f->key;
+			}
+			break;
+		}
+		}
+	}
+	return NULL;
+}
+
+int
+bus_replica_diff(const struct bus_replica *mine, const struct bus_replica *snap, char *why,
+    size_t size)
+{
+	if (mine->seq != snap->seq) {
+		snprintf(why, size, "seq %lld, the snapshot's %lld", (long long)mine->seq,
+		    (long long)snap->seq);
+		return 1;
+	}
+	for (int k = 0; k < BUS_KIND_COUNT; k++) {
+		const struct kind_store *a = &mine->kinds[k], *b = &snap->kinds[k];
+		/* A snapshot holds only the newest intel (the hub's limit); a
+		 * replica that followed longer may hold more. Every other kind
+		 * must match both ways. */
+		if (k != BUS_KIND_INTEL && a->n != b->n) {
+			snprintf(why, size, "%zu %s objects, the snapshot %zu", a->n, kinds[k].name,
+			    b->n);
+			return 1;
+		}
+		for (size_t i = 0; i < b->n; i++) {
+			const char *id = object_id(b->objs[i]);
+			const void *o = bus_replica_find(mine, (enum bus_kind)k, id);
+			const char *field = o == NULL ? "(missing)" :
+			    fields_differ(kinds[k].fields, o, b->objs[i]);
+			if (field == NULL && k == BUS_KIND_SENSOR)
+				field = fields_differ(alert_fields, o, b->objs[i]);
+			if (field != NULL) {
+				snprintf(why, size, "%s %s differs from the snapshot: %s", kinds[k].name,
+				    id, field);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}

@@ -109,6 +109,11 @@ const void *bus_replica_at(const struct bus_replica *, enum bus_kind, size_t i);
 const void *bus_replica_find(const struct bus_replica *, enum bus_kind, const char *id);
 uint64_t    bus_replica_generation(const struct bus_replica *, enum bus_kind);
 const char *bus_replica_role_of(const struct bus_replica *, const char *user);
+/* 0 if MINE holds what the SNAPSHOT replica holds, field by field (intel:
+ * every item of the snapshot, which has only the newest); else 1 and the
+ * first difference in WHY. */
+int bus_replica_diff(const struct bus_replica *mine, const struct bus_replica *snapshot,
+    char *why, size_t size);
 
 /* Timeline entries from a JSON array (a case's tail, or a "timeline"
  * reply), and their release. */

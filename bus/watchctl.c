@@ -5,6 +5,7 @@
  * 3 no hub reachable within the timeout.
  */
 #include <errno.h>
+#include <event2/event.h>
 #include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,13 +13,16 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "bus-check.h"
 #include "bus-client.h"
+#include "bus-sync.h"
 #include "bus-config.h"
 #include "bus-curve.h"
 #include "bus-demo.h"
 #include "bus-time.h"
 #include "bus-codec.h"
 #include "bus-hub.h"
+#include "bus-log.h"
 #include "bus-sock.h"
 #include "bus-verbs.h"
 #include "tui-text.h"
@@ -57,6 +61,11 @@ usage_commands(FILE *f)
 	    "  replay AFTER [LIMIT]           print journal events after seq AFTER\n"
 	    "  stats                          print the hub's counters\n"
 	    "  whoami                         print your name and role as the hub sees it\n"
+	    "  follow [--check] [--duration SEC] [--settle SEC] [--quiet]\n"
+	    "                                 follow the hub as a console does, without a\n"
+	    "                                 screen; --check verifies every seq and, at the\n"
+	    "                                 end, equality with a fresh snapshot (exit 1 if\n"
+	    "                                 not); prints a summary line\n"
 	    "  simulate [--rate N] [--seed S] [--speed X] [--duration SEC]\n"
 	    "                                 demo traffic: incidents, intel, sensors, and\n"
 	    "                                 cases worked through their lifecycle\n"
@@ -595,6 +604,109 @@ tail_signal(int sig)
 	tail_stop = 1;
 }
 
+/* follow [--check] [--duration SEC] [--settle SEC] [--quiet]: the
+ * console's sync without a screen (bus-check). */
+struct follow {
+	struct event_base *base;
+	struct bus_check *check;
+	int quiet, stop;
+	struct event *duration;
+};
+
+static void
+follow_say(void *arg, const char *line)
+{
+	struct follow *f = arg;
+
+	if (!f->quiet) {
+		char *safe = ctl_inert(line);
+		fprintf(stderr, "watchctl: follow: %s\n", safe);
+		free(safe);
+	}
+}
+
+static void
+follow_stop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	((struct follow *)arg)->stop = 1;
+}
+
+static int
+cmd_follow(struct ctl *c, int argc, char **argv)
+{
+	struct follow f = { .quiet = 0 };
+	int check = 0, duration_ms = 0, settle_ms = 10000;
+	char *cause = NULL, *end, summary[512];
+
+	for (int i = 0; i < argc; i++) {
+		double v;
+		if (strcmp(argv[i], "--check") == 0)
+			check = 1;
+		else if (strcmp(argv[i], "--quiet") == 0)
+			f.quiet = 1;
+		else if (i + 1 < argc && (strcmp(argv[i], "--duration") == 0 ||
+		    strcmp(argv[i], "--settle") == 0)) {
+			v = strtod(argv[i + 1], &end);
+			if (*end != '\0' || !(v > 0 && v <= 86400))
+				return usage_error("follow: %s takes seconds", argv[i]);
+			*(strcmp(argv[i], "--duration") == 0 ? &duration_ms : &settle_ms) =
+			    (int)(v * 1000);
+			i++;
+		} else
+			return usage_error("follow: unexpected '%s' (--check --duration SEC "
+			    "--settle SEC --quiet)", argv[i]);
+	}
+	struct bus_sync_config cfg = { c->events, c->control, c->user, 0, 0, 0, c->curve };
+	/* The sync's own log lines would repeat what follow_say prints. */
+	if (bus_log_open("/dev/null", 0, &cause) != 0) {
+		free(cause);
+		cause = NULL;
+	}
+	f.base = event_base_new();
+	f.check = bus_check_new(f.base, c->zctx, &cfg, follow_say, &f, &cause);
+	if (f.check == NULL) {
+		fprintf(stderr, "watchctl: %s\n", cause);
+		free(cause);
+		event_base_free(f.base);
+		return EXIT_NOHUB;
+	}
+	struct event *sigint = evsignal_new(f.base, SIGINT, follow_stop, &f);
+	struct event *sigterm = evsignal_new(f.base, SIGTERM, follow_stop, &f);
+	event_add(sigint, NULL);
+	event_add(sigterm, NULL);
+	f.duration = evtimer_new(f.base, follow_stop, &f);
+	if (duration_ms > 0) {
+		struct timeval tv = { duration_ms / 1000, (duration_ms % 1000) * 1000 };
+		evtimer_add(f.duration, &tv);
+	}
+	/* Follow until told to stop; then, with --check, until the comparison
+	 * with a fresh snapshot is over. */
+	int finishing = 0;
+	while (!(finishing && (!check || bus_check_done(f.check)))) {
+		if (f.stop && !finishing) {
+			finishing = 1;
+			if (check)
+				bus_check_finish(f.check, settle_ms);
+			continue;
+		}
+		if (event_base_loop(f.base, EVLOOP_ONCE) < 0)
+			break;
+	}
+	bus_check_summary(f.check, summary, sizeof summary);
+	int diverged = bus_check_divergences(f.check) > 0;
+	char *safe = ctl_inert(summary);
+	printf("%s\n", safe);
+	free(safe);
+	event_free(sigint);
+	event_free(sigterm);
+	event_free(f.duration);
+	bus_check_free(f.check);
+	event_base_free(f.base);
+	return diverged ? EXIT_REFUSED : EXIT_OK;
+}
+
 /* tail: every event as a JSON line {"topic":..., "body":...}. */
 static int
 cmd_tail(struct ctl *c, int argc, char **argv)
@@ -837,6 +949,7 @@ static const struct {
 	{ "team", cmd_team },
 	{ "request", cmd_request },
 	{ "simulate", cmd_simulate },
+	{ "follow", cmd_follow },
 	{ "keygen", cmd_keygen },
 	{ "key", cmd_key },
 };
