@@ -21,6 +21,7 @@ const char *const bus_reject_names[REJECT_NCLASSES] = {
 	[REJECT_JSON] = "json",
 	[REJECT_FIELDS] = "fields",
 	[REJECT_KEY] = "key",
+	[REJECT_STORE_FULL] = "store_full",
 };
 
 static const char *const sensor_kinds[] = { "alert", "heartbeat", NULL };

@@ -44,6 +44,7 @@ enum bus_reject {
 	REJECT_JSON,    /* body is not one JSON object */
 	REJECT_FIELDS,  /* fields fail the topic's table */
 	REJECT_KEY,     /* its CURVE key may not publish it (revoked, or not its topic) */
+	REJECT_STORE_FULL, /* valid, but the hub's database has no space to store it */
 	REJECT_NCLASSES
 };
 

@@ -30,6 +30,7 @@
 #define HUB_SNAPSHOT_INTEL 500 /* newest intel items in a snapshot */
 #define HUB_REJECT_LOGS     20 /* rejection lines logged per second */
 #define HUB_RATE_SLOTS    4096 /* connections whose request rate is tracked */
+#define HUB_STORE_RETRY_MS 1000 /* how often a full store is tried again */
 
 /* A control reply waiting for the batch's commit. Its text is made when
  * the op runs: a snapshot must show the state at its seq, not the state
@@ -79,6 +80,11 @@ struct bus_hub {
 	struct bus_store *store;
 	struct bus_state *state;
 	int64_t committed_seq;
+	/* While the store cannot commit (its filesystem is full, or the state
+	 * could not be reloaded after a failed commit) the hub refuses every
+	 * change, keeps serving reads, and store_retry tries again. */
+	int store_full, need_reload;
+	struct event *store_retry;
 	char hub_id[17];
 	int64_t started_at;
 
@@ -303,6 +309,11 @@ hub_ingest_msg(const struct bus_frame *frames, size_t n, int truncated, void *ar
 		xasprintf(&cause, "this connection's key may not publish %s (revoked, or not "
 		    "one of its topics)", topic);
 	}
+	if (class == REJECT_NONE && (hub->store_full || hub->need_reload)) {
+		class = REJECT_STORE_FULL;
+		xasprintf(&cause, "%s: the database %s cannot store it (%s)", topic,
+		    hub->cfg.db, hub->store_full ? "its filesystem is full" : "reload failed");
+	}
 	if (class != REJECT_NONE) {
 		hub_reject(hub, class, cause);
 		free(cause);
@@ -320,6 +331,28 @@ hub_ingest_msg(const struct bus_frame *frames, size_t n, int truncated, void *ar
 
 /* ------------------------------------------------------------------ */
 /* Control: requests and replies. */
+
+/* The store as heartbeats and stats say it: "ok", "full" (no space left)
+ * or "failed" (the state could not be reloaded after a failed commit). */
+static const char *
+hub_store_status(const struct bus_hub *hub)
+{
+	return hub->store_full ? "full" : hub->need_reload ? "failed" : "ok";
+}
+
+/* The refusal of a change while the store cannot commit. */
+static json_t *
+hub_store_refusal(struct bus_hub *hub)
+{
+	if (hub->store_full)
+		return bus_reply_error("store_full", "The journal is full: the filesystem "
+		    "holding the database %s has no space left, so the hub refuses changes "
+		    "and nothing was done. Reads still work; once space is freed the hub "
+		    "accepts again by itself, and this can be sent again.", hub->cfg.db);
+	return bus_reply_error("store_failed", "The hub could not bring its state back to "
+	    "the database %s after a failed commit, so it refuses changes and nothing was "
+	    "done; it accepts again by itself once it can.", hub->cfg.db);
+}
 
 static void
 hub_queue_reply(struct bus_hub *hub, const struct bus_frame *env, int nenv, json_t *id,
@@ -518,6 +551,7 @@ hub_op_stats(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 	    "events_published", (json_int_t)hub->stats.events_published,
 	    "commits", (json_int_t)hub->stats.commits,
 	    "store_failures", (json_int_t)hub->stats.store_failures);
+	json_object_set_new(r, "store", json_string(hub_store_status(hub)));
 	if (hub->zap != NULL) {
 		const struct bus_zap_stats *z = bus_zap_stats(hub->zap);
 		json_object_set_new(r, "curve", json_pack("{s:I, s:I, s:I, s:I}",
@@ -693,6 +727,19 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 	}
 	const char *user = who.user;
 	const struct hub_op *hop = hub_op_find(req.op);
+	if ((hub->store_full || hub->need_reload) && (hop == NULL || !hop->read_only)) {
+		/* Not audited: the trail cannot be written either. A refused
+		 * report counts as a refused ingest, as on the ingest socket. */
+		if (hop != NULL && hop->fn == hub_op_report) {
+			hub->stats.ingest_received++;
+			hub->stats.ingest_rejected[REJECT_STORE_FULL]++;
+		}
+		hub->stats.control_refused++;
+		reply = hub_store_refusal(hub);
+		if (bus_log_limited(&hub->reject_log))
+			log_warn("control: %s by %s refused: the store cannot commit", req.op, user);
+		goto queue;
+	}
 	if (hop != NULL)
 		reply = hop->fn(hub, &who, req.args);
 	else
@@ -788,7 +835,8 @@ hub_send_replies(struct bus_hub *hub, int failed, const char *why)
 		size_t nf = 0;
 
 		if (failed && r->ok) {
-			json_t *err = bus_reply_error("store_failed", "The hub could not save "
+			json_t *err = hub->store_full ? hub_store_refusal(hub) :
+			    bus_reply_error("store_failed", "The hub could not save "
 			    "this change and made none: %s", why);
 			if (r->id != NULL)
 				json_object_set(err, "id", r->id);
@@ -832,6 +880,8 @@ hub_audit_failed(struct bus_hub *hub, const char *why)
 	bus_audit_clear(hub->audit);
 }
 
+static void hub_store_down(struct bus_hub *, int full, const char *cause);
+
 /* The after-events hook: run once per loop turn, by whoever owns the loop. */
 void
 bus_hub_flush(struct bus_hub *hub)
@@ -841,6 +891,10 @@ bus_hub_flush(struct bus_hub *hub)
 	size_t n;
 
 	bus_state_settle(hub->state, bus_time_now_ms());
+	/* A state that could not be reloaded may hold changes never committed:
+	 * none of them may reach the journal. */
+	if (hub->need_reload)
+		bus_state_pending_clear(hub->state);
 	n = bus_state_pending(hub->state, &ch);
 	if (n == 0 && hub->nreplies == 0)
 		return;
@@ -849,14 +903,20 @@ bus_hub_flush(struct bus_hub *hub)
 	    hub_commit(hub, ch, n, &cause) != 0) {
 		/* Nothing of this batch is published; clients with an ok reply
 		 * are told it failed; the state goes back to what is stored. */
+		int full = bus_store_full(hub->store), was_down = hub->store_full;
 		hub->stats.store_failures++;
-		log_error("store: batch of %zu events not saved: %s", n, cause);
+		if (!was_down)
+			log_error("store: batch of %zu events not saved: %s", n, cause);
 		bus_state_pending_clear(hub->state);
 		char *reload_cause = NULL;
 		if (hub_reload(hub, &reload_cause) != 0) {
 			log_error("store: cannot reload state: %s", reload_cause);
 			free(reload_cause);
+			hub->need_reload = 1;
 		}
+		/* Refuse changes from now on, before the replies say why. */
+		if (full || hub->need_reload)
+			hub_store_down(hub, full, cause);
 		hub_audit_failed(hub, cause);
 		hub_send_replies(hub, 1, cause);
 		free(cause);
@@ -877,23 +937,83 @@ bus_hub_flush(struct bus_hub *hub)
 /* Heartbeat: liveness and the current seq, so subscribers see gaps. */
 
 static void
-hub_heartbeat(evutil_socket_t fd, short what, void *arg)
+hub_send_heartbeat(struct bus_hub *hub)
 {
-	struct bus_hub *hub = arg;
 	char stamp[BUS_TIME_LEN], started[BUS_TIME_LEN];
-	int64_t now = bus_time_now_ms();
 
-	(void)fd;
-	(void)what;
-	bus_state_tick(hub->state, now);
-	bus_time_format(now, stamp);
+	bus_time_format(bus_time_now_ms(), stamp);
 	bus_time_format(hub->started_at, started);
-	json_t *hb = json_pack("{s:I, s:s, s:s, s:s}", "seq", (json_int_t)hub->committed_seq,
-	    "ts", stamp, "hub", hub->hub_id, "started_at", started);
+	json_t *hb = json_pack("{s:I, s:s, s:s, s:s, s:s}", "seq",
+	    (json_int_t)hub->committed_seq, "ts", stamp, "hub", hub->hub_id, "started_at",
+	    started, "store", hub_store_status(hub));
 	char *body = bus_codec_encode(hb);
 	hub_publish(hub, BUS_HEARTBEAT_TOPIC, body);
 	free(body);
 	json_decref(hb);
+}
+
+static void
+hub_heartbeat(evutil_socket_t fd, short what, void *arg)
+{
+	struct bus_hub *hub = arg;
+
+	(void)fd;
+	(void)what;
+	bus_state_tick(hub->state, bus_time_now_ms());
+	hub_send_heartbeat(hub);
+}
+
+/* ------------------------------------------------------------------ */
+/* A store that cannot commit: refuse changes, and try again on a timer. */
+
+/* The store cannot commit (FULL: for lack of space): say so at once on
+ * the events socket, and start trying again. */
+static void
+hub_store_down(struct bus_hub *hub, int full, const char *cause)
+{
+	struct timeval tv = { HUB_STORE_RETRY_MS / 1000, (HUB_STORE_RETRY_MS % 1000) * 1000 };
+
+	if (full && !hub->store_full)
+		log_error("store: the filesystem holding %s is full (%s): refusing changes "
+		    "until space is freed", hub->cfg.db, cause);
+	else if (!full)
+		log_error("store: refusing changes until the state is reloaded from %s",
+		    hub->cfg.db);
+	hub->store_full |= full;
+	hub_send_heartbeat(hub);
+	if (!evtimer_pending(hub->store_retry, NULL))
+		evtimer_add(hub->store_retry, &tv);
+}
+
+/* The retry timer: bring the state back to the store if that failed, then
+ * check that a transaction commits; if so, accept changes again. */
+static void
+hub_store_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct bus_hub *hub = arg;
+	char *cause = NULL;
+
+	(void)fd;
+	(void)what;
+	if (hub->need_reload) {
+		if (hub_reload(hub, &cause) != 0) {
+			log_debug("store: still cannot reload state: %s", cause);
+			free(cause);
+			return;
+		}
+		hub->need_reload = 0;
+	}
+	if (bus_store_probe(hub->store, bus_time_now_ms(), &cause) != 0) {
+		log_debug("store: still cannot commit: %s", cause);
+		if (bus_store_full(hub->store) && !hub->store_full)
+			hub_store_down(hub, 1, cause);
+		free(cause);
+		return;
+	}
+	evtimer_del(hub->store_retry);
+	hub->store_full = 0;
+	log_info("store: %s commits again: accepting changes", hub->cfg.db);
+	hub_send_heartbeat(hub);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1031,6 +1151,7 @@ bus_hub_new(struct event_base *base, void *zctx, const struct bus_hub_config *cf
 	struct timeval tv = { cfg->heartbeat_ms / 1000, (cfg->heartbeat_ms % 1000) * 1000 };
 	hub->heartbeat = event_new(base, -1, EV_PERSIST, hub_heartbeat, hub);
 	event_add(hub->heartbeat, &tv);
+	hub->store_retry = event_new(base, -1, EV_PERSIST, hub_store_retry, hub);
 
 	/* Commit the seed (a new database) before anyone can ask. */
 	bus_hub_flush(hub);
@@ -1053,6 +1174,8 @@ bus_hub_free(struct bus_hub *hub)
 		bus_hub_flush(hub);
 	if (hub->heartbeat != NULL)
 		event_free(hub->heartbeat);
+	if (hub->store_retry != NULL)
+		event_free(hub->store_retry);
 	bus_sock_unwatch(hub->ingest);
 	bus_sock_unwatch(hub->control);
 	bus_sock_unwatch(hub->events);

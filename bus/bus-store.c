@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -123,6 +124,7 @@ struct bus_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[STMT_COUNT];
 	int in_txn;
+	int full; /* the last write failed for lack of space */
 
 	sqlite3 *ckpt_db;        /* the checkpointer's own connection */
 	pthread_t ckpt_thread;
@@ -195,6 +197,10 @@ store_start_checkpointer(struct bus_store *st, const char *path, char **cause)
 static int
 store_fail(struct bus_store *st, const char *what, char **cause)
 {
+	int err = sqlite3_system_errno(st->db);
+
+	/* Read now: the rollback that follows a failed write resets them. */
+	st->full = sqlite3_errcode(st->db) == SQLITE_FULL || err == ENOSPC || err == EDQUOT;
 	xasprintf(cause, "%s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
 }
@@ -540,7 +546,33 @@ bus_store_commit(struct bus_store *st, char **cause)
 		return -1;
 	}
 	st->in_txn = 0;
+	st->full = 0;
 	return 0;
+}
+
+/* 1 if the last write failed because the filesystem has no space left
+ * (SQLITE_FULL, ENOSPC or EDQUOT); a commit that succeeds clears it. */
+int
+bus_store_full(const struct bus_store *st)
+{
+	return st->full;
+}
+
+/*
+ * Whether a transaction can be committed again: write the time of this
+ * check under meta key "space_checked_at" in a transaction of its own.
+ * A read proves nothing, since only a write needs new pages.
+ */
+int
+bus_store_probe(struct bus_store *st, int64_t now_ms, char **cause)
+{
+	if (bus_store_begin(st, cause) != 0)
+		return -1;
+	if (bus_store_meta_set(st, "space_checked_at", now_ms, cause) != 0) {
+		bus_store_rollback(st);
+		return -1;
+	}
+	return bus_store_commit(st, cause);
 }
 
 /* Undo an open transaction; harmless when SQLite already rolled it back. */

@@ -65,5 +65,7 @@ int  bus_store_meta_set(struct bus_store *, const char *key, int64_t value,
          char **cause);
 int  bus_store_commit(struct bus_store *, char **cause);
 void bus_store_rollback(struct bus_store *);
+int  bus_store_full(const struct bus_store *);
+int  bus_store_probe(struct bus_store *, int64_t now_ms, char **cause);
 
 #endif

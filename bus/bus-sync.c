@@ -429,8 +429,15 @@ sync_heartbeat(struct bus_sync *s, json_t *hb)
 	int64_t seq = json_integer_value(json_object_get(hb, "seq"));
 	int restarted = hub != NULL && s->status.hub_id[0] != '\0' &&
 	    strcmp(hub, s->status.hub_id) != 0;
+	/* Hubs older than the field send none: their store is "ok". */
+	const char *store = json_string_value(json_object_get(hb, "store"));
+	int full = store != NULL && strcmp(store, "full") == 0;
 
 	sync_heard(s);
+	if (full != s->status.store_full) {
+		s->status.store_full = full;
+		sync_notify(s);
+	}
 	if (hub != NULL)
 		snprintf(s->status.hub_id, sizeof s->status.hub_id, "%s", hub);
 	s->status.hub_seq = seq;

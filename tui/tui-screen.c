@@ -218,6 +218,9 @@ screen_draw_top(struct tui *t)
 		    tui_theme_attr(STYLE_OK));
 		if (st->state == BUS_SYNC_SYNCING || st->repairing)
 			x += screen_put(w, x, " resyncing ", cols - x, tui_theme_attr(STYLE_ALARM));
+		if (st->store_full)
+			x += screen_put(w, x, " JOURNAL FULL: the hub refuses changes ", cols - x,
+			    tui_theme_attr(STYLE_ALARM) | A_BOLD);
 	}
 	int64_t lag = st->hub_seq > seq ? st->hub_seq - seq : 0;
 	snprintf(buf, sizeof buf, "  seq %lld  lag %lld", (long long)seq, (long long)lag);

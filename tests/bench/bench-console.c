@@ -113,15 +113,6 @@ bench_free_stream(struct bench_msg *msgs, size_t n)
 /* ------------------------------------------------------------------ */
 /* Small helpers. */
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static double
 ms_between(int64_t a, int64_t b)
 {
@@ -223,7 +214,7 @@ struct producer {
 static void
 producer_sleep_until(int64_t t)
 {
-	int64_t left = t - now_ns();
+	int64_t left = t - bench_now_ns();
 
 	if (left > 0) {
 		struct timespec ts = { (time_t)(left / 1000000000), (long)(left % 1000000000) };
@@ -238,7 +229,7 @@ static int
 producer_await_hub(struct producer *p)
 {
 	long long last_seq = -1, last_received = -1;
-	int64_t progress = now_ns();
+	int64_t progress = bench_now_ns();
 
 	for (;;) {
 		json_t *st = test_hub_stats(p->h);
@@ -253,22 +244,22 @@ producer_await_hub(struct producer *p)
 		json_decref(st);
 		if (received >= (long long)p->n) {
 			if (atomic_load(&p->hub_done_ns) == 0)
-				atomic_store(&p->hub_done_ns, now_ns());
+				atomic_store(&p->hub_done_ns, bench_now_ns());
 			if (seq == last_seq) {
 				atomic_store(&p->final_seq, (int64_t)seq);
 				return 0;
 			}
 		}
 		if (received != last_received || seq != last_seq)
-			progress = now_ns();
-		else if (now_ns() - progress > (int64_t)BENCH_STALL_MS * 1000000) {
+			progress = bench_now_ns();
+		else if (bench_now_ns() - progress > (int64_t)BENCH_STALL_MS * 1000000) {
 			fprintf(stderr, "bench-console: the hub took %lld of %zu messages and "
 			    "then nothing for %d s\n", received, p->n, BENCH_STALL_MS / 1000);
 			return -1;
 		}
 		last_seq = seq;
 		last_received = received;
-		producer_sleep_until(now_ns() + 20 * 1000000);
+		producer_sleep_until(bench_now_ns() + 20 * 1000000);
 	}
 }
 
@@ -278,7 +269,7 @@ producer_main(void *arg)
 	struct producer *p = arg;
 	static const char topic[] = "incident";
 
-	p->first_ns = now_ns();
+	p->first_ns = bench_now_ns();
 	for (size_t i = 0; i < p->n; i++) {
 		if (p->rate > 0)
 			producer_sleep_until(p->first_ns + (int64_t)((double)i * 1e9 / p->rate));
@@ -289,7 +280,7 @@ producer_main(void *arg)
 			return NULL;
 		}
 	}
-	p->last_ns = now_ns();
+	p->last_ns = bench_now_ns();
 	if (producer_await_hub(p) != 0)
 		p->failed = 1;
 	return NULL;
@@ -419,7 +410,7 @@ look_equal(struct look a, struct look b)
 static struct usage
 bench_usage(struct bench *b)
 {
-	struct usage u = { now_ns(), test_term_bytes(b->t), proc_cpu_s(b->pid),
+	struct usage u = { bench_now_ns(), test_term_bytes(b->t), proc_cpu_s(b->pid),
 		proc_cpu_s(b->h.pid), self_cpu_s() };
 
 	return u;
@@ -467,7 +458,7 @@ bench_pump_until(struct bench *b, int64_t deadline, int (*pred)(struct bench *, 
 	for (;;) {
 		if (pred != NULL && pred(b, arg))
 			return 0;
-		int64_t left = deadline - now_ns();
+		int64_t left = deadline - bench_now_ns();
 		if (left <= 0)
 			return 1;
 		long n = test_term_pump(b->t, (int)((left + 999999) / 1000000));
@@ -485,7 +476,7 @@ bench_pump_until(struct bench *b, int64_t deadline, int (*pred)(struct bench *, 
 static int
 bench_pump_ms(struct bench *b, double ms)
 {
-	return bench_pump_until(b, now_ns() + (int64_t)(ms * 1e6), NULL, NULL) < 0 ? -1 : 0;
+	return bench_pump_until(b, bench_now_ns() + (int64_t)(ms * 1e6), NULL, NULL) < 0 ? -1 : 0;
 }
 
 static int
@@ -529,16 +520,16 @@ bench_key_sample(struct bench *b, double *ms, int *timeouts)
 {
 	int target = !b->focus_teams;
 	char key = target ? '2' : '1';
-	int64_t t0 = now_ns();
+	int64_t t0 = bench_now_ns();
 
 	if (test_term_send(b->t, &key, 1) != 0)
 		return -1;
 	int rc = bench_pump_until(b, t0 + (int64_t)BENCH_KEY_DEADLINE_MS * 1000000, pred_focus,
 	    &target);
-	*ms = ms_between(t0, now_ns());
+	*ms = ms_between(t0, bench_now_ns());
 	if (rc == 1) {
 		(*timeouts)++;
-		rc = bench_pump_until(b, now_ns() + (int64_t)BENCH_SETTLE_DEADLINE_MS * 1000000,
+		rc = bench_pump_until(b, bench_now_ns() + (int64_t)BENCH_SETTLE_DEADLINE_MS * 1000000,
 		    pred_focus, &target);
 	}
 	if (rc != 0) {
@@ -576,7 +567,7 @@ bench_open(struct bench *b, const struct bench_opts *o)
 	const char *argv[] = { WATCHFLOOR_PATH, "--events", b->h.events, "--control",
 		b->h.control, "--user", BENCH_USER, "--log", b->log,
 		o->fps > 0 ? "--fps" : NULL, fps, NULL };
-	int64_t t0 = now_ns();
+	int64_t t0 = bench_now_ns();
 	if ((b->t = test_term_spawn(BENCH_ROWS, BENCH_COLS, argv, NULL)) == NULL)
 		return -1;
 	b->pid = test_term_pid(b->t);
@@ -584,7 +575,7 @@ bench_open(struct bench *b, const struct bench_opts *o)
 		bench_fail_screen(b, "the console never showed CONNECTED and its panels");
 		return -1;
 	}
-	printf("console ready ms: %.0f (CONNECTED, panels drawn)\n", ms_between(t0, now_ns()));
+	printf("console ready ms: %.0f (CONNECTED, panels drawn)\n", ms_between(t0, bench_now_ns()));
 	if (test_term_find(b->t, "1 Open cases (", &b->cases_row, &b->cases_col) != 0 ||
 	    test_term_find(b->t, "2 Team dispatch (", &b->teams_row, &b->teams_col) != 0)
 		return -1;
@@ -606,7 +597,7 @@ bench_check(struct bench *b, long long seq, long long open, const char *phase)
 	const char *name = phase != NULL ? phase : "burst";
 	char what[200];
 
-	if (bench_pump_until(b, now_ns() + (int64_t)BENCH_CATCHUP_MS * 1000000,
+	if (bench_pump_until(b, bench_now_ns() + (int64_t)BENCH_CATCHUP_MS * 1000000,
 	    pred_seq_at_least, &seq) != 0) {
 		snprintf(what, sizeof what, "%s: the top line never reached the hub's seq %lld",
 		    name, seq);
@@ -620,8 +611,8 @@ bench_check(struct bench *b, long long seq, long long open, const char *phase)
 		return -1;
 	}
 	/* The count follows the seq in the same frame, but let a frame pass. */
-	int64_t end = now_ns() + 2000LL * 1000000;
-	while (screen_open_cases(b) != open && now_ns() < end)
+	int64_t end = bench_now_ns() + 2000LL * 1000000;
+	while (screen_open_cases(b) != open && bench_now_ns() < end)
 		if (bench_pump_ms(b, 50) != 0)
 			break;
 	if (screen_open_cases(b) != open) {
@@ -863,7 +854,7 @@ bench_burst_round(struct bench *b, const struct bench_opts *o, int round,
 			break;
 	long long final = (long long)atomic_load(&p.final_seq);
 	if (keys == 0 && !p.failed && !b->dead) {
-		if (bench_pump_until(b, now_ns() + (int64_t)BENCH_CATCHUP_MS * 1000000,
+		if (bench_pump_until(b, bench_now_ns() + (int64_t)BENCH_CATCHUP_MS * 1000000,
 		    pred_seq_at_least, &final) != 0)
 			bench_fail_screen(b, "burst: the top line never reached the hub's last seq");
 		bench_observe(b);
@@ -1014,7 +1005,7 @@ static long
 tail_drain(int fd, int timeout_ms)
 {
 	char buf[65536];
-	int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+	int64_t deadline = bench_now_ns() + (int64_t)timeout_ms * 1000000;
 	long got = 0;
 	ssize_t r;
 
@@ -1023,7 +1014,7 @@ tail_drain(int fd, int timeout_ms)
 			got += r;
 		if (r == 0 && got == 0)
 			return -1;
-		if (got > 0 || now_ns() >= deadline)
+		if (got > 0 || bench_now_ns() >= deadline)
 			return got;
 		usleep(2000);
 	}
@@ -1043,8 +1034,8 @@ tail_until_quiet(int fd, struct producer *p)
 		if (n > 0 || (atomic_load(&p->final_seq) == 0 && !p->failed))
 			quiet_since = 0;
 		else if (quiet_since == 0)
-			quiet_since = now_ns();
-		else if (now_ns() - quiet_since > 200 * 1000000)
+			quiet_since = bench_now_ns();
+		else if (bench_now_ns() - quiet_since > 200 * 1000000)
 			return quiet_since;
 	}
 }
@@ -1073,16 +1064,16 @@ bench_tail(struct bench *b, const struct bench_opts *o, const struct bench_msg *
 	}
 	if (producer_start(&p, &b->h, steady, nsteady, o->rate) != 0)
 		goto fail;
-	int64_t t = now_ns() + (int64_t)(o->warm_s * 1e9);
-	while (now_ns() < t)
+	int64_t t = bench_now_ns() + (int64_t)(o->warm_s * 1e9);
+	while (bench_now_ns() < t)
 		tail_drain(fd, 20);
 	double c0 = proc_cpu_s(pid);
-	int64_t t0 = now_ns();
+	int64_t t0 = bench_now_ns();
 	t = t0 + (int64_t)(o->steady_s * 1e9);
-	while (now_ns() < t)
+	while (bench_now_ns() < t)
 		tail_drain(fd, 20);
 	double c1 = proc_cpu_s(pid);
-	double secs = (double)(now_ns() - t0) / 1e9;
+	double secs = (double)(bench_now_ns() - t0) / 1e9;
 	int quiet = tail_until_quiet(fd, &p) != 0;
 	if (producer_join(&p) != 0 || !quiet)
 		goto fail;

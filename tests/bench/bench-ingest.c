@@ -25,6 +25,13 @@
  * --refs), so after the first pass each message updates an existing case.
  * An update changes the level and the summary, because a resend that
  * changes nothing produces no event.
+ *
+ * --curve runs both paths encrypted: the hub with --key and --allow (one
+ * allow-listed key, which the pusher, the SUB and the harness's stats
+ * requests all use), and the raw PULL as a CURVE server with the raw PUSH
+ * as its client, so the ratio still compares like with like. The raw PULL
+ * has no ZAP handler (the hub asks its ZAP thread once per connection,
+ * not per message).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -41,6 +48,7 @@
 #include <zmq.h>
 
 #include "bus-codec.h"
+#include "bus-curve.h"
 #include "bus-hub.h"
 #include "bench-msgs.h"
 #include "test-hub.h"
@@ -55,7 +63,18 @@ struct bench_opts {
 	int rounds;
 	enum bench_mode mode;
 	size_t refs; /* distinct refs in update mode */
+	int curve;   /* both paths with CURVE */
 };
+
+/* --curve: the hub's key pair and the one client key the allow file names. */
+struct bench_keys {
+	char hub_key[400];     /* the hub's secret key file, for --key */
+	char allow[400];       /* the allow file, for --allow */
+	struct bus_curve hub;    /* the hub's (the raw PULL's) keys */
+	struct bus_curve client; /* the pusher's, the SUB's and the stats requests' */
+};
+
+static struct bench_keys keys;
 
 /* One round of the hub path: the rate and what the hub said about it. */
 struct hub_result {
@@ -78,15 +97,6 @@ bench_ingest_msg(struct bench_msg *m, size_t i, const struct bench_opts *o, uint
 
 /* ------------------------------------------------------------------ */
 /* Small helpers. */
-
-static int64_t
-bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /*
  * The ceiling: the hub's own decoding and validation (jansson parse plus
@@ -115,21 +125,6 @@ bench_decode(const struct bench_msg *msgs, size_t n, double *rate)
 	}
 	*rate = (double)n * 1e9 / (double)(bench_now_ns() - t0);
 	return 0;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /*
@@ -175,27 +170,6 @@ body_seq(const char *p, size_t n, long long *seq)
 }
 
 /* A field of a /proc/PID/status line such as "VmHWM:  1234 kB", or -1. */
-static long
-proc_status_kb(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	size_t len = strlen(field);
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof line, f) != NULL) {
-		if (strncmp(line, field, len) == 0 && line[len] == ':') {
-			kb = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return kb;
-}
-
 static long long
 file_bytes(const char *path)
 {
@@ -254,8 +228,87 @@ pusher_start(struct pusher *p, void *sock, const struct bench_msg *msgs, size_t 
 /* ------------------------------------------------------------------ */
 /* Raw libzmq: PUSH -> PULL over ipc:// with the hub's PULL settings. */
 
+/* --curve: the PULL a CURVE server with the hub's keys, the PUSH its client. */
 static int
-bench_raw(struct test_hub *raw, const struct bench_msg *msgs, size_t n, double *rate)
+bench_raw_curve(void *pull, void *push)
+{
+	int one = 1;
+	char *cause = NULL;
+
+	if (zmq_setsockopt(pull, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+	    zmq_setsockopt(pull, ZMQ_CURVE_SECRETKEY, keys.hub.secret_key, BUS_CURVE_KEY_LEN) != 0) {
+		fprintf(stderr, "bench-ingest: raw: CURVE server: %s\n", zmq_strerror(errno));
+		return -1;
+	}
+	if (bus_curve_client(push, &keys.client, &cause) != 0) {
+		fprintf(stderr, "bench-ingest: raw: CURVE client: %s\n", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
+/* --curve: the hub's key, the client's key, and the allow file naming the
+ * client (as a lead: it publishes, subscribes and asks for stats), in DIR. */
+static int
+bench_keys_make(const char *dir)
+{
+	char prefix[320], pub[BUS_CURVE_KEY_LEN + 1], path[400], *cause = NULL;
+	struct bus_curve hub;
+	FILE *f;
+
+	if (bus_curve_available(&cause) != 0)
+		goto fail;
+	snprintf(prefix, sizeof prefix, "%s/hub", dir);
+	snprintf(keys.hub_key, sizeof keys.hub_key, "%s.key", prefix);
+	if (bus_curve_keygen(prefix, pub, &cause) != 0 ||
+	    bus_curve_load_secret(keys.hub_key, &keys.hub, &cause) != 0)
+		goto fail;
+	hub = keys.hub;
+	snprintf(prefix, sizeof prefix, "%s/bench", dir);
+	snprintf(path, sizeof path, "%s.key", prefix);
+	if (bus_curve_keygen(prefix, pub, &cause) != 0 ||
+	    bus_curve_load_secret(path, &keys.client, &cause) != 0)
+		goto fail;
+	memcpy(keys.client.server_key, hub.public_key, sizeof keys.client.server_key);
+	snprintf(keys.allow, sizeof keys.allow, "%s/allow", dir);
+	if ((f = fopen(keys.allow, "w")) == NULL) {
+		fprintf(stderr, "bench-ingest: %s: %s\n", keys.allow, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%s bench lead\n", keys.client.public_key);
+	return fclose(f) == 0 ? 0 : -1;
+fail:
+	fprintf(stderr, "bench-ingest: CURVE keys: %s\n", cause);
+	free(cause);
+	return -1;
+}
+
+/* A CURVE client socket of TYPE on ENDPOINT with the client's key (a SUB
+ * subscribes to everything), or NULL. */
+static void *
+bench_curve_socket(struct test_hub *h, int type, const char *endpoint, int linger)
+{
+	void *s = test_hub_own(h, zmq_socket(h->zctx, type));
+	char *cause = NULL;
+
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+	if (bus_curve_client(s, &keys.client, &cause) != 0) {
+		fprintf(stderr, "bench-ingest: CURVE client: %s\n", cause);
+		free(cause);
+		return NULL;
+	}
+	if (type == ZMQ_SUB)
+		zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+	if (zmq_connect(s, endpoint) != 0) {
+		fprintf(stderr, "bench-ingest: %s: %s\n", endpoint, zmq_strerror(errno));
+		return NULL;
+	}
+	return s;
+}
+
+static int
+bench_raw(struct test_hub *raw, const struct bench_msg *msgs, size_t n, int curve, double *rate)
 {
 	char ep[400];
 	void *pull = test_hub_own(raw, zmq_socket(raw->zctx, ZMQ_PULL));
@@ -272,6 +325,11 @@ bench_raw(struct test_hub *raw, const struct bench_msg *msgs, size_t n, double *
 	zmq_setsockopt(pull, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
 	zmq_setsockopt(pull, ZMQ_LINGER, &linger, sizeof linger);
 	zmq_setsockopt(push, ZMQ_LINGER, &linger, sizeof linger);
+	if (curve && bench_raw_curve(pull, push) != 0) {
+		test_hub_close(raw, pull);
+		test_hub_close(raw, push);
+		return -1;
+	}
 	if (zmq_bind(pull, ep) != 0 || zmq_connect(push, ep) != 0) {
 		fprintf(stderr, "bench-ingest: raw: %s: %s\n", ep, zmq_strerror(errno));
 		test_hub_close(raw, pull);
@@ -486,8 +544,9 @@ hub_check_stats(json_t *before, json_t *after, size_t n)
 }
 
 static int
-bench_hub(int round, const struct bench_msg *msgs, size_t n, struct hub_result *res)
+bench_hub(int round, const struct bench_msg *msgs, size_t n, int curve, struct hub_result *res)
 {
+	const char *const curve_args[] = { "--key", keys.hub_key, "--allow", keys.allow, NULL };
 	struct test_hub h;
 	json_t *before = NULL, *after = NULL;
 	void *sub = NULL, *push = NULL;
@@ -498,13 +557,26 @@ bench_hub(int round, const struct bench_msg *msgs, size_t n, struct hub_result *
 
 	memset(res, 0, sizeof *res);
 	/* Without -v: a production hub does not log every message. */
-	if (test_hub_init(&h, "bench") != 0 || (h.quiet = 1, test_hub_start(&h, NULL)) != 0) {
+	if (test_hub_init(&h, "bench") != 0)
+		return -1;
+	h.quiet = 1;
+	h.curve = curve ? &keys.client : NULL; /* the harness's stats requests */
+	if (test_hub_start(&h, curve ? curve_args : NULL) != 0) {
 		fprintf(stderr, "bench-ingest: cannot start watchd\n");
 		test_hub_dump_log(&h);
 		test_hub_cleanup(&h);
 		return -1;
 	}
-	if ((sub = test_hub_own(&h, test_hub_sub(&h, ""))) == NULL) {
+	if (curve) {
+		json_t *hb = NULL;
+		sub = bench_curve_socket(&h, ZMQ_SUB, h.events, 0);
+		if (sub == NULL || test_sub_wait(sub, BUS_HEARTBEAT_TOPIC, NULL, &hb,
+		    TEST_HUB_WAIT_MS) != 0) {
+			fprintf(stderr, "bench-ingest: no heartbeat from watchd with CURVE\n");
+			goto out;
+		}
+		json_decref(hb);
+	} else if ((sub = test_hub_own(&h, test_hub_sub(&h, ""))) == NULL) {
 		fprintf(stderr, "bench-ingest: no heartbeat from watchd\n");
 		goto out;
 	}
@@ -514,7 +586,10 @@ bench_hub(int round, const struct bench_msg *msgs, size_t n, struct hub_result *
 	if ((before = hub_stats(&h)) == NULL)
 		goto out;
 
-	push = test_hub_own(&h, test_hub_push(&h));
+	push = curve ? bench_curve_socket(&h, ZMQ_PUSH, h.ingest, 2000) :
+	    test_hub_own(&h, test_hub_push(&h));
+	if (push == NULL)
+		goto out;
 	pusher_start(&p, push, msgs, n);
 	int received = hub_receive(&h, sub, n, before, res, &last_case);
 	end_ns = bench_now_ns();
@@ -529,7 +604,7 @@ bench_hub(int round, const struct bench_msg *msgs, size_t n, struct hub_result *
 	printf("round %d hub stats: %s\n", round, text);
 	free(text);
 	res->commits = (uint64_t)(jnum(after, "commits", NULL) - jnum(before, "commits", NULL));
-	res->peak_rss_kb = proc_status_kb(h.pid, "VmHWM");
+	res->peak_rss_kb = test_proc_kb(h.pid, "VmHWM");
 	if (hub_check_stats(before, after, n) != 0 || hub_check_last(last_case, &msgs[n - 1]) != 0)
 		goto out;
 
@@ -555,7 +630,7 @@ out:
 static void
 usage(FILE *f)
 {
-	fputs("usage: bench-ingest [-n N] [-r ROUNDS] [--mode unique|update] [--refs K]\n"
+	fputs("usage: bench-ingest [-n N] [-r ROUNDS] [--mode unique|update] [--refs K] [--curve]\n"
 	    "\n"
 	    "Pushes N incidents through a running watchd (validated, committed,\n"
 	    "published, received by a SUB) and the same messages through raw libzmq\n"
@@ -567,7 +642,8 @@ usage(FILE *f)
 	    "  -r ROUNDS     runs of each path (default 3)\n"
 	    "  --mode unique every message opens a new case (default)\n"
 	    "  --mode update refs cycle over K cases: each later message updates one\n"
-	    "  --refs K      cases in update mode (default N/10: ten reports a case)\n", f);
+	    "  --refs K      cases in update mode (default N/10: ten reports a case)\n"
+	    "  --curve       both paths with CURVE (the hub with --key and --allow)\n", f);
 }
 
 static size_t
@@ -592,16 +668,18 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "refs", required_argument, NULL, 'k' },
+		{ "curve", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bench_opts o = { 100000, 3, MODE_UNIQUE, 0 };
+	struct bench_opts o = { 100000, 3, MODE_UNIQUE, 0, 0 };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "n:r:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': o.n = count_arg("-n", optarg, 1, 100000000); break;
 		case 'r': o.rounds = (int)count_arg("-r", optarg, 1, 100); break;
+		case 'c': o.curve = 1; break;
 		case 'k': o.refs = count_arg("--refs", optarg, 1, 100000000); break;
 		case 'm':
 			if (strcmp(optarg, "unique") == 0)
@@ -648,7 +726,7 @@ main(int argc, char **argv)
 	else
 		printf("mode: update (refs cycle over %zu cases: %zu opened, %zu updates)\n",
 		    o.refs, o.refs, o.n - o.refs);
-	printf("transport: ipc://\n");
+	printf("transport: ipc://%s\n", o.curve ? " with CURVE (both paths)" : "");
 	printf("body bytes: min %zu, mean %.0f, max %zu\n", min, (double)total / (double)o.n,
 	    max);
 	fflush(stdout);
@@ -657,6 +735,10 @@ main(int argc, char **argv)
 	struct test_hub raw;
 	if (test_hub_init(&raw, "bench-raw") != 0) {
 		fprintf(stderr, "bench-ingest: cannot make a temporary directory\n");
+		return 2;
+	}
+	if (o.curve && bench_keys_make(raw.dir) != 0) {
+		test_hub_cleanup(&raw);
 		return 2;
 	}
 	double *raw_rate = calloc((size_t)o.rounds, sizeof *raw_rate);
@@ -670,7 +752,7 @@ main(int argc, char **argv)
 	for (int r = 0; r < o.rounds && !failed; r++) {
 		struct hub_result res;
 
-		if (bench_raw(&raw, msgs, o.n, &raw_rate[r]) != 0) {
+		if (bench_raw(&raw, msgs, o.n, o.curve, &raw_rate[r]) != 0) {
 			failed = 1;
 			break;
 		}
@@ -681,7 +763,7 @@ main(int argc, char **argv)
 		}
 		printf("round %d decode-only events/s: %.0f\n", r + 1, decode_rate[r]);
 		fflush(stdout);
-		if (bench_hub(r + 1, msgs, o.n, &res) != 0) {
+		if (bench_hub(r + 1, msgs, o.n, o.curve, &res) != 0) {
 			failed = 1;
 			break;
 		}
@@ -713,13 +795,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 
-	double raw_med = median(raw_rate, o.rounds), hub_med = median(hub_rate, o.rounds);
+	double raw_med = bench_median(raw_rate, o.rounds), hub_med = bench_median(hub_rate, o.rounds);
 	printf("raw median events/s: %.0f\n", raw_med);
 	printf("hub median events/s: %.0f\n", hub_med);
-	printf("hub median events per commit: %.1f\n", median(per_commit, o.rounds));
+	printf("hub median events per commit: %.1f\n", bench_median(per_commit, o.rounds));
 	printf("hub peak RSS: %ld kB\n", peak_rss);
 	printf("hub db size: %lld bytes\n", db_bytes);
-	double dec_med = median(decode_rate, o.rounds);
+	double dec_med = bench_median(decode_rate, o.rounds);
 	printf("decode-only median events/s: %.0f\n", dec_med);
 	printf("decode-only/raw ratio: %.3f (the ceiling of any jansson-based hub)\n",
 	    dec_med / raw_med);

@@ -16,6 +16,10 @@ struct bench_msg {
 };
 
 uint64_t bench_rand(uint64_t *state);
+/* The monotonic clock in nanoseconds: what every benchmark times with. */
+int64_t  bench_now_ns(void);
+/* The median of V[0..N) (sorts V). */
+double   bench_median(double *v, int n);
 void     bench_make_msg(struct bench_msg *, const char *prefix, size_t i, size_t refs,
              size_t pass0, int level_every, uint64_t *seed);
 

@@ -44,6 +44,9 @@ int     test_hub_init(struct test_hub *, const char *name);
 /* Start watchd with EXTRA_ARGS (NULL-terminated, may be NULL) and wait
  * until it answers on control (10 s at most). 0 or -1. */
 int     test_hub_start(struct test_hub *, const char *const *extra_args);
+/* The same, for a hub whose memory (test_proc_kb) a test measures: under
+ * AddressSanitizer it runs without the quarantine of freed memory. */
+int     test_hub_start_measured(struct test_hub *, const char *const *extra_args);
 /* watchd's argv for this hub (its endpoints and database, no settings
  * file, -v if VERBOSE), then EXTRA; at most MAX entries with the NULL. */
 int     test_hub_argv(struct test_hub *, const char *const *extra, int verbose,
@@ -155,5 +158,12 @@ int     test_kid_stop(struct test_hub *, pid_t, int sig, int timeout_ms);
 /* Reap PID (any child) within TIMEOUT_MS: its wait status, or -1 (it is
  * then SIGKILLed and reaped). */
 int     test_reap_within(pid_t pid, int timeout_ms);
+/* A process's memory figure from /proc/PID/status in kB ("VmRSS",
+ * "VmHWM"), or -1. */
+long    test_proc_kb(pid_t pid, const char *field);
+/* End a checker (watchctl follow --check, from test_watchctl_spawn, its
+ * output on FD): SIGTERM, then it must exit 0 saying it is equal to the
+ * hub's snapshot at SEQ; fails the test otherwise. */
+void    test_checker_end(struct test_hub *, pid_t checker, int fd, json_int_t seq);
 
 #endif
