@@ -356,6 +356,8 @@ sync_start_repair(struct bus_sync *s)
 		sync_request_snapshot(s);
 		return;
 	}
+	log_info("sync: repairing a gap: replaying after seq %lld (the hub is at %lld)",
+	    (long long)bus_replica_seq(s->replica), (long long)s->status.hub_seq);
 	s->status.repairing = 1;
 	sync_notify(s);
 }
