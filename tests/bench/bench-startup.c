@@ -191,18 +191,8 @@ hub_start_timed(struct test_hub *h)
 	snprintf(sockpath, sizeof sockpath, "%s", h->control + strlen(prefix));
 	unlink(sockpath); /* a stale file would let the wait through early */
 	int64_t t0 = bench_now_ns();
-	h->pid = fork();
-	if (h->pid < 0)
+	if (test_hub_spawn(h, argv) < 0)
 		return -1;
-	if (h->pid == 0) {
-		int fd = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 2);
-			dup2(fd, 1);
-		}
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
 	int64_t deadline = t0 + (int64_t)STARTUP_WAIT_MS * 1000000;
 	while (bench_now_ns() < deadline) {
 		int status;

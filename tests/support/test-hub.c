@@ -75,13 +75,9 @@ test_hub_argv(struct test_hub *h, const char *const *extra, int verbose, const c
 	return n;
 }
 
-int
-test_hub_start(struct test_hub *h, const char *const *extra)
+pid_t
+test_hub_spawn(struct test_hub *h, const char *const *argv)
 {
-	const char *argv[64];
-
-	test_hub_argv(h, extra, !h->quiet, argv, 64);
-
 	h->pid = fork();
 	if (h->pid < 0)
 		return -1;
@@ -94,6 +90,17 @@ test_hub_start(struct test_hub *h, const char *const *extra)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	return h->pid;
+}
+
+int
+test_hub_start(struct test_hub *h, const char *const *extra)
+{
+	const char *argv[64];
+
+	test_hub_argv(h, extra, !h->quiet, argv, 64);
+	if (test_hub_spawn(h, argv) < 0)
+		return -1;
 	/* Ready when it answers: the first request may wait for the socket. */
 	int64_t deadline = bus_time_mono_ms() + 10000;
 	while (bus_time_mono_ms() < deadline) {

@@ -44,6 +44,9 @@ int     test_hub_init(struct test_hub *, const char *name);
 /* Start watchd with EXTRA_ARGS (NULL-terminated, may be NULL) and wait
  * until it answers on control (10 s at most). 0 or -1. */
 int     test_hub_start(struct test_hub *, const char *const *extra_args);
+/* Fork and exec ARGV (test_hub_argv) as the hub, its output to its log,
+ * without waiting for it: its pid (also in h->pid), or -1. */
+pid_t   test_hub_spawn(struct test_hub *, const char *const *argv);
 /* The same, for a hub whose memory (test_proc_kb) a test measures: under
  * AddressSanitizer it runs without the quarantine of freed memory. */
 int     test_hub_start_measured(struct test_hub *, const char *const *extra_args);
