@@ -84,10 +84,18 @@ bus_client_call(struct bus_client *cl, const char *op, json_t *args, int timeout
 	char *body = bus_codec_encode(req);
 	json_decref(req);
 	struct bus_frame f[2] = { { "request", 7 }, { body, strlen(body) } };
+	/* The send waits too, but not for ever: a DEALER whose every
+	 * connection is gone (a CURVE key the hub turned away does not
+	 * reconnect) would otherwise block here. */
+	zmq_setsockopt(cl->z, ZMQ_SNDTIMEO, &timeout_ms, sizeof timeout_ms);
 	int rc = bus_sock_send(cl->z, f, 2, 0);
 	free(body);
 	if (rc != 0) {
-		xasprintf(cause, "cannot send to %s: %s", cl->endpoint, zmq_strerror(errno));
+		if (errno == EAGAIN)
+			xasprintf(cause, "no hub at %s took the request within %d s", cl->endpoint,
+			    (timeout_ms + 999) / 1000);
+		else
+			xasprintf(cause, "cannot send to %s: %s", cl->endpoint, zmq_strerror(errno));
 		return NULL;
 	}
 

@@ -305,15 +305,30 @@ assert_whoami(json_t *r, const char *user, const char *role)
 	assert_string_equal(test_jstr(r, "role"), role);
 }
 
+/* A socket for a key the hub is expected to turn away. Its only
+ * connection may be gone before the test sends on it, and libzmq does
+ * not reconnect after a ZAP refusal: a send then waits for a peer that
+ * never comes. So its sends time out, and a send that did is as good as
+ * one the hub ignored. */
+static void *
+refused_sock(struct test_hub *h, int type, const char *endpoint, const struct key *k)
+{
+	void *s = csock(h, type, endpoint, k);
+	int wait_ms = 2000;
+
+	zmq_setsockopt(s, ZMQ_SNDTIMEO, &wait_ms, sizeof wait_ms);
+	return s;
+}
+
 /* A DEALER with K's keys (NULL: no CURVE) that has sent a whoami in
  * USER's name, to see later that no reply came: the waits of several
  * refused clients then run at once. */
 static void *
 ask_whoami(struct test_hub *h, const struct key *k, const char *user)
 {
-	void *s = csock(h, ZMQ_DEALER, h->control, k);
+	void *s = refused_sock(h, ZMQ_DEALER, h->control, k);
 
-	assert_int_equal(test_send_request(s, user, "whoami", "unanswered", NULL), 0);
+	test_send_request(s, user, "whoami", "unanswered", NULL);
 	return s;
 }
 
@@ -633,16 +648,16 @@ test_unknown_key_gets_nothing(void **state)
 	void *live = curve_sub(h, &lead);
 
 	/* Ingest and events first, so that they wait through the rest. */
-	void *push = csock(h, ZMQ_PUSH, h->ingest, &stranger);
-	assert_int_equal(test_push(push, "incident", "{\"title\":\"Forged report\","
-	    "\"org\":\"Nobody\",\"sector\":\"water\",\"ref\":\"STRANGER-1\",\"level\":5}"), 0);
+	void *push = refused_sock(h, ZMQ_PUSH, h->ingest, &stranger);
+	test_push(push, "incident", "{\"title\":\"Forged report\","
+	    "\"org\":\"Nobody\",\"sector\":\"water\",\"ref\":\"STRANGER-1\",\"level\":5}");
 	void *sub = csock(h, ZMQ_SUB, h->events, &stranger);
 
 	/* Control: requests, even in a lead's name; and one without CURVE. */
 	json_int_t requests = stat_of(h, "control.requests");
 	void *ask1 = ask_whoami(h, &stranger, "mori");
-	void *ask2 = csock(h, ZMQ_DEALER, h->control, &stranger);
-	assert_int_equal(test_send_request(ask2, "mori", "snapshot", "unanswered", NULL), 0);
+	void *ask2 = refused_sock(h, ZMQ_DEALER, h->control, &stranger);
+	test_send_request(ask2, "mori", "snapshot", "unanswered", NULL);
 	void *plain = ask_whoami(h, NULL, "mori");
 
 	/* Events: not one message, while the hub was publishing heartbeats. */
