@@ -1142,21 +1142,9 @@ usage(FILE *f)
 	    "  --quick         a small run that checks only correctness (the smoke test)\n", f);
 }
 
-static double
-num_arg(const char *opt, const char *v, double min, double max)
-{
-	char *end;
-	double x;
 
-	errno = 0;
-	x = strtod(v, &end);
-	if (*v == '\0' || *end != '\0' || errno != 0 || !(x >= min && x <= max)) {
-		fprintf(stderr, "bench-console: %s takes a number from %g to %g, not '%s'\n", opt,
-		    min, max, v);
-		exit(2);
-	}
-	return x;
-}
+/* A number option of this program (bench_num_arg). */
+#define NUM(opt, min, max) bench_num_arg("bench-console", (opt), optarg, (min), (max), 0)
 
 int
 main(int argc, char **argv)
@@ -1176,15 +1164,15 @@ main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "i:s:r:b:n:k:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i': o.idle_s = num_arg("-i", optarg, 1, 3600); break;
-		case 's': o.steady_s = num_arg("-s", optarg, 1, 3600); break;
-		case 'r': o.rate = num_arg("-r", optarg, 1, 100000); break;
-		case 'b': o.burst = (size_t)num_arg("-b", optarg, 1, 10000000); break;
-		case 'n': o.rounds = (int)num_arg("-n", optarg, 1, 1000); break;
-		case 'k': o.keys = (int)num_arg("-k", optarg, 1, 100000); break;
-		case OPT_REFS: o.refs = (size_t)num_arg("--refs", optarg, 1, 1000000); break;
+		case 'i': o.idle_s = NUM("-i", 1, 3600); break;
+		case 's': o.steady_s = NUM("-s", 1, 3600); break;
+		case 'r': o.rate = NUM("-r", 1, 100000); break;
+		case 'b': o.burst = (size_t)NUM("-b", 1, 10000000); break;
+		case 'n': o.rounds = (int)NUM("-n", 1, 1000); break;
+		case 'k': o.keys = (int)NUM("-k", 1, 100000); break;
+		case OPT_REFS: o.refs = (size_t)NUM("--refs", 1, 1000000); break;
 		case OPT_BURST_UPDATE: o.burst_update = 1; break;
-		case OPT_FPS: o.fps = (int)num_arg("--fps", optarg, 1, 120); break;
+		case OPT_FPS: o.fps = (int)NUM("--fps", 1, 120); break;
 		case OPT_NO_TAIL: o.tail = 0; break;
 		case OPT_QUICK:
 			o.idle_s = 2;

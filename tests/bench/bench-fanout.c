@@ -512,21 +512,9 @@ usage(FILE *f)
 	    "              0: unbounded)\n", f);
 }
 
-static long
-num_arg(const char *opt, const char *v, long min, long max)
-{
-	char *end;
-	long x;
 
-	errno = 0;
-	x = strtol(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || x < min || x > max) {
-		fprintf(stderr, "bench-fanout: %s takes a number from %ld to %ld, not '%s'\n", opt,
-		    min, max, v);
-		exit(2);
-	}
-	return x;
-}
+/* A number option of this program (bench_num_arg). */
+#define NUM(opt, min, max) bench_num_arg("bench-fanout", (opt), optarg, (min), (max), 1)
 
 int
 main(int argc, char **argv)
@@ -541,10 +529,10 @@ main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "n:s:r:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'n': o.n = (size_t)num_arg("-n", optarg, 1, 10000000); break;
-		case 's': o.subs = (int)num_arg("-s", optarg, 1, FANOUT_MAX_SUBS); break;
-		case 'r': o.rounds = (int)num_arg("-r", optarg, 1, 100); break;
-		case 'H': o.rcvhwm = (int)num_arg("--rcvhwm", optarg, 0, 100000000); break;
+		case 'n': o.n = (size_t)NUM("-n", 1, 10000000); break;
+		case 's': o.subs = (int)NUM("-s", 1, FANOUT_MAX_SUBS); break;
+		case 'r': o.rounds = (int)NUM("-r", 1, 100); break;
+		case 'H': o.rcvhwm = (int)NUM("--rcvhwm", 0, 100000000); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

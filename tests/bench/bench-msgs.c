@@ -1,3 +1,5 @@
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -116,4 +118,22 @@ bench_median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof *v, cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double
+bench_num_arg(const char *prog, const char *opt, const char *v, double min, double max,
+    int whole)
+{
+	char *end;
+	double x;
+
+	errno = 0;
+	x = strtod(v, &end);
+	if (*v == '\0' || *end != '\0' || errno != 0 || !(x >= min && x <= max) ||
+	    (whole && x != floor(x))) {
+		fprintf(stderr, "%s: %s takes a %s from %g to %g, not '%s'\n", prog, opt,
+		    whole ? "whole number" : "number", min, max, v);
+		exit(2);
+	}
+	return x;
 }

@@ -20,6 +20,10 @@ uint64_t bench_rand(uint64_t *state);
 int64_t  bench_now_ns(void);
 /* The median of V[0..N) (sorts V). */
 double   bench_median(double *v, int n);
+/* An option's number from MIN to MAX (a whole one if WHOLE), or exit 2
+ * saying so, as PROG. */
+double   bench_num_arg(const char *prog, const char *opt, const char *v, double min,
+             double max, int whole);
 void     bench_make_msg(struct bench_msg *, const char *prefix, size_t i, size_t refs,
              size_t pass0, int level_every, uint64_t *seed);
 

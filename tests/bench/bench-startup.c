@@ -495,21 +495,9 @@ usage(FILE *f)
 	    "  --no-console, --no-restart  skip one of the two\n", f);
 }
 
-static size_t
-num_arg(const char *opt, const char *v, size_t min, size_t max)
-{
-	char *end;
-	unsigned long long x;
 
-	errno = 0;
-	x = strtoull(v, &end, 10);
-	if (*v == '\0' || *end != '\0' || errno != 0 || x < min || x > max) {
-		fprintf(stderr, "bench-startup: %s takes a number from %zu to %zu, not '%s'\n",
-		    opt, min, max, v);
-		exit(2);
-	}
-	return (size_t)x;
-}
+/* A number option of this program (bench_num_arg). */
+#define NUM(opt, min, max) bench_num_arg("bench-startup", (opt), optarg, (min), (max), 1)
 
 int
 main(int argc, char **argv)
@@ -532,11 +520,11 @@ main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': o.rounds = (int)num_arg("-r", optarg, 1, 100); break;
-		case OPT_CASES: o.cases = num_arg("--cases", optarg, 1, 10000000); break;
-		case OPT_EVENTS: o.events = num_arg("--events", optarg, 1, 100000000); break;
-		case OPT_JOURNAL: o.journal = num_arg("--journal", optarg, 1, 100000000); break;
-		case OPT_RCASES: o.restart_cases = num_arg("--restart-cases", optarg, 1, 10000000);
+		case 'r': o.rounds = (int)NUM("-r", 1, 100); break;
+		case OPT_CASES: o.cases = (size_t)NUM("--cases", 1, 10000000); break;
+		case OPT_EVENTS: o.events = (size_t)NUM("--events", 1, 100000000); break;
+		case OPT_JOURNAL: o.journal = (size_t)NUM("--journal", 1, 100000000); break;
+		case OPT_RCASES: o.restart_cases = (size_t)NUM("--restart-cases", 1, 10000000);
 			break;
 		case OPT_QUICK:
 			o.cases = 200;

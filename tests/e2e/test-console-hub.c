@@ -46,36 +46,6 @@ mono_ms(void)
 /* The heartbeat timeout (3 s) and a margin for a loaded machine. */
 #define DISCONNECTED_WITHIN_MS 4500
 
-struct count {
-	const char *text;
-	int want;
-};
-
-static int
-pred_count(struct test_term *t, void *arg)
-{
-	struct count *c = arg;
-	int rows, cols, n = 0;
-
-	test_term_size(t, &rows, &cols);
-	for (int r = 0; r < rows; r++) {
-		for (const char *p = test_term_row(t, r); (p = strstr(p, c->text)) != NULL;
-		     p += strlen(c->text))
-			n++;
-	}
-	return n == c->want;
-}
-
-/* TEXT shows exactly WANT times on the screen, once it does. */
-static void
-expect_count(struct test_term *t, const char *text, int want)
-{
-	struct count c = { text, want };
-
-	if (test_term_wait_for(t, pred_count, &c, CONSOLE_WAIT, "\"%s\" %d times", text, want) != 0)
-		fail_msg("\"%s\" never showed %d times", text, want);
-}
-
 /* Wait for TEXT on ROW until DEADLINE (monotonic ms). */
 static void
 expect_row_by(struct test_term *t, int row, const char *text, int64_t deadline, int64_t since)
@@ -115,7 +85,7 @@ test_hub_killed_then_restarted(void **state)
 
 	/* Every panel title says the data is stale: all five on the grid, the
 	 * one shown at 80x24. The cases stay on screen meanwhile. */
-	expect_count(b, "STALE", 5);
+	console_expect_count(b, "STALE", 5);
 	EXPECT_LINE(a, "Open cases", "STALE");
 	EXPECT_LINE(a, "4 Severe", before);
 	EXPECT_LINE(b, "4 Severe", before);

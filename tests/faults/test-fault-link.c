@@ -94,26 +94,6 @@ hub_seq(struct test_hub *h)
 	return seq;
 }
 
-/* TEXT shows on the screen exactly N times. */
-struct count {
-	const char *text;
-	int n;
-};
-
-static int
-pred_count(struct test_term *t, void *arg)
-{
-	struct count *c = arg;
-	int rows, cols, n = 0;
-
-	test_term_size(t, &rows, &cols);
-	for (int r = 0; r < rows; r++) {
-		for (const char *p = test_term_row(t, r); (p = strstr(p, c->text)) != NULL; p++)
-			n++;
-	}
-	return n == c->n;
-}
-
 /* While cut: the console keeps saying DISCONNECTED at seq SEQ and shows
  * none of the cases in HIDDEN; the wait ends (1) once the top line counts
  * UNTIL seconds of silence, or at the first breach (1, with WHY set). */
@@ -216,9 +196,7 @@ test_link_cut_and_restored(void **state)
 	EXPECT_ROW(t, 0, "DISCONNECTED");
 	EXPECT_ROW(t, 0, "stale");
 	EXPECT_ROW(t, 0, "mori (lead)");
-	struct count five = { "STALE", 5 };
-	if (test_term_wait_for(t, pred_count, &five, CONSOLE_WAIT, "STALE in all five titles") != 0)
-		fail_msg("not every panel title says STALE");
+	console_expect_count(t, "STALE", 5); /* all five panel titles */
 	for (int i = 0; i < 3; i++)
 		EXPECT_LINE(t, before[i], titles[i]);
 

@@ -170,3 +170,32 @@ console_report_incident(struct test_hub *h, const char *sector, const char *org,
 	snprintf(id, 32, "%s", object + 5);
 	json_decref(r);
 }
+
+struct count {
+	const char *text;
+	int want;
+};
+
+static int
+pred_count(struct test_term *t, void *arg)
+{
+	struct count *c = arg;
+	int rows, cols, n = 0;
+
+	test_term_size(t, &rows, &cols);
+	for (int r = 0; r < rows; r++) {
+		for (const char *p = test_term_row(t, r); (p = strstr(p, c->text)) != NULL;
+		     p += strlen(c->text))
+			n++;
+	}
+	return n == c->want;
+}
+
+void
+console_expect_count(struct test_term *t, const char *text, int want)
+{
+	struct count c = { text, want };
+
+	if (test_term_wait_for(t, pred_count, &c, CONSOLE_WAIT, "\"%s\" %d times", text, want) != 0)
+		fail_msg("\"%s\" never showed %d times", text, want);
+}

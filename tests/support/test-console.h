@@ -61,6 +61,10 @@ struct test_term *console_spawn_with(void **state, int slot, int rows, int cols,
 int console_expect_line(struct test_term *t, const char *const *parts);
 #define EXPECT_LINE(t, ...) console_expect_line((t), (const char *const[]){ __VA_ARGS__, NULL })
 
+/* TEXT shows exactly WANT times on the screen, once it does; fails the
+ * test if it never does within CONSOLE_WAIT. */
+void console_expect_count(struct test_term *t, const char *text, int want);
+
 /* The cell column where TEXT first starts on ROW at or after column FROM,
  * or -1; console_col_of from column 0. */
 int console_col_from(struct test_term *t, int row, int from, const char *text);
