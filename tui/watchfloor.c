@@ -210,6 +210,21 @@ on_whoami(void *arg, int ok, const char *code, const char *message, json_t *repl
 	tui_dirty(t, DIRTY_ALL);
 }
 
+/* With CURVE a hub that turns our key away says nothing: the handshake
+ * just fails. If nothing was heard a few seconds in, say what to check. */
+static void
+on_curve_silence(evutil_socket_t fd, short what, void *arg)
+{
+	struct tui *t = arg;
+
+	(void)fd;
+	(void)what;
+	if (bus_sync_status(t->sync)->hub_id[0] == '\0')
+		tui_message(t, 1, "No answer from the hub. With CURVE the hub turns away a key it "
+		    "does not know without a word: is your key on its allow-list (watchctl key "
+		    "list), and is hub-key its public key?");
+}
+
 static void
 on_sync_changed(void *arg)
 {
@@ -480,6 +495,10 @@ main(int argc, char **argv)
 	event_add(ev_term, NULL);
 	event_add(ev_hup, NULL);
 	event_add(t.clock_timer, &second);
+	if (curve) {
+		struct timeval silence = { 5, 0 };
+		event_base_once(t.base, -1, EV_TIMEOUT, on_curve_silence, &t, &silence);
+	}
 	memset(&demo, 0, sizeof demo);
 	if (set.demo && demo_start(&demo, &t, ingest, cfg.control, cfg.curve, set.seed,
 	    &cause) != 0) {
