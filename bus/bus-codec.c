@@ -227,3 +227,129 @@ bus_codec_encode(const json_t *obj)
 		abort(); /* only on out of memory: jansson encodes any valid tree */
 	return s;
 }
+
+/* ------------------------------------------------------------------ */
+/* Parsing a large object a member, or a list element, at a time. */
+
+struct walk {
+	const char *text;
+	size_t len, at;
+};
+
+static void
+walk_space(struct walk *w)
+{
+	while (w->at < w->len && strchr(" \t\r\n", w->text[w->at]) != NULL &&
+	    w->text[w->at] != '\0')
+		w->at++;
+}
+
+/* The next byte after white space is C: step over it. */
+static int
+walk_take(struct walk *w, char c)
+{
+	walk_space(w);
+	if (w->at < w->len && w->text[w->at] == c) {
+		w->at++;
+		return 1;
+	}
+	return 0;
+}
+
+/* One JSON value at the cursor, which moves past it. */
+static json_t *
+walk_value(struct walk *w, char **cause)
+{
+	json_error_t err;
+	json_t *v = json_loadb(w->text + w->at, w->len - w->at,
+	    JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
+
+	if (v == NULL) {
+		bus_codec_scrub_utf8(err.text);
+		xasprintf(cause, "bad JSON at byte %zu: %s", w->at + (size_t)err.position, err.text);
+		return NULL;
+	}
+	w->at += (size_t)err.position;
+	return v;
+}
+
+static int
+walk_list(struct walk *w, size_t list, bus_codec_element_cb element, void *arg,
+    char **cause)
+{
+	if (walk_take(w, ']'))
+		return 0;
+	do {
+		json_t *v = walk_value(w, cause);
+		if (v == NULL)
+			return -1;
+		element(arg, list, v);
+		json_decref(v);
+	} while (walk_take(w, ','));
+	if (!walk_take(w, ']')) {
+		xasprintf(cause, "bad JSON at byte %zu: expected ',' or ']'", w->at);
+		return -1;
+	}
+	return 0;
+}
+
+json_t *
+bus_codec_load_lists(const char *text, size_t len, const char *const *lists,
+    bus_codec_element_cb element, void *arg, char **cause)
+{
+	struct walk w = { text, len, 0 };
+	json_t *head = json_object();
+
+	if (!walk_take(&w, '{')) {
+		xasprintf(cause, "not a JSON object");
+		goto fail;
+	}
+	if (!walk_take(&w, '}')) {
+		do {
+			walk_space(&w);
+			json_t *key = walk_value(&w, cause);
+			if (key == NULL)
+				goto fail;
+			const char *name = json_string_value(key);
+			if (name == NULL || !walk_take(&w, ':')) {
+				json_decref(key);
+				xasprintf(cause, "bad JSON at byte %zu: expected a key and ':'", w.at);
+				goto fail;
+			}
+			size_t list = 0;
+			while (lists[list] != NULL && strcmp(lists[list], name) != 0)
+				list++;
+			if (json_object_get(head, name) != NULL) {
+				xasprintf(cause, "bad JSON at byte %zu: duplicate key '%.64s'", w.at, name);
+				json_decref(key);
+				goto fail;
+			}
+			int rc;
+			if (lists[list] != NULL && walk_take(&w, '[')) {
+				/* Its presence, for the duplicate check. */
+				json_object_set_new(head, name, json_null());
+				rc = walk_list(&w, list, element, arg, cause);
+			} else {
+				walk_space(&w);
+				json_t *v = walk_value(&w, cause);
+				rc = v != NULL ? json_object_set_new(head, name, v) : -1;
+			}
+			json_decref(key);
+			if (rc != 0)
+				goto fail;
+		} while (walk_take(&w, ','));
+		if (!walk_take(&w, '}')) {
+			xasprintf(cause, "bad JSON at byte %zu: expected ',' or '}'", w.at);
+			goto fail;
+		}
+	}
+	walk_space(&w);
+	if (w.at != w.len) {
+		xasprintf(cause, "bad JSON at byte %zu: text after the object", w.at);
+		goto fail;
+	}
+	return head;
+fail:
+	json_decref(head);
+	return NULL;
+}

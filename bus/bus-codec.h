@@ -61,6 +61,18 @@ int   bus_codec_decode_body(const void *, size_t, const char *what,
           json_t **body, char **cause);
 int   bus_codec_check_ingest(const char *topic, json_t *body, char **cause);
 char *bus_codec_encode(const json_t *);
+
+/*
+ * A JSON object too big to hold as one tree (a snapshot of ten thousand
+ * cases is 100 MB of jansson nodes): parse it member by member. Each
+ * element of a member named in LISTS (NULL-terminated) whose value is an
+ * array goes to ELEMENT with the list's index, and is freed after the
+ * call; the other members make the object returned. NULL, and the reason
+ * in *CAUSE, if TEXT is not one JSON object.
+ */
+typedef void (*bus_codec_element_cb)(void *arg, size_t list, json_t *element);
+json_t *bus_codec_load_lists(const char *text, size_t len, const char *const *lists,
+    bus_codec_element_cb element, void *arg, char **cause);
 int   bus_codec_utf8_valid(const unsigned char *, size_t);
 
 #endif

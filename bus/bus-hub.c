@@ -28,6 +28,7 @@
 
 #define HUB_REPLAY_MAX    1000 /* events per replay reply */
 #define HUB_SNAPSHOT_INTEL 500 /* newest intel items in a snapshot */
+#define HUB_WELCOME_MS     100 /* least time between heartbeats for newcomers */
 #define HUB_REJECT_LOGS     20 /* rejection lines logged per second */
 #define HUB_RATE_SLOTS    4096 /* connections whose request rate is tracked */
 #define HUB_STORE_RETRY_MS 1000 /* how often a full store is tried again */
@@ -77,6 +78,8 @@ struct bus_hub {
 	void *ingest_z, *control_z;
 	struct bus_sock *ingest, *control;
 	struct event *heartbeat;
+	struct event *welcome;     /* a heartbeat soon after a new subscription */
+	int64_t heartbeat_mono_ms; /* when the last heartbeat went out */
 	struct bus_store *store;
 	struct bus_state *state;
 	int64_t committed_seq;
@@ -212,6 +215,32 @@ hub_rate_ok(struct bus_hub *hub)
 	return 1;
 }
 
+static void hub_send_heartbeat(struct bus_hub *);
+
+/*
+ * A new subscriber syncs at its first heartbeat (docs/PROTOCOL.md): send
+ * one now instead of up to a second later, so that a console starts at
+ * once. At most one each HUB_WELCOME_MS, however fast subscriptions come:
+ * a subscriber cannot make the hub flood everyone with heartbeats.
+ */
+static void
+hub_welcome(struct bus_hub *hub)
+{
+	int64_t wait = hub->heartbeat_mono_ms + HUB_WELCOME_MS - bus_time_mono_ms();
+	struct timeval tv = { 0, wait > 0 ? (suseconds_t)wait * 1000 : 0 };
+
+	if (!evtimer_pending(hub->welcome, NULL))
+		evtimer_add(hub->welcome, &tv);
+}
+
+static void
+hub_welcome_due(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	hub_send_heartbeat(arg);
+}
+
 /*
  * A subscription on the events socket (XPUB): remember which key's
  * connection it came on. PUB cannot drop one subscriber, so revoking a
@@ -225,9 +254,9 @@ hub_events_msg(const struct bus_frame *frames, size_t n, int truncated, void *ar
 	const char *key = bus_sock_meta(hub->events, "User-Id");
 	int fd = bus_sock_srcfd(hub->events);
 
-	(void)frames;
-	(void)n;
 	(void)truncated;
+	if (n >= 1 && frames[0].size >= 1 && *(const unsigned char *)frames[0].data == 1)
+		hub_welcome(hub);
 	if (hub->keys == NULL || key == NULL || fd < 0)
 		return;
 	struct hub_listener l = { .fd = fd };
@@ -354,9 +383,10 @@ hub_store_refusal(struct bus_hub *hub)
 	    "done; it accepts again by itself once it can.", hub->cfg.db);
 }
 
+/* Queue reply TEXT (taken) to the request with envelope ENV and ID. */
 static void
-hub_queue_reply(struct bus_hub *hub, const struct bus_frame *env, int nenv, json_t *id,
-    json_t *body)
+hub_queue_text(struct bus_hub *hub, const struct bus_frame *env, int nenv, json_t *id,
+    int ok, char *text)
 {
 	struct hub_reply *r;
 
@@ -371,11 +401,19 @@ hub_queue_reply(struct bus_hub *hub, const struct bus_frame *env, int nenv, json
 		r->envelope[i].size = env[i].size;
 		r->envelope[i].data = xstrndup(env[i].data, env[i].size);
 	}
+	r->id = json_incref(id);
+	r->ok = ok;
+	r->text = text;
+}
+
+static void
+hub_queue_reply(struct bus_hub *hub, const struct bus_frame *env, int nenv, json_t *id,
+    json_t *body)
+{
 	if (id != NULL)
 		json_object_set(body, "id", id);
-	r->id = json_incref(id);
-	r->ok = json_is_true(json_object_get(body, "ok"));
-	r->text = bus_codec_encode(body);
+	hub_queue_text(hub, env, nenv, id, json_is_true(json_object_get(body, "ok")),
+	    bus_codec_encode(body));
 	json_decref(body);
 }
 
@@ -563,15 +601,27 @@ hub_op_stats(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 	return r;
 }
 
-static json_t *
-hub_op_snapshot(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+/* The whole state, as text (bus_state_snapshot). "tail" (optional,
+ * 0..BUS_TIMELINE_TAIL) cuts each case's timeline to its last entries;
+ * other fields are ignored. NULL and *REFUSAL for a bad tail. */
+static char *
+hub_op_snapshot(struct bus_hub *hub, json_t *args, json_t *id, json_t **refusal)
 {
-	json_t *snap = bus_state_snapshot(hub->state, HUB_SNAPSHOT_INTEL);
+	json_t *tail = json_object_get(args, "tail");
 
-	(void)who;
-	(void)args;
-	json_object_set_new(snap, "hub", json_string(hub->hub_id));
-	return snap;
+	if (tail != NULL && (!json_is_integer(tail) || json_integer_value(tail) < 0 ||
+	    json_integer_value(tail) > BUS_TIMELINE_TAIL)) {
+		*refusal = bus_reply_error("invalid", "snapshot: tail is the number of timeline "
+		    "entries each case carries, a whole number from 0 to %d", BUS_TIMELINE_TAIL);
+		return NULL;
+	}
+	json_t *head = json_pack("{s:b, s:s}", "ok", 1, "hub", hub->hub_id);
+	if (id != NULL)
+		json_object_set(head, "id", id);
+	char *text = bus_state_snapshot(hub->state, head, HUB_SNAPSHOT_INTEL, tail != NULL ?
+	    (size_t)json_integer_value(tail) : BUS_TIMELINE_TAIL);
+	json_decref(head);
+	return text;
 }
 
 /* The allow-list's ops, for leads; a key that lost access loses its open
@@ -640,17 +690,20 @@ static const struct hub_op {
 	const char *name;
 	json_t *(*fn)(struct bus_hub *, const struct bus_actor *, json_t *);
 	int read_only;
+	/* Instead of fn: the reply made as text, with the request's id; NULL
+	 * and a refusal when it is refused. */
+	char *(*text)(struct bus_hub *, json_t *args, json_t *id, json_t **refusal);
 } hub_ops[] = {
-	{ "snapshot", hub_op_snapshot, 1 },
-	{ "replay", hub_op_replay, 1 },
-	{ "timeline", hub_op_timeline, 1 },
-	{ "stats", hub_op_stats, 1 },
-	{ "whoami", hub_op_whoami, 1 },
-	{ "audit", hub_op_audit, 1 },
-	{ "report", hub_op_report, 0 },
-	{ "key_allow", hub_op_key_allow, 0 },
-	{ "key_revoke", hub_op_key_revoke, 0 },
-	{ "key_list", hub_op_key_list, 1 },
+	{ "snapshot", NULL, 1, hub_op_snapshot },
+	{ "replay", hub_op_replay, 1, NULL },
+	{ "timeline", hub_op_timeline, 1, NULL },
+	{ "stats", hub_op_stats, 1, NULL },
+	{ "whoami", hub_op_whoami, 1, NULL },
+	{ "audit", hub_op_audit, 1, NULL },
+	{ "report", hub_op_report, 0, NULL },
+	{ "key_allow", hub_op_key_allow, 0, NULL },
+	{ "key_revoke", hub_op_key_revoke, 0, NULL },
+	{ "key_list", hub_op_key_list, 1, NULL },
 };
 
 static const struct hub_op *
@@ -740,7 +793,15 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 			log_warn("control: %s by %s refused: the store cannot commit", req.op, user);
 		goto queue;
 	}
-	if (hop != NULL)
+	if (hop != NULL && hop->text != NULL) {
+		char *text = hop->text(hub, req.args, req.id, &reply);
+		if (text != NULL) {
+			/* A read that succeeded: neither logged nor audited. */
+			hub_queue_text(hub, frames, nenv, req.id, 1, text);
+			bus_request_clear(&req);
+			return;
+		}
+	} else if (hop != NULL)
 		reply = hop->fn(hub, &who, req.args);
 	else
 		reply = bus_state_op(hub->state, &who, req.op, req.args, bus_time_now_ms());
@@ -947,6 +1008,7 @@ hub_send_heartbeat(struct bus_hub *hub)
 	    (json_int_t)hub->committed_seq, "ts", stamp, "hub", hub->hub_id, "started_at",
 	    started, "store", hub_store_status(hub));
 	char *body = bus_codec_encode(hb);
+	hub->heartbeat_mono_ms = bus_time_mono_ms();
 	hub_publish(hub, BUS_HEARTBEAT_TOPIC, body);
 	free(body);
 	json_decref(hb);
@@ -1147,6 +1209,7 @@ bus_hub_new(struct event_base *base, void *zctx, const struct bus_hub_config *cf
 	 * loop has not run yet, so none has been missed. */
 	int verbose = 1;
 	zmq_setsockopt(hub->pub, ZMQ_XPUB_VERBOSE, &verbose, sizeof verbose);
+	hub->welcome = evtimer_new(base, hub_welcome_due, hub);
 	hub->events = bus_sock_watch(base, hub->pub, cfg->drain_budget, hub_events_msg, hub);
 	struct timeval tv = { cfg->heartbeat_ms / 1000, (cfg->heartbeat_ms % 1000) * 1000 };
 	hub->heartbeat = event_new(base, -1, EV_PERSIST, hub_heartbeat, hub);
@@ -1174,6 +1237,8 @@ bus_hub_free(struct bus_hub *hub)
 		bus_hub_flush(hub);
 	if (hub->heartbeat != NULL)
 		event_free(hub->heartbeat);
+	if (hub->welcome != NULL)
+		event_free(hub->welcome);
 	if (hub->store_retry != NULL)
 		event_free(hub->store_retry);
 	bus_sock_unwatch(hub->ingest);

@@ -43,6 +43,7 @@ struct bus_replica {
 	struct kind_store kinds[BUS_KIND_COUNT];
 	int64_t seq;
 	unsigned changes;
+	size_t tail; /* timeline entries kept per case */
 };
 
 #define FS(key, type, st, member) { key, type, offsetof(struct st, member) }
@@ -335,7 +336,50 @@ bus_replica_new(void)
 
 	for (int k = 0; k < BUS_KIND_COUNT; k++)
 		r->kinds[k].index = json_object();
+	r->tail = SIZE_MAX;
 	return r;
+}
+
+/* Keep only the last TAIL entries of each case's timeline from now on. */
+void
+bus_replica_set_tail(struct bus_replica *r, size_t tail)
+{
+	r->tail = tail;
+}
+
+/* Drop all but the last TAIL entries of C's timeline. */
+static void
+case_keep_tail(struct bus_case *c, size_t tail)
+{
+	if (c->ntimeline <= tail)
+		return;
+	size_t drop = c->ntimeline - tail;
+	for (size_t i = 0; i < drop; i++) {
+		free(c->timeline[i].who);
+		free(c->timeline[i].action);
+		free(c->timeline[i].text);
+	}
+	memmove(c->timeline, c->timeline + drop, tail * sizeof *c->timeline);
+	c->ntimeline = tail;
+}
+
+/* Take every object of FROM, and its seq; FROM gets R's old ones. Both
+ * count it as a change, so that panels redraw. */
+void
+bus_replica_swap(struct bus_replica *r, struct bus_replica *from)
+{
+	for (int k = 0; k < BUS_KIND_COUNT; k++) {
+		struct kind_store t = r->kinds[k];
+		uint64_t generation = (t.generation > from->kinds[k].generation ?
+		    t.generation : from->kinds[k].generation) + 1;
+		r->kinds[k] = from->kinds[k];
+		from->kinds[k] = t;
+		r->kinds[k].generation = from->kinds[k].generation = generation;
+	}
+	int64_t seq = r->seq;
+	r->seq = from->seq;
+	from->seq = seq;
+	r->changes = from->changes = (1u << BUS_KIND_COUNT) - 1;
 }
 
 void
@@ -387,6 +431,8 @@ replica_put(struct bus_replica *r, enum bus_kind k, const char *id, json_t *body
 		fields_decode(kinds[k].fields, obj, body);
 		if (kinds[k].decode_extra != NULL)
 			kinds[k].decode_extra(obj, body);
+		if (k == BUS_KIND_CASE)
+			case_keep_tail(obj, r->tail);
 		/* The topic names the object; the index and the object must agree,
 		 * whatever the body says. */
 		free(*(char **)obj);
@@ -435,15 +481,27 @@ bus_replica_apply(struct bus_replica *r, const char *topic, json_t *body, char *
 	return 0;
 }
 
+const char *const bus_replica_lists[BUS_KIND_COUNT + 1] = {
+	[BUS_KIND_CASE] = "cases", [BUS_KIND_TEAM] = "teams",
+	[BUS_KIND_SECTOR] = "sectors", [BUS_KIND_SENSOR] = "sensors",
+	[BUS_KIND_INTEL] = "intel", [BUS_KIND_STAFF] = "staff",
+	[BUS_KIND_COUNT] = NULL,
+};
+
+/* One object of a snapshot's list of kind K; one without an id is skipped. */
+void
+bus_replica_add(struct bus_replica *r, enum bus_kind k, json_t *obj)
+{
+	const char *id = json_string_value(json_object_get(obj, "id"));
+
+	if (id != NULL && json_is_object(obj))
+		replica_put(r, k, id, obj);
+}
+
 /* Replace everything with a snapshot reply (see docs/PROTOCOL.md). */
 int
 bus_replica_load(struct bus_replica *r, json_t *snap, char **cause)
 {
-	static const char *const lists[BUS_KIND_COUNT] = {
-		[BUS_KIND_CASE] = "cases", [BUS_KIND_TEAM] = "teams",
-		[BUS_KIND_SECTOR] = "sectors", [BUS_KIND_SENSOR] = "sensors",
-		[BUS_KIND_INTEL] = "intel", [BUS_KIND_STAFF] = "staff",
-	};
 	json_t *seq = json_object_get(snap, "seq");
 
 	if (!json_is_integer(seq)) {
@@ -454,11 +512,8 @@ bus_replica_load(struct bus_replica *r, json_t *snap, char **cause)
 	for (int k = 0; k < BUS_KIND_COUNT; k++) {
 		size_t i;
 		json_t *obj;
-		json_array_foreach(json_object_get(snap, lists[k]), i, obj) {
-			const char *id = json_string_value(json_object_get(obj, "id"));
-			if (id != NULL)
-				replica_put(r, k, id, obj);
-		}
+		json_array_foreach(json_object_get(snap, bus_replica_lists[k]), i, obj)
+			bus_replica_add(r, (enum bus_kind)k, obj);
 	}
 	r->seq = json_integer_value(seq);
 	return 0;
@@ -563,6 +618,21 @@ fields_differ(const struct field *fields, const void *a, const void *b)
 	return NULL;
 }
 
+/* "timeline" if the two cases' timeline tails differ, or NULL. */
+static const char *
+timeline_differs(const struct bus_case *a, const struct bus_case *b)
+{
+	if (a->ntimeline != b->ntimeline)
+		return "timeline";
+	for (size_t i = 0; i < a->ntimeline; i++) {
+		const struct bus_entry *x = &a->timeline[i], *y = &b->timeline[i];
+		if (x->n != y->n || x->ts != y->ts || strcmp(x->who, y->who) != 0 ||
+		    strcmp(x->action, y->action) != 0 || strcmp(x->text, y->text) != 0)
+			return "timeline";
+	}
+	return NULL;
+}
+
 int
 bus_replica_diff(const struct bus_replica *mine, const struct bus_replica *snap, char *why,
     size_t size)
@@ -589,6 +659,8 @@ bus_replica_diff(const struct bus_replica *mine, const struct bus_replica *snap,
 			    fields_differ(kinds[k].fields, o, b->objs[i]);
 			if (field == NULL && k == BUS_KIND_SENSOR)
 				field = fields_differ(alert_fields, o, b->objs[i]);
+			if (field == NULL && k == BUS_KIND_CASE)
+				field = timeline_differs(o, b->objs[i]);
 			if (field != NULL) {
 				snprintf(why, size, "%s %s differs from the snapshot: %s", kinds[k].name,
 				    id, field);

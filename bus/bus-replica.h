@@ -98,6 +98,14 @@ struct bus_replica *bus_replica_new(void);
 void     bus_replica_free(struct bus_replica *);
 void     bus_replica_clear(struct bus_replica *);
 int      bus_replica_load(struct bus_replica *, struct json_t *snapshot, char **cause);
+/* A snapshot a piece at a time (bus_codec_load_lists): its lists' names,
+ * in bus_kind order, and one object of list K. */
+extern const char *const bus_replica_lists[BUS_KIND_COUNT + 1];
+void     bus_replica_add(struct bus_replica *, enum bus_kind, struct json_t *obj);
+void     bus_replica_swap(struct bus_replica *, struct bus_replica *from);
+/* Keep only the last TAIL entries of each case's timeline (default: all
+ * an event or snapshot carries); c->timeline_count still counts them all. */
+void     bus_replica_set_tail(struct bus_replica *, size_t tail);
 int      bus_replica_apply(struct bus_replica *, const char *topic, struct json_t *body,
              char **cause);
 int64_t  bus_replica_seq(const struct bus_replica *);

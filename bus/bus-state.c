@@ -32,6 +32,7 @@ struct sector_tally {
 
 struct bus_state {
 	json_t *objects[KIND_COUNT]; /* id -> object */
+	json_t *texts[KIND_COUNT];   /* id -> its JSON text, as last published */
 	json_t *refs[KIND_COUNT];    /* producer ref -> id (cases, intel) */
 	json_t *intel_order;         /* intel ids, oldest first */
 	json_t *sensor_seen;         /* sensor id -> last contact (ms) */
@@ -103,6 +104,17 @@ bus_reply_error(const char *code, const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* Pending changes: each gets the next sequence number. */
 
+/* Keep the text of object ID as published (NULL: it was removed); the
+ * snapshot is assembled from these, not encoded again. */
+static void
+state_keep_text(struct bus_state *st, enum state_kind kind, const char *id, const char *text)
+{
+	if (text == NULL)
+		json_object_del(st->texts[kind], id);
+	else
+		json_object_set_new(st->texts[kind], id, json_stringn_nocheck(text, strlen(text)));
+}
+
 static void
 state_emit(struct bus_state *st, enum state_kind kind, const char *id, json_t *obj,
     int64_t now)
@@ -123,6 +135,7 @@ state_emit(struct bus_state *st, enum state_kind kind, const char *id, json_t *o
 	jset_time(obj, "ts", now);
 	c->body = bus_codec_encode(obj);
 	c->removed = json_is_true(json_object_get(obj, "removed"));
+	state_keep_text(st, kind, id, c->removed ? NULL : c->body);
 }
 
 size_t
@@ -205,6 +218,7 @@ bus_state_new(int sensor_timeout_ms, int alert_window_ms)
 
 	for (int k = 0; k < KIND_COUNT; k++) {
 		st->objects[k] = json_object();
+		st->texts[k] = json_object();
 		st->refs[k] = json_object();
 	}
 	st->intel_order = json_array();
@@ -224,6 +238,7 @@ bus_state_free(struct bus_state *st)
 	free(st->rows);
 	for (int k = 0; k < KIND_COUNT; k++) {
 		json_decref(st->objects[k]);
+		json_decref(st->texts[k]);
 		json_decref(st->refs[k]);
 	}
 	json_decref(st->intel_order);
@@ -288,6 +303,7 @@ state_load_object(const char *kind, const char *id, const char *body, void *arg)
 		return 1;
 	}
 	json_object_set_new(st->objects[k], id, obj);
+	state_keep_text(st, k, id, body);
 	if (jstr(obj, "ref") != NULL)
 		json_object_set_new(st->refs[k], jstr(obj, "ref"), json_string(id));
 	if (k == KIND_CASE) {
@@ -1420,40 +1436,88 @@ bus_state_op(struct bus_state *st, const struct bus_actor *who, const char *op,
 /* ------------------------------------------------------------------ */
 /* Snapshot: every object, with the seq it stands at. */
 
+/*
+ * A case as a snapshot shows it: its last TAIL timeline entries only. A
+ * script may ask for fewer than events carry; ten thousand cases with
+ * twenty entries each are most of a snapshot. NULL: the case as it is.
+ */
 static json_t *
-snapshot_list(json_t *map)
+snapshot_case_cut(json_t *c, size_t tail)
 {
-	json_t *list = json_array();
+	json_t *tl = json_object_get(c, "timeline");
+	size_t n = json_array_size(tl);
+
+	if (n <= tail)
+		return NULL;
+	json_t *copy = json_copy(c), *cut = json_array();
+	for (size_t i = n - tail; i < n; i++)
+		json_array_append(cut, json_array_get(tl, i));
+	json_object_set_new(copy, "timeline", cut);
+	return copy;
+}
+
+/* Object ID of kind K, appended to B as the snapshot shows it. */
+static void
+snapshot_object(const struct bus_state *st, struct xbuf *b, int k, const char *id,
+    json_t *obj, size_t tail)
+{
+	json_t *cut = k == KIND_CASE ? snapshot_case_cut(obj, tail) : NULL;
+	const char *text = json_string_value(json_object_get(st->texts[k], id));
+
+	if (cut != NULL || text == NULL) {
+		/* Cut, or (only if a change was never published) as it stands. */
+		char *s = bus_codec_encode(cut != NULL ? cut : obj);
+		xbuf_add(b, s, strlen(s));
+		free(s);
+	} else {
+		xbuf_add(b, text, json_string_length(json_object_get(st->texts[k], id)));
+	}
+	json_decref(cut);
+}
+
+/*
+ * The snapshot reply: HEAD's members (ok, id, hub), the seq, and every
+ * object with the last TAIL entries of each case's timeline; intel only
+ * the newest MAX_INTEL, newest first (a feed, not an archive). Assembled
+ * from the objects' texts as they were published, because encoding ten
+ * thousand cases again took the hub longer than the console took to load
+ * them (docs/PERFORMANCE.md).
+ */
+char *
+bus_state_snapshot(const struct bus_state *st, json_t *head, size_t max_intel, size_t tail)
+{
+	struct xbuf b = { NULL, 0, 0 };
 	const char *id;
 	json_t *obj;
 
-	json_object_foreach(map, id, obj)
-		json_array_append(list, obj);
-	return list;
-}
-
-json_t *
-bus_state_snapshot(const struct bus_state *st, size_t max_intel)
-{
-	json_t *snap = json_pack("{s:b, s:I}", "ok", 1, "seq", (json_int_t)st->seq);
-	json_t *intel = json_array();
-	size_t n = json_array_size(st->intel_order);
-
+	json_object_set_new(head, "seq", json_integer((json_int_t)st->seq));
+	char *start = bus_codec_encode(head);
+	xbuf_add(&b, start, strlen(start) - 1); /* all but its '}' */
+	free(start);
 	for (int k = 0; k < KIND_COUNT; k++) {
-		if (k == KIND_INTEL)
-			continue;
 		char key[32];
-		snprintf(key, sizeof key, "%s%s", kind_names[k],
-		    k == KIND_STAFF ? "" : "s");
-		json_object_set_new(snap, key, snapshot_list(st->objects[k]));
+		size_t n = 0;
+		snprintf(key, sizeof key, ",\"%s%s\":[", kind_names[k],
+		    k == KIND_STAFF || k == KIND_INTEL ? "" : "s");
+		xbuf_add(&b, key, strlen(key));
+		if (k != KIND_INTEL) {
+			json_object_foreach(st->objects[k], id, obj) {
+				if (n++ > 0)
+					xbuf_add(&b, ",", 1);
+				snapshot_object(st, &b, k, id, obj, tail);
+			}
+		}
+		for (size_t i = json_array_size(st->intel_order); k == KIND_INTEL && i > 0 &&
+		    n < max_intel; i--) {
+			id = json_string_value(json_array_get(st->intel_order, i - 1));
+			if ((obj = json_object_get(st->objects[KIND_INTEL], id)) == NULL)
+				continue;
+			if (n++ > 0)
+				xbuf_add(&b, ",", 1);
+			snapshot_object(st, &b, k, id, obj, tail);
+		}
+		xbuf_add(&b, "]", 1);
 	}
-	/* The newest intel, newest first: a feed, not an archive. */
-	for (size_t i = n; i > 0 && json_array_size(intel) < max_intel; i--) {
-		const char *id = json_string_value(json_array_get(st->intel_order, i - 1));
-		json_t *item = json_object_get(st->objects[KIND_INTEL], id);
-		if (item != NULL)
-			json_array_append(intel, item);
-	}
-	json_object_set_new(snap, "intel", intel);
-	return snap;
+	xbuf_add(&b, "}", 2); /* and the NUL */
+	return b.data;
 }

@@ -62,7 +62,11 @@ int      bus_state_has_op(const char *op);
 int      bus_state_op_allowed(const char *op, int role);
 void     bus_state_tick(struct bus_state *, int64_t now);
 void     bus_state_settle(struct bus_state *, int64_t now);
-json_t  *bus_state_snapshot(const struct bus_state *, size_t max_intel);
+/* The snapshot reply's text: HEAD's members (ok, id, hub; it gets the
+ * seq), every object at the current seq, the newest MAX_INTEL intel
+ * items, and the last TAIL entries of each case's timeline. */
+char    *bus_state_snapshot(const struct bus_state *, json_t *head, size_t max_intel,
+             size_t tail);
 json_t  *bus_state_get(const struct bus_state *, const char *kind, const char *id);
 
 size_t   bus_state_pending(const struct bus_state *, const struct bus_change **);

@@ -19,6 +19,7 @@
 #define SYNC_QUEUE_MAX  200000        /* events held while syncing */
 #define SYNC_EVENT_MAX  (1024 * 1024) /* bytes in one event body */
 #define SYNC_REPLAY_PAGE 1000
+#define SYNC_RETRY_MS   100           /* a snapshot not sent, asked again */
 
 enum req_kind { REQ_USER, REQ_SNAPSHOT, REQ_REPLAY };
 
@@ -29,6 +30,7 @@ struct sync_req {
 	int64_t deadline;
 	bus_sync_reply_cb cb;
 	void *arg;
+	struct bus_replica *into; /* bus_sync_snapshot: where the objects go */
 };
 
 struct queued {
@@ -47,6 +49,7 @@ struct bus_sync {
 	struct bus_sock *sub, *ctl;
 	struct event *watchdog; /* fires when the hub has been silent too long */
 	struct event *expiry;   /* fires when the oldest request times out */
+	struct event *retry;    /* a snapshot that could not be sent yet */
 
 	struct bus_sync_status status;
 	int want_snapshot;      /* a snapshot request is in flight */
@@ -102,23 +105,55 @@ sync_arm_expiry(struct bus_sync *s)
 	evtimer_add(s->expiry, &tv);
 }
 
-static void sync_internal_reply(struct bus_sync *, enum req_kind, int ok, json_t *reply);
+static void sync_internal_reply(struct bus_sync *, enum req_kind, int ok, json_t *reply,
+    struct bus_replica *objects);
 
-/* Finish request I: take it off the list, then call whoever waits. */
+/* A snapshot reply's objects (NULL: it had none) into INTO, at the
+ * reply's seq; -1 and a reason if the reply has no seq. */
+static int
+sync_take_snapshot(struct bus_replica *into, struct bus_replica *objects, json_t *reply,
+    char **cause)
+{
+	json_t *seq = json_object_get(reply, "seq");
+	struct bus_replica *none = NULL;
+
+	if (!json_is_integer(seq)) {
+		xasprintf(cause, "snapshot without a seq");
+		return -1;
+	}
+	if (objects == NULL)
+		objects = none = bus_replica_new();
+	bus_replica_set_seq(objects, json_integer_value(seq));
+	bus_replica_swap(into, objects);
+	bus_replica_free(none);
+	return 0;
+}
+
+/* Finish request I: take it off the list, then call whoever waits.
+ * OBJECTS: those of a snapshot reply (see sync_ctl_msg), or NULL. */
 static void
 sync_finish(struct bus_sync *s, size_t i, int ok, const char *code, const char *msg,
-    json_t *reply)
+    json_t *reply, struct bus_replica *objects)
 {
 	struct sync_req r = s->reqs[i];
+	char *cause = NULL;
 
 	s->reqs[i] = s->reqs[--s->nreqs];
 	sync_arm_expiry(s);
 	if (r.kind != REQ_USER && r.generation != s->generation)
 		return; /* a stale round's answer: its state is not this hub's */
-	if (r.kind != REQ_USER)
-		sync_internal_reply(s, r.kind, ok, reply);
-	else if (r.cb != NULL)
+	if (r.kind != REQ_USER) {
+		sync_internal_reply(s, r.kind, ok, reply, objects);
+		return;
+	}
+	if (ok && r.into != NULL && sync_take_snapshot(r.into, objects, reply, &cause) != 0) {
+		ok = 0;
+		code = "invalid";
+		msg = cause;
+	}
+	if (r.cb != NULL)
 		r.cb(r.arg, ok, code, msg, reply);
+	free(cause);
 }
 
 static void
@@ -132,7 +167,7 @@ sync_expire(evutil_socket_t fd, short what, void *arg)
 	for (size_t i = 0; i < s->nreqs;) {
 		if (s->reqs[i].deadline <= now)
 			sync_finish(s, i, 0, "timeout", "No answer from the hub in time; "
-			    "the command may or may not have been carried out.", NULL);
+			    "the command may or may not have been carried out.", NULL, NULL);
 		else
 			i++;
 	}
@@ -156,6 +191,7 @@ sync_send(struct bus_sync *s, enum req_kind kind, const char *op, json_t *args,
 	r->generation = s->generation;
 	r->cb = cb;
 	r->arg = arg;
+	r->into = NULL;
 	r->deadline = bus_time_mono_ms() + s->cfg.request_timeout_ms;
 	json_object_set_new(req, "op", json_string(op));
 	json_object_set_new(req, "id", json_string(r->id));
@@ -193,6 +229,20 @@ bus_sync_request(struct bus_sync *s, const char *op, json_t *args, bus_sync_repl
 	return 0;
 }
 
+/* Ask for a snapshot to be loaded into INTO (a replica of the caller's,
+ * such as the checker's fresh copy); CB hears when it is there. */
+int
+bus_sync_snapshot(struct bus_sync *s, struct bus_replica *into, bus_sync_reply_cb cb,
+    void *arg)
+{
+	if (s->cfg.case_tail > 0)
+		bus_replica_set_tail(into, (size_t)s->cfg.case_tail);
+	if (bus_sync_request(s, "snapshot", NULL, cb, arg) != 0)
+		return -1;
+	s->reqs[s->nreqs - 1].into = into;
+	return 0;
+}
+
 int
 bus_sync_in_flight(const struct bus_sync *s)
 {
@@ -208,20 +258,53 @@ void
 bus_sync_forget(struct bus_sync *s, void *arg)
 {
 	for (size_t i = 0; i < s->nreqs; i++) {
-		if (s->reqs[i].arg == arg)
+		if (s->reqs[i].arg == arg) {
 			s->reqs[i].cb = NULL;
+			s->reqs[i].into = NULL;
+		}
 	}
 }
 
+struct sync_stage {
+	const struct bus_sync *s;
+	struct bus_replica *objects;
+};
+
+/* An object of a snapshot's lists, as the reply is parsed. */
+static void
+sync_stage(void *arg, size_t list, json_t *obj)
+{
+	struct sync_stage *st = arg;
+
+	if (st->objects == NULL) {
+		st->objects = bus_replica_new();
+		if (st->s->cfg.case_tail > 0)
+			bus_replica_set_tail(st->objects, (size_t)st->s->cfg.case_tail);
+	}
+	bus_replica_add(st->objects, (enum bus_kind)list, obj);
+}
+
+/*
+ * A reply. A snapshot's objects are decoded one by one as the text is
+ * parsed, into a replica of their own, so that ten thousand cases never
+ * stand as one jansson tree; the request's owner swaps them in.
+ */
 static void
 sync_ctl_msg(const struct bus_frame *frames, size_t n, int truncated, void *arg)
 {
 	struct bus_sync *s = arg;
+	struct sync_stage stage = { s, NULL };
+	char *cause = NULL;
 	json_t *reply;
 
 	if (truncated || n != 2 || frames[0].size != 5 || memcmp(frames[0].data, "reply", 5) != 0)
 		return;
-	reply = json_loadb(frames[1].data, frames[1].size, 0, NULL);
+	reply = bus_codec_load_lists(frames[1].data, frames[1].size, bus_replica_lists,
+	    sync_stage, &stage, &cause);
+	if (reply == NULL) {
+		log_warn("sync: a reply the console cannot read: %s", cause);
+		free(cause);
+	}
 	const char *id = json_string_value(json_object_get(reply, "id"));
 	for (size_t i = 0; id != NULL && i < s->nreqs; i++) {
 		if (strcmp(s->reqs[i].id, id) != 0)
@@ -229,9 +312,10 @@ sync_ctl_msg(const struct bus_frame *frames, size_t n, int truncated, void *arg)
 		json_t *err = json_object_get(reply, "error");
 		sync_finish(s, i, json_is_true(json_object_get(reply, "ok")),
 		    json_string_value(json_object_get(err, "code")),
-		    json_string_value(json_object_get(err, "message")), reply);
+		    json_string_value(json_object_get(err, "message")), reply, stage.objects);
 		break;
 	}
+	bus_replica_free(stage.objects);
 	json_decref(reply);
 }
 
@@ -339,10 +423,27 @@ sync_request_snapshot(struct bus_sync *s)
 	if (s->want_snapshot)
 		return;
 	s->status.repairing = 0;
-	if (sync_send(s, REQ_SNAPSHOT, "snapshot", NULL, NULL, NULL) == 0)
+	if (sync_send(s, REQ_SNAPSHOT, "snapshot", NULL, NULL, NULL) == 0) {
 		s->want_snapshot = 1;
+	} else if (!evtimer_pending(s->retry, NULL)) {
+		/* The control connection is not up yet (the first heartbeat can
+		 * come before it): try again shortly, not at the next heartbeat. */
+		struct timeval tv = { 0, SYNC_RETRY_MS * 1000 };
+		evtimer_add(s->retry, &tv);
+	}
 	if (s->status.state == BUS_SYNC_LIVE)
 		sync_set_state(s, BUS_SYNC_SYNCING, "taking a new snapshot");
+}
+
+static void
+sync_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct bus_sync *s = arg;
+
+	(void)fd;
+	(void)what;
+	if (s->status.state == BUS_SYNC_SYNCING && !s->want_snapshot)
+		sync_request_snapshot(s);
 }
 
 static void
@@ -363,7 +464,8 @@ sync_start_repair(struct bus_sync *s)
 }
 
 static void
-sync_internal_reply(struct bus_sync *s, enum req_kind kind, int ok, json_t *reply)
+sync_internal_reply(struct bus_sync *s, enum req_kind kind, int ok, json_t *reply,
+    struct bus_replica *objects)
 {
 	char *cause = NULL;
 
@@ -376,7 +478,7 @@ sync_internal_reply(struct bus_sync *s, enum req_kind kind, int ok, json_t *repl
 			sync_request_snapshot(s);
 			return;
 		}
-		if (!ok || bus_replica_load(s->replica, reply, &cause) != 0) {
+		if (!ok || sync_take_snapshot(s->replica, objects, reply, &cause) != 0) {
 			log_warn("sync: snapshot failed: %s", cause ? cause : "no answer");
 			free(cause);
 			/* The next heartbeat tries again. */
@@ -579,6 +681,7 @@ bus_sync_new(struct event_base *base, void *zctx, const struct bus_sync_config *
 	s->ctl = bus_sock_watch(base, s->ctl_z, 100, sync_ctl_msg, s);
 	s->watchdog = evtimer_new(base, sync_silent, s);
 	s->expiry = evtimer_new(base, sync_expire, s);
+	s->retry = evtimer_new(base, sync_retry, s);
 	return s;
 fail:
 	bus_sync_free(s);
@@ -604,6 +707,8 @@ bus_sync_free(struct bus_sync *s)
 		event_free(s->watchdog);
 	if (s->expiry != NULL)
 		event_free(s->expiry);
+	if (s->retry != NULL)
+		event_free(s->retry);
 	if (s->sub_z != NULL)
 		zmq_close(s->sub_z);
 	if (s->ctl_z != NULL)

@@ -45,6 +45,9 @@ struct bus_sync_config {
 	int request_timeout_ms;   /* default 10000 */
 	int rcvhwm;               /* events the SUB socket holds; default 200000 */
 	const struct bus_curve *curve; /* NULL: no CURVE */
+	int case_tail;            /* timeline entries kept per case; 0: all the
+	                           * hub sends (the snapshot asks for all: the hub
+	                           * sends them fastest as it published them) */
 };
 
 /* Something changed: the replica (see bus_replica_take_changes) or the
@@ -62,7 +65,11 @@ void bus_sync_free(struct bus_sync *);
 const struct bus_sync_status *bus_sync_status(const struct bus_sync *);
 int  bus_sync_request(struct bus_sync *, const char *op, struct json_t *args,
          bus_sync_reply_cb, void *arg);
+/* A snapshot loaded into INTO, then CB (REPLY holds all but its objects). */
+int  bus_sync_snapshot(struct bus_sync *, struct bus_replica *into, bus_sync_reply_cb,
+         void *arg);
 int  bus_sync_in_flight(const struct bus_sync *);
+/* Drop callbacks (and snapshot targets) of requests made with ARG. */
 void bus_sync_forget(struct bus_sync *, void *arg);
 
 #endif

@@ -658,7 +658,7 @@ cmd_follow(struct ctl *c, int argc, char **argv)
 			return usage_error("follow: unexpected '%s' (--check --duration SEC "
 			    "--settle SEC --quiet)", argv[i]);
 	}
-	struct bus_sync_config cfg = { c->events, c->control, c->user, 0, 0, 0, c->curve };
+	struct bus_sync_config cfg = { c->events, c->control, c->user, 0, 0, 0, c->curve, 0 };
 	/* The sync's own log lines would repeat what follow_say prints. */
 	if (bus_log_open("/dev/null", 0, &cause) != 0) {
 		free(cause);

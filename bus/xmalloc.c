@@ -89,3 +89,16 @@ xprintf(const char *fmt, ...)
 	va_end(ap);
 	return out;
 }
+
+void
+xbuf_add(struct xbuf *b, const void *data, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = b->cap ? b->cap : 4096;
+		while (b->len + n > b->cap)
+			b->cap *= 2;
+		b->data = xrealloc(b->data, b->cap);
+	}
+	memcpy(b->data + b->len, data, n);
+	b->len += n;
+}

@@ -12,4 +12,11 @@ char *xstrndup(const char *, size_t);
 int   xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
 char *xprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
+/* A byte buffer that grows as bytes are added: { NULL, 0, 0 } is empty. */
+struct xbuf {
+	char *data;
+	size_t len, cap;
+};
+void  xbuf_add(struct xbuf *, const void *, size_t);
+
 #endif

@@ -406,8 +406,11 @@ main(int argc, char **argv)
 		    "--demo runs on a hub of its own, not a CURVE hub");
 		return 2;
 	}
+	/* A case's last few timeline entries, for the detail overlay to show
+	 * live; it loads the rest when it opens. All twenty an event carries,
+	 * for ten thousand cases, would be most of the console's memory. */
 	struct bus_sync_config cfg = { set.events, set.control, NULL, 0, 0, 0,
-		curve ? &keys : NULL };
+		curve ? &keys : NULL, 4 };
 	const char *user = set.user, *ingest = set.ingest;
 	/* Titles in Japanese and other scripts are normal here: without a
 	 * UTF-8 locale they could be neither measured nor shown. */

@@ -210,6 +210,93 @@ test_reasons_are_utf8(void **state)
 	}
 }
 
+/* What bus_codec_load_lists handed over, element by element. */
+struct listed {
+	char seen[256];
+	size_t n;
+};
+
+static void
+on_element(void *arg, size_t list, json_t *element)
+{
+	struct listed *l = arg;
+	char *s = json_dumps(element, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	snprintf(l->seen + strlen(l->seen), sizeof l->seen - strlen(l->seen), "%zu:%s;", list, s);
+	l->n++;
+	free(s);
+}
+
+/* A large reply parsed a piece at a time must give what a whole parse
+ * gives: list elements one by one, in order, the rest as an object. */
+static void
+test_load_lists(void **state)
+{
+	static const char *const lists[] = { "cases", "teams", NULL };
+	static const char text[] = " { \"ok\" : true, \"cases\":[ {\"id\":\"A\",\"t\":[1,2]} ,"
+	    "{\"id\":\"B\"}],\"seq\":-42,\"teams\" : [ ] , \"hub\":\"h\\u00e9\", "
+	    "\"intel\":[{\"id\":\"I\"}], \"teams2\":[7],\"n\":null}\r\n";
+	struct listed l = { "", 0 };
+	char *cause = NULL;
+	(void)state;
+
+	json_t *head = bus_codec_load_lists(text, strlen(text), lists, on_element, &l, &cause);
+	assert_non_null(head);
+	assert_string_equal(l.seen, "0:{\"id\":\"A\",\"t\":[1,2]};0:{\"id\":\"B\"};");
+	assert_int_equal(l.n, 2);
+	assert_true(json_is_true(json_object_get(head, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(head, "seq")), -42);
+	assert_string_equal(json_string_value(json_object_get(head, "hub")), "h\xc3\xa9");
+	/* A list not named stays whole in the object; a named one is not kept. */
+	assert_int_equal(json_array_size(json_object_get(head, "intel")), 1);
+	assert_int_equal(json_array_size(json_object_get(head, "teams2")), 1);
+	assert_true(json_is_null(json_object_get(head, "cases")));
+	assert_true(json_is_null(json_object_get(head, "n")));
+	json_decref(head);
+
+	/* A named member that is not an array is an ordinary member. */
+	l = (struct listed){ "", 0 };
+	head = bus_codec_load_lists("{\"cases\":5}", 11, lists, on_element, &l, &cause);
+	assert_non_null(head);
+	assert_int_equal(json_integer_value(json_object_get(head, "cases")), 5);
+	assert_int_equal(l.n, 0);
+	json_decref(head);
+
+	/* Not one JSON object: refused with where. Elements before the fault
+	 * may have been handed over; the caller drops them with the reply. */
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "", "not a JSON object" },
+		{ "[1]", "not a JSON object" },
+		{ "{\"a\":1", "expected ',' or '}'" },
+		{ "{\"a\":1}x", "text after the object" },
+		{ "{\"a\":1}{}", "text after the object" },
+		{ "{a:1}", "bad JSON at byte" },
+		{ "{1:1}", "expected a key and ':'" },
+		{ "{\"a\" 1}", "expected a key and ':'" },
+		{ "{\"a\":1,}", "bad JSON at byte" },
+		{ "{\"a\":1,\"a\":2}", "duplicate key 'a'" },
+		{ "{\"cases\":[],\"cases\":[]}", "duplicate key 'cases'" },
+		{ "{\"cases\":[{}{}]}", "expected ',' or ']'" },
+		{ "{\"cases\":[{},]}", "bad JSON at byte" },
+		{ "{\"cases\":[{\"x\":\"\\u0000\"}]}", "bad JSON" },
+		{ "{\"a\":\"\xff\"}", "bad JSON" },
+		{ "{\"cases\":[{\"a\":1,\"a\":1}]}", "bad JSON" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		l = (struct listed){ "", 0 };
+		cause = NULL;
+		head = bus_codec_load_lists(bad[i].text, strlen(bad[i].text), lists, on_element, &l,
+		    &cause);
+		if (head != NULL)
+			fail_msg("'%s' was taken", bad[i].text);
+		if (cause == NULL || strstr(cause, bad[i].why) == NULL)
+			fail_msg("'%s': reason '%s', expected '%s'", bad[i].text, cause, bad[i].why);
+		free(cause);
+	}
+}
+
 int
 main(void)
 {
@@ -220,6 +307,7 @@ main(void)
 		cmocka_unit_test(test_frame_count),
 		cmocka_unit_test(test_utf8_strictness),
 		cmocka_unit_test(test_reasons_are_utf8),
+		cmocka_unit_test(test_load_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

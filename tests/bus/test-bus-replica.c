@@ -141,6 +141,89 @@ test_bad_events_refused(void **state)
 	bus_replica_free(r);
 }
 
+/* A case event with a timeline of entries FIRST..LAST of COUNT. */
+static void
+apply_case(struct bus_replica *r, int first, int last, int count, int seq)
+{
+	char body[4096];
+	int len = snprintf(body, sizeof body, "{\"id\":\"ICS-1\",\"status\":\"reported\","
+	    "\"seq\":%d,\"timeline_count\":%d,\"timeline\":[", seq, count);
+
+	for (int n = first; n <= last; n++)
+		len += snprintf(body + len, sizeof body - (size_t)len, "%s{\"n\":%d,\"ts\":"
+		    "\"2026-11-27T00:45:%02d.000Z\",\"who\":\"mori\",\"action\":\"note\","
+		    "\"text\":\"note %d\"}", n > first ? "," : "", n, n % 60, n);
+	snprintf(body + len, sizeof body - (size_t)len, "]}");
+	apply(r, "case.ICS-1", body);
+}
+
+/* The console keeps a few entries a case: the newest, in order, with the
+ * whole count; the checker's comparison sees a difference in them. */
+static void
+test_tail_kept(void **state)
+{
+	struct bus_replica *r = bus_replica_new(), *whole = bus_replica_new();
+	char why[128];
+	(void)state;
+
+	bus_replica_set_tail(r, 4);
+	apply_case(r, 1, 20, 20, 5);
+	apply_case(whole, 1, 20, 20, 5);
+	const struct bus_case *c = bus_replica_find(r, BUS_KIND_CASE, "ICS-1");
+	assert_int_equal(c->ntimeline, 4);
+	assert_int_equal(c->timeline_count, 20);
+	for (int i = 0; i < 4; i++) {
+		char text[16];
+		snprintf(text, sizeof text, "note %d", 17 + i);
+		assert_int_equal(c->timeline[i].n, 17 + i);
+		assert_string_equal(c->timeline[i].text, text);
+	}
+	/* A tail shorter than what is kept is kept whole. */
+	apply_case(r, 21, 22, 22, 6);
+	c = bus_replica_find(r, BUS_KIND_CASE, "ICS-1");
+	assert_int_equal(c->ntimeline, 2);
+	assert_int_equal(c->timeline[1].n, 22);
+	/* Replicas keeping different tails differ in the timeline only. */
+	apply_case(whole, 21, 22, 22, 6);
+	assert_int_equal(bus_replica_diff(whole, r, why, sizeof why), 0);
+	apply_case(r, 3, 22, 22, 6);
+	assert_int_equal(bus_replica_diff(whole, r, why, sizeof why), 1);
+	assert_string_equal(why, "case ICS-1 differs from the snapshot: timeline");
+	bus_replica_free(r);
+	bus_replica_free(whole);
+}
+
+/* A snapshot loaded aside is swapped in whole: seq, objects, and a new
+ * generation for every kind, so that every panel redraws. */
+static void
+test_swap(void **state)
+{
+	struct bus_replica *r = bus_replica_new(), *fresh = bus_replica_new();
+	json_t *staff = parse("{\"id\":\"mori\",\"role\":\"lead\"}");
+	(void)state;
+
+	apply_case(r, 1, 1, 1, 3);
+	bus_replica_take_changes(r);
+	uint64_t gen[BUS_KIND_COUNT];
+	for (int k = 0; k < BUS_KIND_COUNT; k++)
+		gen[k] = bus_replica_generation(r, k);
+	bus_replica_add(fresh, BUS_KIND_STAFF, staff);
+	bus_replica_set_seq(fresh, 90);
+	bus_replica_swap(r, fresh);
+	assert_int_equal(bus_replica_seq(r), 90);
+	assert_int_equal(bus_replica_count(r, BUS_KIND_CASE), 0);
+	assert_string_equal(bus_replica_role_of(r, "mori"), "lead");
+	assert_int_equal(bus_replica_take_changes(r), (1u << BUS_KIND_COUNT) - 1);
+	for (int k = 0; k < BUS_KIND_COUNT; k++)
+		assert_true(bus_replica_generation(r, k) > gen[k]);
+	/* The old objects went the other way, to be freed with it. */
+	assert_int_equal(bus_replica_seq(fresh), 3);
+	assert_non_null(bus_replica_find(fresh, BUS_KIND_CASE, "ICS-1"));
+	json_decref(staff);
+	bus_replica_free(r);
+	bus_replica_free(fresh);
+}
+
 int
 main(void)
 {
@@ -148,6 +231,8 @@ main(void)
 		cmocka_unit_test(test_snapshot_then_events),
 		cmocka_unit_test(test_tombstones_and_many_objects),
 		cmocka_unit_test(test_bad_events_refused),
+		cmocka_unit_test(test_tail_kept),
+		cmocka_unit_test(test_swap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

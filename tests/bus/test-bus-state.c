@@ -30,11 +30,56 @@ setup(void **state)
 	return 0;
 }
 
+/*
+ * The snapshot is made of the objects' texts as they were published: each
+ * must be the object as it stands, or a change went unpublished (and
+ * consoles would never learn of it). The number of stale objects.
+ */
+static int
+snapshot_stale(struct bus_state *st, json_t *snap)
+{
+	static const char *const lists[][2] = { { "cases", "case" }, { "teams", "team" },
+		{ "sectors", "sector" }, { "sensors", "sensor" }, { "intel", "intel" },
+		{ "staff", "staff" } };
+	int stale = 0;
+
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+		size_t i;
+		json_t *o;
+		json_array_foreach(json_object_get(snap, lists[l][0]), i, o) {
+			const char *id = json_string_value(json_object_get(o, "id"));
+			if (!json_equal(o, bus_state_get(st, lists[l][1], id))) {
+				print_error("%s %s in the snapshot is not the %s as it stands\n",
+				    lists[l][1], id, lists[l][1]);
+				stale++;
+			}
+		}
+	}
+	return stale;
+}
+
+static json_t *
+snapshot_of(struct bus_state *st, size_t max_intel)
+{
+	json_t *head = json_pack("{s:b, s:s}", "ok", 1, "id", "c7");
+	char *text = bus_state_snapshot(st, head, max_intel, BUS_TIMELINE_TAIL);
+	json_t *snap = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+
+	json_decref(head);
+	free(text);
+	return snap;
+}
+
 static int
 teardown(void **state)
 {
+	/* Whatever a test did, every change it made was published. */
+	json_t *snap = snapshot_of(*state, 1000000);
+	int stale = snap != NULL ? snapshot_stale(*state, snap) : 1;
+
+	json_decref(snap);
 	bus_state_free(*state);
-	return 0;
+	return stale == 0 ? 0 : -1;
 }
 
 /* Ingest a JSON body; returns the name of the object it touched. */
@@ -335,8 +380,12 @@ test_snapshot_and_roster(void **state)
 	expect_ok(op(st, "mori", "staff_remove", "{\"name\":\"ito\"}"));
 	assert_int_equal(bus_state_role(st, "ito"), ROLE_VIEWER);
 
-	json_t *snap = bus_state_snapshot(st, 3);
+	json_t *snap = snapshot_of(st, 3);
+	assert_non_null(snap);
+	assert_string_equal(json_string_value(json_object_get(snap, "id")), "c7");
+	assert_true(json_is_true(json_object_get(snap, "ok")));
 	assert_int_equal(json_integer_value(json_object_get(snap, "seq")), bus_state_seq(st));
+	assert_int_equal(snapshot_stale(st, snap), 0);
 	assert_int_equal(json_array_size(json_object_get(snap, "sectors")), BUS_NSECTORS);
 	assert_int_equal(json_array_size(json_object_get(snap, "teams")), 7);
 	json_t *intel = json_object_get(snap, "intel");

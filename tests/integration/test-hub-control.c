@@ -508,6 +508,60 @@ test_sector_level_events(void **state)
 	test_hub_passed(h);
 }
 
+/* A snapshot's "tail" cuts each case's timeline to its newest entries
+ * (the console asks for few); the count stays whole, and a bad tail is
+ * refused with the range. */
+static void
+test_snapshot_tail(void **state)
+{
+	struct test_hub *h = *state;
+
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	char *c1 = open_case(h, "Historian beaconing", "water", 2);
+
+	for (int i = 1; i <= 24; i++) {
+		char text[32];
+		snprintf(text, sizeof text, "note %d", i);
+		test_hub_ok_(h, "okafor", "note", json_pack("{s:s, s:s}", "case", c1, "text", text));
+	}
+	json_t *whole = test_hub_snapshot(h);
+	json_t *tl = test_jget(find(whole, "cases", c1), "timeline");
+	assert_int_equal(test_jint(find(whole, "cases", c1), "timeline_count"), 25);
+	assert_int_equal(json_array_size(tl), 20);
+	for (json_int_t tail = 0; tail <= 20; tail += 4) {
+		json_t *cut = test_hub_ok(h, "watch", "snapshot", json_pack("{s:I}", "tail", tail));
+		json_t *c = find(cut, "cases", c1), *ctl = test_jget(c, "timeline");
+		assert_int_equal(json_array_size(ctl), tail);
+		assert_int_equal(test_jint(c, "timeline_count"), 25);
+		/* The newest entries, oldest first, as the whole tail ends. */
+		for (size_t i = 0; i < (size_t)tail; i++)
+			assert_true(json_equal(json_array_get(ctl, i),
+			    json_array_get(tl, 20 - (size_t)tail + i)));
+		/* Everything else as in the whole snapshot. */
+		json_object_del(c, "timeline");
+		json_t *wc = json_deep_copy(find(whole, "cases", c1));
+		json_object_del(wc, "timeline");
+		assert_true(json_equal(c, wc));
+		assert_int_equal(test_jint(cut, "seq"), test_jint(whole, "seq"));
+		json_decref(wc);
+		json_decref(cut);
+	}
+	json_decref(whole);
+	/* The hub's own copy was not cut. */
+	json_t *again = test_hub_snapshot(h);
+	assert_int_equal(json_array_size(test_jget(find(again, "cases", c1), "timeline")), 20);
+	json_decref(again);
+	static const char *const bad[] = { "21", "-1", "\"4\"", "4.5", "null" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_t *args = json_pack("{s:o}", "tail", json_loads(bad[i], JSON_DECODE_ANY, NULL));
+		char *msg = refused(h, "watch", "snapshot", args, "invalid");
+		assert_non_null(strstr(msg, "from 0 to 20"));
+		free(msg);
+	}
+	free(c1);
+	test_hub_passed(h);
+}
+
 int
 main(void)
 {
@@ -516,6 +570,8 @@ main(void)
 		    test_hub_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_rules, setup, test_hub_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_every_change_is_an_event, setup,
+		    test_hub_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_tail, setup,
 		    test_hub_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_sector_level_events, setup,
 		    test_hub_fixture_teardown),

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bus-domain.h"
+#include "bus-hub.h"
 #include "bus-replica.h"
 #include "bus-sync.h"
 #include "bus-time.h"
@@ -40,7 +42,7 @@ on_changed(void *arg)
 static void
 follower_start(struct follower *f, struct test_hub *h, int rcvhwm)
 {
-	struct bus_sync_config cfg = { h->events, h->control, "test", 3000, 5000, rcvhwm, NULL };
+	struct bus_sync_config cfg = { h->events, h->control, "test", 3000, 5000, rcvhwm, NULL, 0 };
 	char *cause = NULL;
 
 	memset(f, 0, sizeof *f);
@@ -61,11 +63,21 @@ follower_stop(struct follower *f)
 	active = NULL;
 }
 
+/* A hub in this process and a second follower, for the test that needs
+ * them; freed by teardown even when an assertion fails. */
+static struct bus_hub *inproc_hub;
+static struct follower second;
+
 /* A failed assertion leaves the follower's sockets open; the context
  * cannot end until they are closed. */
 static int
 teardown(void **state)
 {
+	bus_sync_free(second.sync);
+	bus_replica_free(second.replica);
+	memset(&second, 0, sizeof second);
+	bus_hub_free(inproc_hub);
+	inproc_hub = NULL;
 	if (active != NULL)
 		follower_stop(active);
 	return test_hub_fixture_teardown(state);
@@ -223,10 +235,76 @@ test_resync_after_restart(void **state)
 	test_hub_passed(h);
 }
 
+/* Run the loop shared with the hub in this process, as watchd does (a
+ * turn, then the hub's batch), until SYNC is live or 10 s pass. */
+static void
+run_with_hub(struct event_base *base, struct bus_sync *sync)
+{
+	int64_t deadline = bus_time_mono_ms() + 10000;
+
+	while (bus_sync_status(sync)->state != BUS_SYNC_LIVE && bus_time_mono_ms() < deadline) {
+		struct timeval tv = { 0, 50000 };
+		event_base_loopexit(base, &tv);
+		event_base_loop(base, EVLOOP_ONCE);
+		bus_hub_flush(inproc_hub);
+	}
+}
+
+/*
+ * A new subscriber is heard at once: the hub sends a heartbeat when a
+ * subscription reaches it, so a console syncs without waiting for the
+ * periodic one. Here the period is ten minutes (a hub in this process),
+ * so a follower that goes live did so on the subscription's heartbeat.
+ */
+static void
+test_new_subscriber_heard_at_once(void **state)
+{
+	struct test_hub *h = *state;
+	struct bus_hub_config cfg;
+	struct follower f, *g = &second;
+	char *cause = NULL;
+
+	bus_hub_config_defaults(&cfg);
+	cfg.ingest = h->ingest;
+	cfg.events = h->events;
+	cfg.control = h->control;
+	cfg.db = h->db;
+	cfg.heartbeat_ms = 600000;
+	follower_start(&f, h, 0);
+	inproc_hub = bus_hub_new(f.base, h->zctx, &cfg, &cause);
+	if (inproc_hub == NULL)
+		fail_msg("hub: %s", cause);
+	run_with_hub(f.base, f.sync);
+	if (bus_sync_status(f.sync)->state != BUS_SYNC_LIVE)
+		fail_msg("not live: %s", bus_sync_status(f.sync)->why);
+	assert_int_equal(bus_replica_count(f.replica, BUS_KIND_SECTOR), BUS_NSECTORS);
+	/* A second subscriber, later, is welcomed too; the first is unmoved. */
+	uint64_t snapshots = bus_sync_status(f.sync)->snapshots;
+	struct follower *first = active;
+	struct bus_sync_config gc = { h->events, h->control, "test", 3000, 5000, 0, NULL, 0 };
+	g->replica = bus_replica_new();
+	g->sync = bus_sync_new(f.base, h->zctx, &gc, g->replica, on_changed, g, &cause);
+	if (g->sync == NULL)
+		fail_msg("sync: %s", cause);
+	run_with_hub(f.base, g->sync);
+	assert_int_equal(bus_sync_status(g->sync)->state, BUS_SYNC_LIVE);
+	assert_int_equal(bus_sync_status(f.sync)->snapshots, snapshots);
+	assert_int_equal(bus_sync_status(f.sync)->state, BUS_SYNC_LIVE);
+	bus_sync_free(g->sync);
+	bus_replica_free(g->replica);
+	memset(g, 0, sizeof *g);
+	bus_hub_free(inproc_hub);
+	inproc_hub = NULL;
+	assert_ptr_equal(active, first);
+	follower_stop(&f);
+	test_hub_passed(h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_new_subscriber_heard_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clone_at_start_and_live_after, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dropped_events_are_replayed, setup,
