@@ -220,6 +220,46 @@ test_busy_team_refused_and_picker_skips_it(void **state)
 	test_hub_passed(f->h);
 }
 
+/*
+ * The console keeps only each case's newest timeline entries (memory for
+ * ten thousand cases); the detail overlay must still show the whole
+ * timeline, oldest first, loaded from the hub when it opens, and entries
+ * added while it is open as they come.
+ */
+static void
+test_detail_shows_the_whole_timeline(void **state)
+{
+	struct test_hub *h = console_start_hub(state);
+	char id[32], text[32];
+
+	console_report_incident(h, "water", "Lakeside Water", "Chlorine setpoint changed", 3, id);
+	for (int i = 1; i <= 30; i++) {
+		snprintf(text, sizeof text, "field note %02d", i);
+		test_hub_ok_(h, "okafor", "note", json_pack("{s:s, s:s}", "case", id, "text", text));
+	}
+	struct test_term *t = console_spawn(state, 0, 80, 120, "mori", NULL);
+	EXPECT_LINE(t, id, "Lakeside Water");
+	assert_int_equal(test_term_key(t, TEST_TERM_KEY_ENTER), 0);
+	EXPECT(t, "Timeline (31 entries)");
+	/* The oldest entries are not among the few the console keeps: they
+	 * came from the hub's timeline op. */
+	EXPECT(t, "field note 01");
+	EXPECT(t, "field note 17");
+	EXPECT(t, "field note 30");
+	/* Added while the detail is open: shown live, nothing lost between. */
+	for (int i = 31; i <= 36; i++) {
+		snprintf(text, sizeof text, "field note %02d", i);
+		test_hub_ok_(h, "okafor", "note", json_pack("{s:s, s:s}", "case", id, "text", text));
+	}
+	EXPECT(t, "Timeline (37 entries)");
+	assert_int_equal(test_term_send_str(t, "G"), 0); /* to the end, if it scrolled */
+	for (int i = 26; i <= 36; i++) {
+		snprintf(text, sizeof text, "field note %02d", i);
+		console_expect_count(t, text, 1);
+	}
+	test_hub_passed(h);
+}
+
 int
 main(void)
 {
@@ -228,6 +268,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_viewer_dispatch_refused_with_hub_sentence,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detail_shows_the_whole_timeline, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_busy_team_refused_and_picker_skips_it, setup,
 		    teardown),
 	};
