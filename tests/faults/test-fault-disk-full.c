@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "bus-time.h"
-#include "test-hub.h"
+#include "test-console.h"
 
 #define WAIT TEST_HUB_WAIT_MS
 #define RECOVER_MS 20000 /* upper bound for accepting again once space is back */
@@ -37,6 +37,7 @@
 
 struct fault {
 	struct test_hub *h;
+	struct console_fx consoles; /* a console watching, on the same hub */
 	char mnt[280];
 	char filler[300];
 	int mounted;
@@ -51,6 +52,7 @@ setup(void **state)
 	if (f == NULL || test_hub_fixture_setup(&hs, "fault-disk-full") != 0)
 		return -1;
 	f->h = hs;
+	f->consoles.h = f->h;
 	snprintf(f->mnt, sizeof f->mnt, "%s/small", f->h->dir);
 	snprintf(f->filler, sizeof f->filler, "%s/filler", f->mnt);
 	if (mkdir(f->mnt, 0700) != 0 ||
@@ -71,6 +73,8 @@ teardown(void **state)
 	struct fault *f = *state;
 	void *hs = f->h;
 
+	for (int i = 0; i < MAX_CONSOLES; i++)
+		test_term_free(f->consoles.t[i]);
 	/* The hub holds files on the tmpfs: stop it before unmounting. */
 	if (test_hub_running(f->h))
 		test_hub_stop(f->h, SIGKILL);
@@ -174,6 +178,9 @@ test_disk_full_refuses_then_recovers(void **state)
 	assert_int_equal(test_hub_start(h, NULL), 0);
 	void *sub = test_hub_sub(h, "hub.");
 	assert_non_null(sub);
+	void *consoles = &f->consoles;
+	struct test_term *t = console_spawn(&consoles, 0, 24, 110, "mori", NULL);
+	EXPECT_ROW(t, 0, " CONNECTED ");
 
 	/* Acknowledged reports: each ok reply means committed. */
 	for (int i = 0; i < NBEFORE; i++) {
@@ -215,8 +222,12 @@ test_disk_full_refuses_then_recovers(void **state)
 	assert_string_equal(test_jstr(r, "error.code"), "store_full");
 	json_decref(r);
 
-	/* Consoles are told: heartbeats say "store": "full". */
+	/* Consoles are told: heartbeats say "store": "full", and the top line
+	 * says so while the data stays on screen, still live. */
 	assert_int_equal(wait_heartbeat_store(sub, "full", WAIT), 0);
+	EXPECT_ROW(t, 0, " JOURNAL FULL: the hub refuses changes ");
+	EXPECT_ROW(t, 0, " CONNECTED ");
+	EXPECT(t, "Open cases (12)");
 
 	/* An ingest message is refused and counted under store_full. */
 	stats = test_hub_stats(h);
@@ -277,6 +288,7 @@ test_disk_full_refuses_then_recovers(void **state)
 	assert_true(ok);
 	nrefs++;
 	assert_int_equal(wait_heartbeat_store(sub, "ok", WAIT), 0);
+	EXPECT_GONE(t, "JOURNAL FULL");
 	test_hub_ok_(h, "mori", "sector_level", json_pack("{s:s, s:i}", "sector", "dams",
 	    "level", 2));
 	json_t *last = test_hub_snapshot(h);
