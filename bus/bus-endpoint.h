@@ -12,6 +12,8 @@
 #define BUS_DEFAULT_CONTROL "tcp://127.0.0.1:7403"
 
 int bus_endpoint_is_local(const char *endpoint);
+/* 1 if ENDPOINT is an ipc:// socket file some process listens on now. */
+int bus_endpoint_is_listened(const char *endpoint);
 
 /* The [endpoints] rows of a client's settings table (bus-config.h), for
  * the console and watchctl alike: TYPE has const char *events, *control

@@ -456,8 +456,12 @@ main(int argc, char **argv)
 	if (curve)
 		t.user = "?";
 	/* The embedded default: no hub answers, so be the hub. A console with
-	 * CURVE keys is meant for a remote hub: it waits for that one. */
-	if (!curve && !hub_answers(t.zctx, cfg.control, user)) {
+	 * CURVE keys is meant for a remote hub: it waits for that one. So does
+	 * a console that finds a hub listening on the ipc:// control endpoint
+	 * but too busy (or slow) to answer in time: binding that path would
+	 * take it from the hub. */
+	if (!curve && !hub_answers(t.zctx, cfg.control, user) &&
+	    !bus_endpoint_is_listened(cfg.control)) {
 		if (!bus_endpoint_is_local(ingest) || !bus_endpoint_is_local(cfg.events) ||
 		    !bus_endpoint_is_local(cfg.control)) {
 			fprintf(stderr, "watchfloor: no hub answers at %s, and a hub inside the "

@@ -5,7 +5,9 @@
  * here that is a promise about time: an officer must not act on a frozen
  * screen for long), and every panel title says STALE. The hub restarted
  * on the same database is found again by the same console process, which
- * resynchronises by itself and shows what happened meanwhile.
+ * resynchronises by itself and shows what happened meanwhile. A hub that
+ * is there but too slow to answer a starting console is joined, not
+ * replaced by a hub inside the console.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -116,11 +118,34 @@ test_hub_killed_then_restarted(void **state)
 	test_hub_passed(f->h);
 }
 
+/* A hub that listens but does not answer in time (stopped here; busy or
+ * slow in life) is followed, not replaced: a console that ran a hub of
+ * its own on the same ipc:// endpoints would take them from it. */
+static void
+test_busy_hub_is_joined_not_replaced(void **state)
+{
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	char id[32];
+
+	assert_int_equal(kill(h->pid, SIGSTOP), 0);
+	struct test_term *t = console_spawn(state, 0, 40, 120, "mori", NULL);
+	EXPECT_ROW(t, 0, " DISCONNECTED ");
+	assert_int_equal(kill(h->pid, SIGCONT), 0);
+	EXPECT_ROW(t, 0, " CONNECTED ");
+	console_report_incident(h, "water", "Lakeside Utility", "Pump PLC reflashed", 3, id);
+	EXPECT_LINE(t, "3 High", id, "Lakeside Utility");
+	assert_int_equal(test_term_find(t, "hub in this console", NULL, NULL), -1);
+	test_hub_passed(f->h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hub_killed_then_restarted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_hub_is_joined_not_replaced, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
