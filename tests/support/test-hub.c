@@ -18,6 +18,7 @@
 #include "bus-hub.h"
 #include "bus-time.h"
 #include "test-hub.h"
+#include "test-valgrind.h"
 
 #ifndef WATCHD_PATH
 #error "WATCHD_PATH must name the watchd binary under test"
@@ -78,6 +79,12 @@ test_hub_argv(struct test_hub *h, const char *const *extra, int verbose, const c
 pid_t
 test_hub_spawn(struct test_hub *h, const char *const *argv)
 {
+	/* Under valgrind, the valgrind command (found in PATH) and its
+	 * options, then ARGV; made before the fork, for the child of a
+	 * process with threads (ZeroMQ's) may only exec. */
+	const char *buf[TEST_VALGRIND_MAX_ARGS + 64];
+	const char *const *run = test_valgrind_argv(argv, buf, TEST_VALGRIND_MAX_ARGS + 64);
+
 	h->pid = fork();
 	if (h->pid < 0)
 		return -1;
@@ -87,7 +94,7 @@ test_hub_spawn(struct test_hub *h, const char *const *argv)
 			dup2(fd, 2);
 			dup2(fd, 1);
 		}
-		execv(argv[0], (char *const *)argv);
+		execvp(run[0], (char *const *)run);
 		_exit(127);
 	}
 	return h->pid;
@@ -102,7 +109,7 @@ test_hub_start(struct test_hub *h, const char *const *extra)
 	if (test_hub_spawn(h, argv) < 0)
 		return -1;
 	/* Ready when it answers: the first request may wait for the socket. */
-	int64_t deadline = bus_time_mono_ms() + 10000;
+	int64_t deadline = bus_time_mono_ms() + test_valgrind_ms(10000);
 	while (bus_time_mono_ms() < deadline) {
 		json_t *r = test_hub_call(h, "test", "whoami", NULL);
 		if (r != NULL) {
@@ -111,6 +118,7 @@ test_hub_start(struct test_hub *h, const char *const *extra)
 		}
 		int status;
 		if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+			test_valgrind_reaped("watchd", h->pid, status);
 			h->pid = 0;
 			return -1;
 		}
@@ -128,6 +136,7 @@ test_hub_stop(struct test_hub *h, int sig)
 	kill(h->pid, sig);
 	while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	test_valgrind_reaped("watchd", h->pid, status);
 	h->pid = 0;
 	return status;
 }
@@ -136,7 +145,7 @@ test_hub_stop(struct test_hub *h, int sig)
 int
 test_reap_within(pid_t pid, int timeout_ms)
 {
-	int64_t deadline = bus_time_mono_ms() + timeout_ms;
+	int64_t deadline = bus_time_mono_ms() + test_valgrind_ms(timeout_ms);
 	int status;
 
 	for (;;) {
@@ -164,6 +173,8 @@ test_hub_terminate(struct test_hub *h, int timeout_ms)
 		return -1;
 	kill(h->pid, SIGTERM);
 	status = test_reap_within(h->pid, timeout_ms);
+	if (status >= 0)
+		test_valgrind_reaped("watchd", h->pid, status);
 	h->pid = 0;
 	return status;
 }
@@ -194,6 +205,7 @@ test_hub_running(struct test_hub *h)
 	if (h->pid <= 0)
 		return 0;
 	if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+		test_valgrind_reaped("watchd", h->pid, status);
 		h->pid = 0;
 		return 0;
 	}
@@ -223,11 +235,22 @@ test_hub_cleanup(struct test_hub *h)
 	for (int i = 0; i < h->nowned; i++)
 		zmq_close(h->owned[i]);
 	h->nowned = 0;
+	/* Under valgrind the programs are asked to end (SIGTERM), for
+	 * memcheck checks for leaks only in a program that ends by itself;
+	 * they are killed if they do not. */
+	int sig = test_valgrind_on() ? SIGTERM : SIGKILL;
 	for (int i = 0; i < h->nkids; i++) {
-		kill(h->kids[i], SIGKILL);
-		test_reap_within(h->kids[i], 5000);
+		kill(h->kids[i], sig);
+		int status = test_reap_within(h->kids[i], 5000);
+		if (status >= 0)
+			test_valgrind_reaped("watchctl", h->kids[i], status);
 	}
 	h->nkids = 0;
+	if (h->pid > 0 && test_valgrind_on()) {
+		if (test_hub_terminate(h, TEST_HUB_WAIT_MS) < 0)
+			fprintf(stderr, "watchd did not end within %d ms of SIGTERM under "
+			    "valgrind; killed\n", test_valgrind_ms(TEST_HUB_WAIT_MS));
+	}
 	if (h->pid > 0)
 		test_hub_stop(h, SIGKILL);
 	if (h->zctx != NULL)
@@ -266,6 +289,14 @@ test_hub_fixture_teardown(void **state)
 	test_hub_cleanup(h);
 	free(h);
 	*state = NULL;
+	/* Programs memcheck failed (console_fixture_teardown frees its
+	 * consoles first, so theirs count here too) fail the test. */
+	int failed = test_valgrind_errors();
+	if (failed > 0) {
+		fprintf(stderr, "%d program%s of this test failed under valgrind\n", failed,
+		    failed > 1 ? "s" : "");
+		return -1;
+	}
 	return 0;
 }
 
@@ -291,7 +322,7 @@ test_hub_call_timeout(struct test_hub *h, const char *user, const char *op, json
 		json_decref(args);
 		return NULL;
 	}
-	json_t *r = bus_client_call(cl, op, args, timeout_ms, &cause);
+	json_t *r = bus_client_call(cl, op, args, test_valgrind_ms(timeout_ms), &cause);
 	free(cause);
 	bus_client_free(cl);
 	return r;
@@ -554,7 +585,7 @@ test_send_request(void *sock, const char *user, const char *op, const char *id,
 int
 test_recv_reply(void *sock, json_t **reply, int *nframes, int timeout_ms)
 {
-	int64_t deadline = bus_time_mono_ms() + timeout_ms;
+	int64_t deadline = bus_time_mono_ms() + test_valgrind_ms(timeout_ms);
 
 	*reply = NULL;
 	for (;;) {
@@ -592,6 +623,8 @@ test_recv_reply(void *sock, json_t **reply, int *nframes, int timeout_ms)
 	}
 }
 
+static int sub_recv(void *sub, char **topic, json_t **body, int timeout_ms, int skip_hb);
+
 void *
 test_hub_sub(struct test_hub *h, const char *prefix)
 {
@@ -606,9 +639,9 @@ test_hub_sub(struct test_hub *h, const char *prefix)
 		zmq_setsockopt(s, ZMQ_SUBSCRIBE, BUS_HEARTBEAT_TOPIC, strlen(BUS_HEARTBEAT_TOPIC));
 	zmq_connect(s, h->events);
 	/* A heartbeat proves the subscription reached the hub. */
-	int64_t deadline = bus_time_mono_ms() + 5000;
+	int64_t deadline = bus_time_mono_ms() + test_valgrind_ms(5000);
 	while (bus_time_mono_ms() < deadline) {
-		if (test_sub_recv(s, &topic, &body, 1500, 0) != 0)
+		if (sub_recv(s, &topic, &body, test_valgrind_ms(1500), 0) != 0)
 			continue;
 		int hb = strcmp(topic, BUS_HEARTBEAT_TOPIC) == 0;
 		free(topic);
@@ -620,8 +653,8 @@ test_hub_sub(struct test_hub *h, const char *prefix)
 	return NULL;
 }
 
-int
-test_sub_recv(void *sub, char **topic, json_t **body, int timeout_ms, int skip_hb)
+static int
+sub_recv(void *sub, char **topic, json_t **body, int timeout_ms, int skip_hb)
 {
 	int64_t deadline = bus_time_mono_ms() + timeout_ms;
 
@@ -653,9 +686,15 @@ test_sub_recv(void *sub, char **topic, json_t **body, int timeout_ms, int skip_h
 }
 
 int
+test_sub_recv(void *sub, char **topic, json_t **body, int timeout_ms, int skip_hb)
+{
+	return sub_recv(sub, topic, body, test_valgrind_ms(timeout_ms), skip_hb);
+}
+
+int
 test_sub_wait(void *sub, const char *prefix, char **topic, json_t **body, int timeout_ms)
 {
-	int64_t deadline = bus_time_mono_ms() + timeout_ms;
+	int64_t deadline = bus_time_mono_ms() + test_valgrind_ms(timeout_ms);
 	int want_hb = strncmp(prefix, BUS_HEARTBEAT_TOPIC, strlen(prefix)) == 0 &&
 	    prefix[0] != '\0';
 
@@ -664,7 +703,7 @@ test_sub_wait(void *sub, const char *prefix, char **topic, json_t **body, int ti
 		int64_t left = deadline - bus_time_mono_ms();
 		char *t;
 		json_t *b;
-		if (left <= 0 || test_sub_recv(sub, &t, &b, (int)left, !want_hb) != 0)
+		if (left <= 0 || sub_recv(sub, &t, &b, (int)left, !want_hb) != 0)
 			return -1;
 		if (strncmp(t, prefix, strlen(prefix)) == 0) {
 			*body = b;
@@ -723,11 +762,12 @@ int
 test_watchctl(struct test_hub *h, const char *const *args, const char *input,
     char **out, char **err)
 {
-	const char *argv[64];
+	const char *argv[64], *buf[TEST_VALGRIND_MAX_ARGS + 64];
 	char in_path[400], out_path[400], err_path[400];
 	int run = ++h->runs;
 
 	watchctl_argv(h, args, argv, 64);
+	const char *const *cmd = test_valgrind_argv(argv, buf, TEST_VALGRIND_MAX_ARGS + 64);
 	snprintf(in_path, sizeof in_path, "%s/ctl-%d.in", h->dir, run);
 	snprintf(out_path, sizeof out_path, "%s/ctl-%d.out", h->dir, run);
 	snprintf(err_path, sizeof err_path, "%s/ctl-%d.err", h->dir, run);
@@ -750,10 +790,12 @@ test_watchctl(struct test_hub *h, const char *const *args, const char *input,
 		dup2(in, 0);
 		dup2(o, 1);
 		dup2(e, 2);
-		execv(argv[0], (char *const *)argv);
+		execvp(cmd[0], (char *const *)cmd);
 		_exit(127);
 	}
 	int status = test_reap_within(pid, 30000);
+	if (status >= 0)
+		test_valgrind_reaped("watchctl", pid, status);
 	if (out != NULL)
 		*out = slurp(out_path);
 	if (err != NULL)
@@ -766,13 +808,14 @@ test_watchctl(struct test_hub *h, const char *const *args, const char *input,
 pid_t
 test_watchctl_spawn(struct test_hub *h, const char *const *args, int *out_fd)
 {
-	const char *argv[64];
+	const char *argv[64], *buf[TEST_VALGRIND_MAX_ARGS + 64];
 	char err_path[400];
 	int fds[2];
 
 	if (h->nkids == TEST_HUB_MAX_KIDS || pipe(fds) != 0)
 		return -1;
 	watchctl_argv(h, args, argv, 64);
+	const char *const *run = test_valgrind_argv(argv, buf, TEST_VALGRIND_MAX_ARGS + 64);
 	snprintf(err_path, sizeof err_path, "%s/ctl-%d.err", h->dir, ++h->runs);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -790,7 +833,7 @@ test_watchctl_spawn(struct test_hub *h, const char *const *args, int *out_fd)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		execv(argv[0], (char *const *)argv);
+		execvp(run[0], (char *const *)run);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -810,6 +853,8 @@ test_kid_stop(struct test_hub *h, pid_t pid, int sig, int timeout_ms)
 	}
 	kill(pid, sig);
 	int status = test_reap_within(pid, timeout_ms);
+	if (status >= 0)
+		test_valgrind_reaped("watchctl", pid, status);
 	if (status < 0 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);

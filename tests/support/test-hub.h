@@ -5,6 +5,9 @@
  *
  * Waiting is always bounded by a deadline (an upper bound, never a
  * measure of speed): a test that times out fails instead of hanging.
+ * Under WATCHFLOOR_VALGRIND every deadline is stretched, watchd and
+ * watchctl run under memcheck, and the teardown fails a test whose
+ * programs memcheck failed (test-valgrind.h).
  */
 #ifndef TEST_HUB_H
 #define TEST_HUB_H

@@ -12,6 +12,11 @@
  *
  * The child is reaped through a pidfd where the kernel has one, so a wait
  * for its exit sleeps in poll() on the pty and the pidfd together.
+ *
+ * Under WATCHFLOOR_VALGRIND (test-valgrind.h) the product programs run
+ * under memcheck, every deadline here is scaled by its factor, and a
+ * program still running at test_term_free() is asked to end (SIGTERM)
+ * before it is killed, so that memcheck can check it for leaks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +36,7 @@
 #include <vterm.h>
 
 #include "test-term.h"
+#include "test-valgrind.h"
 
 #define CELL_BYTES (VTERM_MAX_CHARS_PER_CELL * 4) /* UTF-8 of one cell, at most */
 #define RAW_CAP (2 * TEST_TERM_RAW_KEEP)
@@ -69,6 +75,7 @@ struct test_term {
 	int reaped; /* waitpid() returned; STATUS is its status */
 	int status;
 	int eof;    /* the master read EOF or EIO: the pty is closed */
+	int valgrind; /* runs under memcheck */
 
 	int rows, cols;
 	VTerm *vt;
@@ -370,8 +377,8 @@ read_available(struct test_term *t)
 	return got;
 }
 
-long
-test_term_pump(struct test_term *t, int timeout_ms)
+static long
+pump(struct test_term *t, int timeout_ms)
 {
 	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
@@ -393,6 +400,12 @@ test_term_pump(struct test_term *t, int timeout_ms)
 	}
 }
 
+long
+test_term_pump(struct test_term *t, int timeout_ms)
+{
+	return pump(t, test_valgrind_ms(timeout_ms));
+}
+
 /* ---- the program ---- */
 
 static int
@@ -406,6 +419,8 @@ reap_nohang(struct test_term *t)
 		return 0;
 	t->reaped = 1;
 	t->status = status;
+	if (t->valgrind)
+		test_valgrind_reaped(t->argv0, t->pid, status);
 	if (t->pidfd >= 0) {
 		close(t->pidfd);
 		t->pidfd = -1;
@@ -420,7 +435,7 @@ static void
 drain(struct test_term *t)
 {
 	for (int i = 0; i < 64 && !t->eof; i++)
-		if (test_term_pump(t, 100) <= 0)
+		if (pump(t, 100) <= 0)
 			break;
 }
 
@@ -468,7 +483,7 @@ static void report(struct test_term *, int64_t waited, const char *fmt, ...)
 int
 test_term_wait(struct test_term *t, int timeout_ms)
 {
-	int64_t start = now_ms(), deadline = start + timeout_ms;
+	int64_t start = now_ms(), deadline = start + test_valgrind_ms(timeout_ms);
 
 	for (;;) {
 		if (reap_nohang(t)) {
@@ -806,7 +821,7 @@ int
 test_term_wait_for(struct test_term *t, test_term_pred *pred, void *arg,
     int timeout_ms, const char *what, ...)
 {
-	int64_t start = now_ms(), deadline = start + timeout_ms;
+	int64_t start = now_ms(), deadline = start + test_valgrind_ms(timeout_ms);
 	char buf[400];
 	va_list ap;
 
@@ -818,7 +833,7 @@ test_term_wait_for(struct test_term *t, test_term_pred *pred, void *arg,
 		 * final: failing now says the same as failing later. */
 		if (t->eof || left <= 0)
 			break;
-		test_term_pump(t, (int)left);
+		pump(t, (int)left);
 	}
 	va_start(ap, what);
 	vsnprintf(buf, sizeof buf, what, ap);
@@ -887,7 +902,7 @@ test_term_expect_gone(struct test_term *t, const char *text, int timeout_ms)
 static int
 out_send_all(struct test_term *t)
 {
-	int64_t start = now_ms(), deadline = start + TEST_TERM_WAIT_MS;
+	int64_t start = now_ms(), deadline = start + test_valgrind_ms(TEST_TERM_WAIT_MS);
 
 	t->write_error = 0;
 	for (;;) {
@@ -1146,12 +1161,19 @@ test_term_spawn(int rows, int cols, const char *const *argv,
 	}
 	/* Built before fork: the child only calls async-signal-safe code. */
 	char **envp = env_build(env);
+	int nargs = 0;
+	while (argv[nargs] != NULL)
+		nargs++;
+	const char **vgbuf = xrealloc_or_die(NULL,
+	    (size_t)(nargs + TEST_VALGRIND_MAX_ARGS) * sizeof *vgbuf);
+	const char *const *run = test_valgrind_argv(argv, vgbuf, nargs + TEST_VALGRIND_MAX_ARGS);
 	pid_t pid = forkpty(&master, NULL, NULL, &ws);
 	if (pid == 0) {
 		close(errpipe[0]);
-		child_exec(argv, envp, errpipe[1]);
+		child_exec(run, envp, errpipe[1]);
 	}
 	env_free(envp);
+	free(vgbuf);
 	close(errpipe[1]);
 	if (pid < 0) {
 		fprintf(stderr, "test_term: forkpty: %s\n", strerror(errno));
@@ -1173,6 +1195,7 @@ test_term_spawn(int rows, int cols, const char *const *argv,
 	struct test_term *t = xrealloc_or_die(NULL, sizeof *t);
 	memset(t, 0, sizeof *t);
 	t->pid = pid;
+	t->valgrind = run != argv;
 	snprintf(t->argv0, sizeof t->argv0, "%s", argv[0]);
 	t->master = master;
 	/* Another terminal's child must not hold this pty open. */
@@ -1213,6 +1236,21 @@ test_term_free(struct test_term *t)
 {
 	if (t == NULL)
 		return;
+	if (t->valgrind && !reap_nohang(t)) {
+		/* Memcheck checks for leaks only in a program that ends by
+		 * itself: ask it to, and keep reading its output meanwhile (a
+		 * program blocked on a full terminal would never end). */
+		int64_t deadline = now_ms() + test_valgrind_ms(TEST_TERM_WAIT_MS);
+		kill(t->pid, SIGTERM);
+		while (!reap_nohang(t) && now_ms() < deadline) {
+			if (pump(t, 50) < 0)
+				poll(NULL, 0, 50);
+		}
+		if (!t->reaped)
+			fprintf(stderr, "test_term: %s (pid %d) did not end within %d ms of "
+			    "SIGTERM under valgrind; killed\n", t->argv0, (int)t->pid,
+			    test_valgrind_ms(TEST_TERM_WAIT_MS));
+	}
 	if (!reap_nohang(t)) {
 		/* Its process group too: a shell's children share it. Only
 		 * while the leader is unreaped can the group id not be reused. */

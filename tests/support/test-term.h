@@ -11,7 +11,9 @@
  * the other way, through the master to the program.
  *
  * Waiting is always bounded by a deadline and pumps the pty meanwhile: a
- * test asserts the *eventual* screen and never sleeps. When a wait times
+ * test asserts the *eventual* screen and never sleeps. Under
+ * WATCHFLOOR_VALGRIND the deadlines are stretched and the product
+ * programs run under memcheck (test-valgrind.h). When a wait times
  * out, the screen as it was is printed to stderr, framed, with row numbers,
  * with the state of the program and the last bytes it wrote, and the call
  * returns -1 for the test to fail_msg(). Once the program has closed the
