@@ -62,10 +62,13 @@ usage_commands(FILE *f)
 	    "  stats                          print the hub's counters\n"
 	    "  whoami                         print your name and role as the hub sees it\n"
 	    "  follow [--check] [--duration SEC] [--settle SEC] [--quiet]\n"
+	    "         [--heartbeat-timeout SEC]\n"
 	    "                                 follow the hub as a console does, without a\n"
 	    "                                 screen; --check verifies every seq and, at the\n"
 	    "                                 end, equality with a fresh snapshot (exit 1 if\n"
-	    "                                 not); prints a summary line\n"
+	    "                                 not); prints a summary line; the hub counts as\n"
+	    "                                 gone after --heartbeat-timeout SEC silent\n"
+	    "                                 (default 3)\n"
 	    "  simulate [--rate N] [--seed S] [--speed X] [--duration SEC]\n"
 	    "                                 demo traffic: incidents, intel, sensors, and\n"
 	    "                                 cases worked through their lifecycle\n"
@@ -604,8 +607,9 @@ tail_signal(int sig)
 	tail_stop = 1;
 }
 
-/* follow [--check] [--duration SEC] [--settle SEC] [--quiet]: the
- * console's sync without a screen (bus-check). */
+/* follow [--check] [--duration SEC] [--settle SEC] [--quiet]
+ * [--heartbeat-timeout SEC]: the console's sync without a screen
+ * (bus-check). */
 struct follow {
 	struct event_base *base;
 	struct bus_check *check;
@@ -637,7 +641,7 @@ static int
 cmd_follow(struct ctl *c, int argc, char **argv)
 {
 	struct follow f = { .quiet = 0 };
-	int check = 0, duration_ms = 0, settle_ms = 10000;
+	int check = 0, duration_ms = 0, settle_ms = 10000, silence_ms = 0;
 	char *cause = NULL, *end, summary[512];
 
 	for (int i = 0; i < argc; i++) {
@@ -647,18 +651,21 @@ cmd_follow(struct ctl *c, int argc, char **argv)
 		else if (strcmp(argv[i], "--quiet") == 0)
 			f.quiet = 1;
 		else if (i + 1 < argc && (strcmp(argv[i], "--duration") == 0 ||
-		    strcmp(argv[i], "--settle") == 0)) {
+		    strcmp(argv[i], "--settle") == 0 ||
+		    strcmp(argv[i], "--heartbeat-timeout") == 0)) {
 			v = strtod(argv[i + 1], &end);
 			if (*end != '\0' || !(v > 0 && v <= 86400))
 				return usage_error("follow: %s takes seconds", argv[i]);
-			*(strcmp(argv[i], "--duration") == 0 ? &duration_ms : &settle_ms) =
+			*(strcmp(argv[i], "--duration") == 0 ? &duration_ms :
+			    strcmp(argv[i], "--settle") == 0 ? &settle_ms : &silence_ms) =
 			    (int)(v * 1000);
 			i++;
 		} else
 			return usage_error("follow: unexpected '%s' (--check --duration SEC "
-			    "--settle SEC --quiet)", argv[i]);
+			    "--settle SEC --quiet --heartbeat-timeout SEC)", argv[i]);
 	}
 	struct bus_sync_config cfg = { c->events, c->control, c->user, 0, 0, 0, c->curve, 0 };
+	cfg.heartbeat_timeout_ms = silence_ms; /* 0: the console's 3 s */
 	/* The sync's own log lines would repeat what follow_say prints. */
 	if (bus_log_open("/dev/null", 0, &cause) != 0) {
 		free(cause);
