@@ -239,8 +239,8 @@ struct walk {
 static void
 walk_space(struct walk *w)
 {
-	while (w->at < w->len && strchr(" \t\r\n", w->text[w->at]) != NULL &&
-	    w->text[w->at] != '\0')
+	while (w->at < w->len && (w->text[w->at] == ' ' || w->text[w->at] == '\t' ||
+	    w->text[w->at] == '\r' || w->text[w->at] == '\n'))
 		w->at++;
 }
 
@@ -299,7 +299,13 @@ bus_codec_load_lists(const char *text, size_t len, const char *const *lists,
 {
 	struct walk w = { text, len, 0 };
 	json_t *head = json_object();
+	const char *nul = memchr(text, '\0', len);
 
+	/* Never valid in JSON text, and jansson lets some pass. */
+	if (nul != NULL) {
+		xasprintf(cause, "bad JSON at byte %zu: a NUL byte", (size_t)(nul - text));
+		goto fail;
+	}
 	if (!walk_take(&w, '{')) {
 		xasprintf(cause, "not a JSON object");
 		goto fail;

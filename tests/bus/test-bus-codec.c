@@ -295,6 +295,12 @@ test_load_lists(void **state)
 			fail_msg("'%s': reason '%s', expected '%s'", bad[i].text, cause, bad[i].why);
 		free(cause);
 	}
+	/* A NUL byte is never JSON, though jansson lets some pass. */
+	static const char nul[] = "{\"ok\":true,\"seq\":4\0,\"hub\":\"x\"}";
+	cause = NULL;
+	assert_null(bus_codec_load_lists(nul, sizeof nul - 1, lists, on_element, &l, &cause));
+	assert_non_null(strstr(cause, "a NUL byte"));
+	free(cause);
 }
 
 int
