@@ -31,7 +31,9 @@
  * requests all use), and the raw PULL as a CURVE server with the raw PUSH
  * as its client, so the ratio still compares like with like. The raw PULL
  * has no ZAP handler (the hub asks its ZAP thread once per connection,
- * not per message).
+ * not per message). --curve=both runs each round plain and then with
+ * CURVE, and prints what CURVE costs each path as the ratio of medians
+ * taken in the same run.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -58,12 +60,14 @@
 enum bench_mode { MODE_UNIQUE, MODE_UPDATE };
 
 
+enum { CURVE_OFF, CURVE_ONLY, CURVE_BOTH };
+
 struct bench_opts {
 	size_t n;
 	int rounds;
 	enum bench_mode mode;
 	size_t refs; /* distinct refs in update mode */
-	int curve;   /* both paths with CURVE */
+	int curve;   /* CURVE_OFF, CURVE_ONLY (both paths encrypted), CURVE_BOTH */
 };
 
 /* --curve: the hub's key pair and the one client key the allow file names. */
@@ -630,7 +634,7 @@ out:
 static void
 usage(FILE *f)
 {
-	fputs("usage: bench-ingest [-n N] [-r ROUNDS] [--mode unique|update] [--refs K] [--curve]\n"
+	fputs("usage: bench-ingest [-n N] [-r ROUNDS] [--mode unique|update] [--refs K] [--curve[=both]]\n"
 	    "\n"
 	    "Pushes N incidents through a running watchd (validated, committed,\n"
 	    "published, received by a SUB) and the same messages through raw libzmq\n"
@@ -643,7 +647,9 @@ usage(FILE *f)
 	    "  --mode unique every message opens a new case (default)\n"
 	    "  --mode update refs cycle over K cases: each later message updates one\n"
 	    "  --refs K      cases in update mode (default N/10: ten reports a case)\n"
-	    "  --curve       both paths with CURVE (the hub with --key and --allow)\n", f);
+	    "  --curve       both paths with CURVE (the hub with --key and --allow)\n"
+	    "  --curve=both  each round plain and then with CURVE, and the CURVE/plain\n"
+	    "                ratios of the medians\n", f);
 }
 
 static size_t
@@ -668,7 +674,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "refs", required_argument, NULL, 'k' },
-		{ "curve", no_argument, NULL, 'c' },
+		{ "curve", optional_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -679,7 +685,16 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'n': o.n = count_arg("-n", optarg, 1, 100000000); break;
 		case 'r': o.rounds = (int)count_arg("-r", optarg, 1, 100); break;
-		case 'c': o.curve = 1; break;
+		case 'c':
+			if (optarg == NULL)
+				o.curve = CURVE_ONLY;
+			else if (strcmp(optarg, "both") == 0)
+				o.curve = CURVE_BOTH;
+			else {
+				fprintf(stderr, "bench-ingest: --curve takes nothing or =both\n");
+				return 2;
+			}
+			break;
 		case 'k': o.refs = count_arg("--refs", optarg, 1, 100000000); break;
 		case 'm':
 			if (strcmp(optarg, "unique") == 0)
@@ -726,7 +741,8 @@ main(int argc, char **argv)
 	else
 		printf("mode: update (refs cycle over %zu cases: %zu opened, %zu updates)\n",
 		    o.refs, o.refs, o.n - o.refs);
-	printf("transport: ipc://%s\n", o.curve ? " with CURVE (both paths)" : "");
+	printf("transport: ipc://%s\n", o.curve == CURVE_BOTH ? ", plain then with CURVE, each "
+	    "round" : o.curve ? " with CURVE (both paths)" : "");
 	printf("body bytes: min %zu, mean %.0f, max %zu\n", min, (double)total / (double)o.n,
 	    max);
 	fflush(stdout);
@@ -741,75 +757,93 @@ main(int argc, char **argv)
 		test_hub_cleanup(&raw);
 		return 2;
 	}
-	double *raw_rate = calloc((size_t)o.rounds, sizeof *raw_rate);
-	double *hub_rate = calloc((size_t)o.rounds, sizeof *hub_rate);
-	double *per_commit = calloc((size_t)o.rounds, sizeof *per_commit);
-	double *decode_rate = calloc((size_t)o.rounds, sizeof *decode_rate);
+	/* One path pair, or (--curve both) plain and CURVE in the same run,
+	 * alternating, so that the cost of CURVE is read on the same machine
+	 * at the same moment. */
+	int first = o.curve == CURVE_BOTH ? 0 : o.curve, last = o.curve == CURVE_BOTH ? 1 : o.curve;
+	double *raw_rate[2], *hub_rate[2], *per_commit[2], *decode_rate;
 	int failed = 0;
-	long peak_rss = 0;
+	long peak_rss[2] = { 0, 0 };
 	long long db_bytes = 0;
 
+	decode_rate = calloc((size_t)o.rounds, sizeof *decode_rate);
+	for (int m = 0; m < 2; m++) {
+		raw_rate[m] = calloc((size_t)o.rounds, sizeof *raw_rate[m]);
+		hub_rate[m] = calloc((size_t)o.rounds, sizeof *hub_rate[m]);
+		per_commit[m] = calloc((size_t)o.rounds, sizeof *per_commit[m]);
+	}
 	for (int r = 0; r < o.rounds && !failed; r++) {
-		struct hub_result res;
-
-		if (bench_raw(&raw, msgs, o.n, o.curve, &raw_rate[r]) != 0) {
-			failed = 1;
-			break;
-		}
-		printf("round %d raw events/s: %.0f\n", r + 1, raw_rate[r]);
 		if (bench_decode(msgs, o.n, &decode_rate[r]) != 0) {
 			failed = 1;
 			break;
 		}
 		printf("round %d decode-only events/s: %.0f\n", r + 1, decode_rate[r]);
-		fflush(stdout);
-		if (bench_hub(r + 1, msgs, o.n, o.curve, &res) != 0) {
-			failed = 1;
-			break;
+		for (int m = first; m <= last && !failed; m++) {
+			const char *how = o.curve == CURVE_BOTH ? (m ? " (CURVE)" : " (plain)") : "";
+			struct hub_result res;
+			if (bench_raw(&raw, msgs, o.n, m, &raw_rate[m][r]) != 0) {
+				failed = 1;
+				break;
+			}
+			printf("round %d raw%s events/s: %.0f\n", r + 1, how, raw_rate[m][r]);
+			fflush(stdout);
+			if (bench_hub(r + 1, msgs, o.n, m, &res) != 0) {
+				failed = 1;
+				break;
+			}
+			hub_rate[m][r] = res.rate;
+			per_commit[m][r] = res.commits ? (double)res.events / (double)res.commits : 0;
+			peak_rss[m] = res.peak_rss_kb > peak_rss[m] ? res.peak_rss_kb : peak_rss[m];
+			db_bytes = res.db_bytes;
+			printf("round %d hub%s events/s: %.0f\n", r + 1, how, hub_rate[m][r]);
+			printf("round %d hub%s events received: %llu (%llu case, %llu sector)\n", r + 1,
+			    how, (unsigned long long)res.events, (unsigned long long)res.case_events,
+			    (unsigned long long)(res.events - res.case_events));
+			printf("round %d hub%s commits: %llu\n", r + 1, how,
+			    (unsigned long long)res.commits);
+			printf("round %d hub%s events per commit: %.1f\n", r + 1, how, per_commit[m][r]);
+			printf("round %d hub%s peak RSS: %ld kB\n", r + 1, how, res.peak_rss_kb);
+			printf("round %d hub%s db size: %lld bytes (%.0f per message)\n", r + 1, how,
+			    res.db_bytes, (double)res.db_bytes / (double)o.n);
+			fflush(stdout);
 		}
-		hub_rate[r] = res.rate;
-		per_commit[r] = res.commits ? (double)res.events / (double)res.commits : 0;
-		peak_rss = res.peak_rss_kb > peak_rss ? res.peak_rss_kb : peak_rss;
-		db_bytes = res.db_bytes;
-		printf("round %d hub events/s: %.0f\n", r + 1, hub_rate[r]);
-		printf("round %d hub events received: %llu (%llu case, %llu sector)\n", r + 1,
-		    (unsigned long long)res.events, (unsigned long long)res.case_events,
-		    (unsigned long long)(res.events - res.case_events));
-		printf("round %d hub commits: %llu\n", r + 1, (unsigned long long)res.commits);
-		printf("round %d hub events per commit: %.1f\n", r + 1, per_commit[r]);
-		printf("round %d hub peak RSS: %ld kB\n", r + 1, res.peak_rss_kb);
-		printf("round %d hub db size: %lld bytes (%.0f per message)\n", r + 1,
-		    res.db_bytes, (double)res.db_bytes / (double)o.n);
-		fflush(stdout);
 	}
 	test_hub_cleanup(&raw);
 	for (size_t i = 0; i < o.n; i++)
 		free(msgs[i].body);
 	free(msgs);
+	if (!failed) {
+		double dec_med = bench_median(decode_rate, o.rounds);
+		printf("decode-only median events/s: %.0f\n", dec_med);
+		for (int m = first; m <= last; m++) {
+			const char *how = o.curve == CURVE_BOTH ? (m ? " (CURVE)" : " (plain)") : "";
+			double raw_med = bench_median(raw_rate[m], o.rounds);
+			double hub_med = bench_median(hub_rate[m], o.rounds);
+			printf("raw%s median events/s: %.0f\n", how, raw_med);
+			printf("hub%s median events/s: %.0f\n", how, hub_med);
+			printf("hub%s median events per commit: %.1f\n", how,
+			    bench_median(per_commit[m], o.rounds));
+			printf("hub%s peak RSS: %ld kB\n", how, peak_rss[m]);
+			printf("decode-only/raw%s ratio: %.3f (the ceiling of any jansson-based hub)\n",
+			    how, dec_med / raw_med);
+			printf("hub/decode-only%s ratio: %.3f\n", how, hub_med / dec_med);
+			printf("hub/raw%s ratio: %.3f\n", how, hub_med / raw_med);
+		}
+		printf("hub db size: %lld bytes\n", db_bytes);
+		if (o.curve == CURVE_BOTH)
+			printf("CURVE/plain ratio: raw %.3f, hub %.3f\n",
+			    bench_median(raw_rate[1], o.rounds) / bench_median(raw_rate[0], o.rounds),
+			    bench_median(hub_rate[1], o.rounds) / bench_median(hub_rate[0], o.rounds));
+	}
+	for (int m = 0; m < 2; m++) {
+		free(raw_rate[m]);
+		free(hub_rate[m]);
+		free(per_commit[m]);
+	}
+	free(decode_rate);
 	if (failed) {
 		fprintf(stderr, "bench-ingest: FAILED (a correctness check, not the time)\n");
-		free(raw_rate);
-		free(hub_rate);
-		free(per_commit);
-		free(decode_rate);
 		return 1;
 	}
-
-	double raw_med = bench_median(raw_rate, o.rounds), hub_med = bench_median(hub_rate, o.rounds);
-	printf("raw median events/s: %.0f\n", raw_med);
-	printf("hub median events/s: %.0f\n", hub_med);
-	printf("hub median events per commit: %.1f\n", bench_median(per_commit, o.rounds));
-	printf("hub peak RSS: %ld kB\n", peak_rss);
-	printf("hub db size: %lld bytes\n", db_bytes);
-	double dec_med = bench_median(decode_rate, o.rounds);
-	printf("decode-only median events/s: %.0f\n", dec_med);
-	printf("decode-only/raw ratio: %.3f (the ceiling of any jansson-based hub)\n",
-	    dec_med / raw_med);
-	printf("hub/decode-only ratio: %.3f\n", hub_med / dec_med);
-	printf("hub/raw ratio: %.3f\n", hub_med / raw_med);
-	free(decode_rate);
-	free(raw_rate);
-	free(hub_rate);
-	free(per_commit);
 	return 0;
 }
