@@ -17,10 +17,15 @@
  *            --journal), filled the same way over K cases (2,000 unless
  *            --restart-cases), then stopped cleanly (WAL checkpointed).
  *            watchd is timed from fork+exec until it answers whoami,
- *            against an empty database (a hub started once and stopped).
+ *            against an empty database (a hub started once and stopped);
+ *            the CPU time its main thread took until then is read too.
  *            The hub opens its sockets only after loading its store, so
  *            the bench waits for the control socket's file (1 ms polls)
  *            before it asks: no ZeroMQ reconnect interval in the figure.
+ *            With --keep DIR the filled database is DIR/hub.db and stays
+ *            there; a later run with the same DIR reuses it instead of
+ *            filling again (DIR/fill.txt says what it holds), after one
+ *            untimed start that brings its pages into the page cache.
  *
  * Everything goes through the real hub's ingest: the databases are what a
  * floor would have, not generated beside the product's code. The fill
@@ -57,6 +62,7 @@
 struct startup_opts {
 	size_t cases, events, journal, restart_cases;
 	int rounds, console, restart;
+	const char *keep; /* where the restart's filled database is kept, or NULL */
 };
 
 static double
@@ -214,15 +220,36 @@ hub_start_timed(struct test_hub *h)
 	return -1;
 }
 
-/* One restart of H, whose journal ends at SEQ: its time and peak RSS. */
+/* The CPU time PID's main thread has run, in ms (/proc/PID/schedstat),
+ * or -1. */
+static double
+proc_cpu_ms(pid_t pid)
+{
+	char path[64];
+	unsigned long long ns;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fscanf(f, "%llu", &ns);
+	fclose(f);
+	return n == 1 ? (double)ns / 1e6 : -1;
+}
+
+/* One restart of H, whose journal ends at SEQ: its time, the CPU time its
+ * main thread took until then (the load is all there), and its peak RSS. */
 static int
-restart_once(struct test_hub *h, long long seq, double *ms, double *rss_mb, double *stop_ms)
+restart_once(struct test_hub *h, long long seq, double *ms, double *cpu_ms, double *rss_mb,
+    double *stop_ms)
 {
 	if ((*ms = hub_start_timed(h)) < 0) {
 		fprintf(stderr, "bench-startup: watchd did not answer after a restart\n");
 		test_hub_dump_log(h);
 		return -1;
 	}
+	*cpu_ms = proc_cpu_ms(h->pid);
 	*rss_mb = (double)test_proc_kb(h->pid, "VmHWM") / 1024.0;
 	json_t *st = test_hub_stats(h);
 	long long now = jnum(st, "seq", NULL);
@@ -239,17 +266,127 @@ restart_once(struct test_hub *h, long long seq, double *ms, double *rss_mb, doub
 	return 0;
 }
 
+/* What a kept database holds (DIR/fill.txt): 0 and its journal's seq and
+ * cases, or -1 when there is none. */
+static int
+kept_read(const char *dir, long long *seq, size_t *cases)
+{
+	char path[400];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof path, "%s/fill.txt", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fscanf(f, "journal %lld cases %zu", seq, cases);
+	fclose(f);
+	return n == 2 ? 0 : -1;
+}
+
+static int
+kept_write(const char *dir, long long seq, size_t cases)
+{
+	char path[400];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/fill.txt", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "journal %lld cases %zu\n", seq, cases);
+	return fclose(f);
+}
+
+/*
+ * The restart's filled database in H, whose journal then ends at *SEQ:
+ * filled through the ingest and stopped cleanly, or, with --keep, reused
+ * from an earlier run when DIR holds one. 0 or -1.
+ */
+static int
+restart_fill(struct test_hub *h, const struct startup_opts *o, long long *seq)
+{
+	size_t sent = 0, kept_cases;
+	long long kept_seq;
+
+	if (o->keep != NULL) {
+		if (mkdir(o->keep, 0700) != 0 && errno != EEXIST) {
+			fprintf(stderr, "bench-startup: cannot make %s: %s\n", o->keep,
+			    strerror(errno));
+			return -1;
+		}
+		snprintf(h->db, sizeof h->db, "%s/hub.db", o->keep);
+		if (file_bytes(h->db) > 0 && kept_read(o->keep, &kept_seq, &kept_cases) == 0) {
+			if (kept_cases != o->restart_cases || kept_seq < (long long)o->journal) {
+				fprintf(stderr, "bench-startup: %s holds a journal of %lld events "
+				    "over %zu cases, not %zu over %zu: remove it, or give those\n",
+				    o->keep, kept_seq, kept_cases, o->journal, o->restart_cases);
+				return -1;
+			}
+			/* Untimed: the first start after a fill finds the pages in
+			 * the page cache too. */
+			json_t *st;
+			if (test_hub_start(h, NULL) != 0 || (st = test_hub_stats(h)) == NULL)
+				return -1;
+			*seq = jnum(st, "seq", NULL);
+			json_decref(st);
+			if (test_hub_stop_clean(h) != 0)
+				return -1;
+			printf("restart: reusing %s (journal %lld events over %zu cases), one "
+			    "untimed start to warm the page cache\n", h->db, *seq, kept_cases);
+			if (*seq != kept_seq) {
+				fprintf(stderr, "bench-startup: %s is at seq %lld, %s/fill.txt says "
+				    "%lld\n", h->db, *seq, o->keep, kept_seq);
+				return -1;
+			}
+			return 0;
+		}
+		/* Whatever a fill cut short left there would be reused as a fill. */
+		char path[400];
+		const char *sfx[] = { "", "-wal", "-shm" };
+		for (int i = 0; i < 3; i++) {
+			snprintf(path, sizeof path, "%s%s", h->db, sfx[i]);
+			unlink(path);
+		}
+	}
+
+	printf("restart: filling a journal of %zu events over %zu cases...\n", o->journal,
+	    o->restart_cases);
+	fflush(stdout);
+	int64_t t0 = bench_now_ns();
+	if (test_hub_start(h, NULL) != 0 ||
+	    (*seq = fill(h, "RESTART", o->restart_cases, o->journal, &sent)) < 0)
+		return -1;
+	double fill_s = ms_since(t0) / 1000.0;
+	double fill_rss = (double)test_proc_kb(h->pid, "VmHWM") / 1024.0;
+	/* The whole WAL is checkpointed at a clean stop: more than the
+	 * harness's 10 s for a big journal on a slow disk. */
+	int64_t s0 = bench_now_ns();
+	int status = test_hub_terminate(h, STARTUP_WAIT_MS);
+	if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench-startup: the filled hub did not stop cleanly\n");
+		return -1;
+	}
+	double fill_stop_ms = ms_since(s0);
+	printf("restart fill: %zu messages, journal %lld events, %.1f s (%.0f events/s), "
+	    "hub peak RSS while filling %.1f MB, clean stop %.0f ms\n", sent, *seq, fill_s,
+	    (double)*seq / fill_s, fill_rss, fill_stop_ms);
+	if (o->keep != NULL && kept_write(o->keep, *seq, o->restart_cases) != 0) {
+		fprintf(stderr, "bench-startup: cannot write %s/fill.txt\n", o->keep);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 bench_restart(const struct startup_opts *o)
 {
 	struct test_hub empty, full;
-	double *ms[2], *rss[2], *stop[2];
+	double *ms[2], *cpu[2], *rss[2], *stop[2];
 	long long seq[2] = { 0, 0 };
 	int rc = -1;
-	size_t sent = 0;
 
 	for (int k = 0; k < 2; k++) {
 		ms[k] = calloc((size_t)o->rounds, sizeof *ms[k]);
+		cpu[k] = calloc((size_t)o->rounds, sizeof *cpu[k]);
 		rss[k] = calloc((size_t)o->rounds, sizeof *rss[k]);
 		stop[k] = calloc((size_t)o->rounds, sizeof *stop[k]);
 	}
@@ -267,29 +404,10 @@ bench_restart(const struct startup_opts *o)
 	if (test_hub_stop_clean(&empty) != 0)
 		goto out;
 
-	printf("restart: filling a journal of %zu events over %zu cases...\n", o->journal,
-	    o->restart_cases);
-	fflush(stdout);
-	int64_t t0 = bench_now_ns();
-	if (test_hub_start(&full, NULL) != 0 ||
-	    (seq[1] = fill(&full, "RESTART", o->restart_cases, o->journal, &sent)) < 0)
+	if (restart_fill(&full, o, &seq[1]) != 0)
 		goto out;
-	double fill_s = ms_since(t0) / 1000.0;
-	double fill_rss = (double)test_proc_kb(full.pid, "VmHWM") / 1024.0;
-	/* The whole WAL is checkpointed at a clean stop: more than the
-	 * harness's 10 s for a big journal on a slow disk. */
-	int64_t s0 = bench_now_ns();
-	int status = test_hub_terminate(&full, STARTUP_WAIT_MS);
-	if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "bench-startup: the filled hub did not stop cleanly\n");
-		goto out;
-	}
-	double fill_stop_ms = ms_since(s0);
 	char wal[400];
 	snprintf(wal, sizeof wal, "%s-wal", full.db);
-	printf("restart fill: %zu messages, journal %lld events, %.1f s (%.0f events/s), "
-	    "hub peak RSS while filling %.1f MB, clean stop %.0f ms\n", sent, seq[1], fill_s,
-	    (double)seq[1] / fill_s, fill_rss, fill_stop_ms);
 	printf("restart db size: empty %lld bytes, full %lld bytes (+ WAL %lld)\n",
 	    file_bytes(empty.db), file_bytes(full.db), file_bytes(wal));
 	fflush(stdout);
@@ -297,11 +415,12 @@ bench_restart(const struct startup_opts *o)
 	for (int r = 0; r < o->rounds; r++) {
 		for (int k = 0; k < 2; k++) {
 			struct test_hub *h = k ? &full : &empty;
-			if (restart_once(h, seq[k], &ms[k][r], &rss[k][r], &stop[k][r]) != 0)
+			if (restart_once(h, seq[k], &ms[k][r], &cpu[k][r], &rss[k][r],
+			    &stop[k][r]) != 0)
 				goto out;
-			printf("round %d restart %s: answered in %.1f ms, peak RSS %.1f MB, clean "
-			    "stop %.1f ms\n", r + 1, k ? "full" : "empty", ms[k][r], rss[k][r],
-			    stop[k][r]);
+			printf("round %d restart %s: answered in %.1f ms (main thread CPU %.1f ms), "
+			    "peak RSS %.1f MB, clean stop %.1f ms\n", r + 1, k ? "full" : "empty",
+			    ms[k][r], cpu[k][r], rss[k][r], stop[k][r]);
 			fflush(stdout);
 		}
 	}
@@ -313,11 +432,17 @@ bench_restart(const struct startup_opts *o)
 	printf("restart hub peak RSS MB: empty %.1f, full %.1f\n", rss_e, rss_f);
 	printf("restart clean stop median ms: empty %.1f, full %.1f\n",
 	    bench_median(stop[0], o->rounds), bench_median(stop[1], o->rounds));
+	/* CPU time is what a shared machine disturbs least: a second reading
+	 * of the same start-ups, not the target's measure. */
+	double ce = bench_median(cpu[0], o->rounds), cf = bench_median(cpu[1], o->rounds);
+	printf("restart main thread CPU median ms: empty %.1f, full %.1f, ratio %.2f\n", ce, cf,
+	    cf / ce);
 	printf("restart full/empty ratio: %.2f (target: within 3)\n", mf / me);
 	rc = 0;
 out:
 	for (int k = 0; k < 2; k++) {
 		free(ms[k]);
+		free(cpu[k]);
 		free(rss[k]);
 		free(stop[k]);
 	}
@@ -479,7 +604,8 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: bench-startup [--quick] [-r ROUNDS] [--cases C] [--events E]\n"
-	    "                     [--journal J] [--restart-cases K] [--no-console] [--no-restart]\n"
+	    "                     [--journal J] [--restart-cases K] [--keep DIR]\n"
+	    "                     [--no-console] [--no-restart]\n"
 	    "\n"
 	    "Times the console from spawn to its first full screen on a hub with C open\n"
 	    "cases and E journal events, and watchd from exec to its first answer on a\n"
@@ -491,6 +617,8 @@ usage(FILE *f)
 	    "  --events E         journal events for the console (default 100000)\n"
 	    "  --journal J        journal events for the restart (default 1000000)\n"
 	    "  --restart-cases K  cases the restart journal is over (default 2000)\n"
+	    "  --keep DIR         keep the restart's filled database in DIR (made if\n"
+	    "                     missing); a later run with DIR reuses it, no fill\n"
 	    "  --quick            the smoke run: 200 cases, 1000 events, 1000, 50, 1 round\n"
 	    "  --no-console, --no-restart  skip one of the two\n", f);
 }
@@ -503,7 +631,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_CASES = 256, OPT_EVENTS, OPT_JOURNAL, OPT_RCASES, OPT_QUICK, OPT_NOCON,
-		OPT_NORESTART };
+		OPT_NORESTART, OPT_KEEP };
 	static const struct option longopts[] = {
 		{ "cases", required_argument, NULL, OPT_CASES },
 		{ "events", required_argument, NULL, OPT_EVENTS },
@@ -512,10 +640,11 @@ main(int argc, char **argv)
 		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "no-console", no_argument, NULL, OPT_NOCON },
 		{ "no-restart", no_argument, NULL, OPT_NORESTART },
+		{ "keep", required_argument, NULL, OPT_KEEP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct startup_opts o = { 10000, 100000, 1000000, 2000, 3, 1, 1 };
+	struct startup_opts o = { 10000, 100000, 1000000, 2000, 3, 1, 1, NULL };
 	int c;
 
 	while ((c = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
@@ -535,6 +664,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_NOCON: o.console = 0; break;
 		case OPT_NORESTART: o.restart = 0; break;
+		case OPT_KEEP: o.keep = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

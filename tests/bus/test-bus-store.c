@@ -337,6 +337,80 @@ test_audit_append_only(void **state)
 	bus_store_close(st);
 }
 
+/*
+ * What the hub reads at every start (bus_store_load, bus_store_last_seq)
+ * must not grow with the journal: the load looks each object's body up by
+ * its seq, the journal's key, and the last seq is the key's end. No
+ * statement the store prepares scans the journal or a timeline (the only
+ * scan is the load's, of the objects), or sorts in a temporary b-tree.
+ */
+static void
+test_no_statement_scans_the_journal(void **state)
+{
+	struct fixture *f = *state;
+	struct bus_store *st = open_store(f);
+	sqlite3 *db = bus_store_db(st);
+	int nstmt = 0, load_searches = 0;
+
+	for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s != NULL;
+	    s = sqlite3_next_stmt(db, s)) {
+		char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(s));
+		sqlite3_stmt *plan;
+		nstmt++;
+		assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &plan, NULL), SQLITE_OK);
+		while (sqlite3_step(plan) == SQLITE_ROW) {
+			const char *row = (const char *)sqlite3_column_text(plan, 3);
+			if ((strncmp(row, "SCAN ", 5) == 0 && strcmp(row, "SCAN o") != 0) ||
+			    strstr(row, "TEMP B-TREE") != NULL)
+				fail_msg("'%s' plans '%s'", sqlite3_sql(s), row);
+			if (strcmp(row, "SEARCH j USING INTEGER PRIMARY KEY (rowid=?)") == 0)
+				load_searches++;
+		}
+		sqlite3_finalize(plan);
+		sqlite3_free(sql);
+	}
+	assert_true(nstmt > 10);
+	assert_int_equal(load_searches, 1);
+	bus_store_close(st);
+}
+
+/* Loading two objects and the last seq of a 3,000-event journal takes a
+ * few steps of SQLite's machine, not thousands. */
+static void
+test_load_reads_objects_not_the_journal(void **state)
+{
+	struct fixture *f = *state;
+	struct bus_store *st = open_store(f);
+	char *cause = NULL;
+	int n = 0;
+
+	assert_int_equal(bus_store_begin(st, &cause), 0);
+	for (int i = 1; i <= 3000; i++) {
+		const char *id = i % 2 ? "A" : "B";
+		char topic[16];
+		snprintf(topic, sizeof topic, "case.%s", id);
+		assert_int_equal(bus_store_put_event(st, i, 1000 + i, topic, "{}", &cause), 0);
+		assert_int_equal(bus_store_put_object(st, "case", id, i, &cause), 0);
+	}
+	assert_int_equal(bus_store_commit(st, &cause), 0);
+	bus_store_close(st);
+
+	st = open_store(f);
+	sqlite3 *db = bus_store_db(st);
+	assert_int_equal(bus_store_load(st, count_object, &n, &cause), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(bus_store_last_seq(st), 3000);
+	int steps = 0, scanned = 0;
+	for (sqlite3_stmt *s = sqlite3_next_stmt(db, NULL); s != NULL;
+	    s = sqlite3_next_stmt(db, s)) {
+		steps += sqlite3_stmt_status(s, SQLITE_STMTSTATUS_VM_STEP, 0);
+		scanned += sqlite3_stmt_status(s, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+	}
+	assert_true(scanned <= 2); /* the two objects */
+	assert_true(steps < 200);
+	bus_store_close(st);
+}
+
 /* A database as version 1 made it (no audit table) gets the table and
  * keeps what it had; a newer version than this one is refused. */
 static void
@@ -399,6 +473,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_audit_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_append_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_added_to_old_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_statement_scans_the_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_reads_objects_not_the_journal, setup,
+		    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

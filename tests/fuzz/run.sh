@@ -18,7 +18,7 @@ seconds=$2
 work=$(mktemp -d "${TMPDIR:-/tmp}/watchfloor-fuzz.XXXXXX")
 failed=""
 
-for target in fuzz-codec fuzz-request fuzz-lists fuzz-config fuzz-text; do
+for target in fuzz-codec fuzz-request fuzz-lists fuzz-json fuzz-config fuzz-text; do
 	bin=$build/tests/fuzz/$target
 	if [ ! -x "$bin" ]; then
 		echo "fuzz: $bin is missing: is $1 a WATCHFLOOR_FUZZ build?" >&2

@@ -1,0 +1,305 @@
+/*
+ * A recursive descent over the text: each value becomes its jansson node
+ * as it is read, and a failure anywhere throws the partial tree away and
+ * gives the whole text to json_loads() (see bus-json.h for why).
+ *
+ * Strings are scanned in one run up to the closing quote; one without an
+ * escape goes to jansson straight from the text (json_stringn_nocheck and
+ * json_object_setn_new_nocheck copy it), one with escapes is unescaped
+ * into a scratch buffer first. Only strings may hold bytes above 0x7f
+ * (anywhere else one is a syntax error), so only a string that has some
+ * is checked for UTF-8, in the same pass.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus-codec.h"
+#include "bus-json.h"
+#include "xmalloc.h"
+
+struct json_in {
+	const char *at, *end;
+	char *buf; /* scratch for unescaped strings */
+	size_t cap;
+};
+
+static json_t *json_in_value(struct json_in *, int depth);
+
+static void
+json_in_space(struct json_in *in)
+{
+	while (in->at < in->end && (*in->at == ' ' || *in->at == '\n' || *in->at == '\t' ||
+	    *in->at == '\r'))
+		in->at++;
+}
+
+/* Step P over the bytes of a string that need no attention: not the
+ * quote, not a backslash, not a control character. Whether any of them
+ * is above 0x7f goes into *HIGH. */
+static const char *
+json_in_plain(const char *p, const char *end, unsigned *high)
+{
+	unsigned h = 0;
+
+	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		h |= (unsigned char)*p++;
+	*high |= h;
+	return p;
+}
+
+/*
+ * The string whose opening quote was just read: 0 with *S and *LEN (in
+ * the text itself when it has no escape, else in the scratch buffer, NUL
+ * terminated), and the text read past the closing quote; -1 for anything
+ * this decoder leaves to jansson (a \u escape, a control character, bytes
+ * that are not UTF-8, the end of the text).
+ */
+static int
+json_in_string(struct json_in *in, const char **s, size_t *len)
+{
+	unsigned high = 0;
+	const char *p = json_in_plain(in->at, in->end, &high);
+	size_t n = 0;
+
+	if (p < in->end && *p == '"') {
+		/* Outside strings a byte above 0x7f is a syntax error, so
+		 * checking the strings' bytes checks the whole text's. */
+		if (high & 0x80 && !bus_codec_utf8_valid((const unsigned char *)in->at,
+		    (size_t)(p - in->at)))
+			return -1;
+		*s = in->at;
+		*len = (size_t)(p - in->at);
+		in->at = p + 1;
+		return 0;
+	}
+	p = in->at;
+	for (;;) {
+		const char *run = p;
+		char c;
+		high = 0;
+		p = json_in_plain(p, in->end, &high);
+		/* Escapes are ASCII, so each run between them is whole UTF-8. */
+		if (high & 0x80 && !bus_codec_utf8_valid((const unsigned char *)run,
+		    (size_t)(p - run)))
+			return -1;
+		/* Room for the run, one unescaped byte and the NUL. */
+		if (n + (size_t)(p - run) + 2 > in->cap) {
+			in->cap = 2 * (n + (size_t)(p - run) + 2);
+			in->buf = xrealloc(in->buf, in->cap);
+		}
+		memcpy(in->buf + n, run, (size_t)(p - run));
+		n += (size_t)(p - run);
+		if (p >= in->end || (unsigned char)*p < 0x20)
+			return -1;
+		if (*p == '"')
+			break;
+		if (p + 1 >= in->end)
+			return -1;
+		switch (p[1]) {
+		case '"': c = '"'; break;
+		case '\\': c = '\\'; break;
+		case '/': c = '/'; break;
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		default: return -1; /* \u, or not an escape at all */
+		}
+		in->buf[n++] = c;
+		p += 2;
+	}
+	in->buf[n] = '\0';
+	*s = in->buf;
+	*len = n;
+	in->at = p + 1;
+	return 0;
+}
+
+/* An integer as jansson reads one (json_int_t); NULL for a real number,
+ * one out of range, or a malformed one. */
+static json_t *
+json_in_integer(struct json_in *in)
+{
+	const char *p = in->at;
+	uint64_t v = 0, max = INT64_MAX;
+
+	if (*p == '-') {
+		p++;
+		max = (uint64_t)INT64_MAX + 1;
+	}
+	if (p >= in->end || *p < '0' || *p > '9')
+		return NULL;
+	if (*p == '0' && p + 1 < in->end && p[1] >= '0' && p[1] <= '9')
+		return NULL; /* a leading zero */
+	for (; p < in->end && *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (max - d) / 10)
+			return NULL;
+		v = v * 10 + d;
+	}
+	if (p < in->end && (*p == '.' || *p == 'e' || *p == 'E'))
+		return NULL;
+	json_int_t i = *in->at == '-' ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN :
+	    -(json_int_t)v) : (json_int_t)v;
+	in->at = p;
+	return json_integer(i);
+}
+
+static json_t *
+json_in_object(struct json_in *in, int depth)
+{
+	json_t *obj = json_object();
+
+	in->at++;
+	json_in_space(in);
+	if (in->at < in->end && *in->at == '}') {
+		in->at++;
+		return obj;
+	}
+	for (;;) {
+		const char *key;
+		char *copy = NULL;
+		size_t len;
+		json_t *v;
+
+		json_in_space(in);
+		if (in->at >= in->end || *in->at != '"')
+			goto fail;
+		in->at++;
+		if (json_in_string(in, &key, &len) != 0)
+			goto fail;
+		/* The value may need the scratch buffer an escaped key is in. */
+		if (key == in->buf)
+			key = copy = xstrndup(key, len);
+		json_in_space(in);
+		if (in->at >= in->end || *in->at != ':' ||
+		    (in->at++, v = json_in_value(in, depth + 1)) == NULL) {
+			free(copy);
+			goto fail;
+		}
+		json_object_setn_new_nocheck(obj, key, len, v);
+		free(copy);
+		json_in_space(in);
+		if (in->at < in->end && *in->at == ',') {
+			in->at++;
+			continue;
+		}
+		if (in->at < in->end && *in->at == '}') {
+			in->at++;
+			return obj;
+		}
+		goto fail;
+	}
+fail:
+	json_decref(obj);
+	return NULL;
+}
+
+static json_t *
+json_in_array(struct json_in *in, int depth)
+{
+	json_t *arr = json_array(), *v;
+
+	in->at++;
+	json_in_space(in);
+	if (in->at < in->end && *in->at == ']') {
+		in->at++;
+		return arr;
+	}
+	for (;;) {
+		if ((v = json_in_value(in, depth + 1)) == NULL)
+			break;
+		json_array_append_new(arr, v);
+		json_in_space(in);
+		if (in->at < in->end && *in->at == ',') {
+			in->at++;
+			continue;
+		}
+		if (in->at < in->end && *in->at == ']') {
+			in->at++;
+			return arr;
+		}
+		break;
+	}
+	json_decref(arr);
+	return NULL;
+}
+
+/* Match the literal WORD at the text, and step over it. */
+static int
+json_in_word(struct json_in *in, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(in->end - in->at) < n || memcmp(in->at, word, n) != 0)
+		return 0;
+	in->at += n;
+	return 1;
+}
+
+static json_t *
+json_in_value(struct json_in *in, int depth)
+{
+	const char *s;
+	size_t len;
+
+	json_in_space(in);
+	if (in->at >= in->end || depth > BUS_JSON_MAX_DEPTH)
+		return NULL;
+	switch (*in->at) {
+	case '{':
+		return json_in_object(in, depth);
+	case '[':
+		return json_in_array(in, depth);
+	case '"':
+		in->at++;
+		return json_in_string(in, &s, &len) == 0 ? json_stringn_nocheck(s, len) : NULL;
+	case 't':
+		return json_in_word(in, "true") ? json_true() : NULL;
+	case 'f':
+		return json_in_word(in, "false") ? json_false() : NULL;
+	case 'n':
+		return json_in_word(in, "null") ? json_null() : NULL;
+	default:
+		return *in->at == '-' || (*in->at >= '0' && *in->at <= '9') ?
+		    json_in_integer(in) : NULL;
+	}
+}
+
+/* The tree of TEXT (LEN bytes), or NULL when TEXT is not in the part of
+ * JSON this decoder takes, or not JSON. */
+json_t *
+bus_json_try(const char *text, size_t len)
+{
+	struct json_in in = { text, text + len, NULL, 0 };
+	json_t *v = NULL;
+
+	/* Only an object or an array is a text json_loads() takes by default. */
+	json_in_space(&in);
+	if (in.at < in.end && (*in.at == '{' || *in.at == '[')) {
+		v = json_in_value(&in, 1);
+		json_in_space(&in);
+		if (v != NULL && in.at != in.end) {
+			json_decref(v);
+			v = NULL;
+		}
+	}
+	free(in.buf);
+	return v;
+}
+
+json_t *
+bus_json_loads(const char *text, json_error_t *error)
+{
+	json_t *v = bus_json_try(text, strlen(text));
+
+	if (v == NULL)
+		return json_loads(text, 0, error);
+	if (error != NULL) {
+		memset(error, 0, sizeof *error);
+		error->line = error->column = -1;
+	}
+	return v;
+}
