@@ -24,7 +24,9 @@ struct json_in {
 	size_t cap;
 };
 
-static json_t *json_in_value(struct json_in *, int depth);
+/* With BUILD 0 a value is checked and stepped over but not built: the
+ * result is then json_null(), which allocates nothing, or NULL. */
+static json_t *json_in_value(struct json_in *, int depth, int build);
 
 static void
 json_in_space(struct json_in *in)
@@ -40,11 +42,26 @@ json_in_space(struct json_in *in)
 static const char *
 json_in_plain(const char *p, const char *end, unsigned *high)
 {
+	const uint64_t ones = 0x0101010101010101ULL, tops = 0x8080808080808080ULL;
+	uint64_t hw = 0;
 	unsigned h = 0;
 
+	/* Eight bytes at a time while none is a quote, a backslash or a
+	 * control character (each test is exact for the word as a whole:
+	 * a borrow only runs on from a byte that matched). */
+	while (end - p >= 8) {
+		uint64_t w, q, b;
+		memcpy(&w, p, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & tops)
+			break;
+		hw |= w;
+		p += 8;
+	}
 	while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
 		h |= (unsigned char)*p++;
-	*high |= h;
+	*high |= h | (hw & tops ? 0x80 : 0);
 	return p;
 }
 
@@ -120,7 +137,7 @@ json_in_string(struct json_in *in, const char **s, size_t *len)
 /* An integer as jansson reads one (json_int_t); NULL for a real number,
  * one out of range, or a malformed one. */
 static json_t *
-json_in_integer(struct json_in *in)
+json_in_integer(struct json_in *in, int build)
 {
 	const char *p = in->at;
 	uint64_t v = 0, max = INT64_MAX;
@@ -144,13 +161,13 @@ json_in_integer(struct json_in *in)
 	json_int_t i = *in->at == '-' ? (v == (uint64_t)INT64_MAX + 1 ? INT64_MIN :
 	    -(json_int_t)v) : (json_int_t)v;
 	in->at = p;
-	return json_integer(i);
+	return build ? json_integer(i) : json_null();
 }
 
 static json_t *
-json_in_object(struct json_in *in, int depth)
+json_in_object(struct json_in *in, int depth, int build)
 {
-	json_t *obj = json_object();
+	json_t *obj = build ? json_object() : json_null();
 
 	in->at++;
 	json_in_space(in);
@@ -171,15 +188,16 @@ json_in_object(struct json_in *in, int depth)
 		if (json_in_string(in, &key, &len) != 0)
 			goto fail;
 		/* The value may need the scratch buffer an escaped key is in. */
-		if (key == in->buf)
+		if (key == in->buf && build)
 			key = copy = xstrndup(key, len);
 		json_in_space(in);
 		if (in->at >= in->end || *in->at != ':' ||
-		    (in->at++, v = json_in_value(in, depth + 1)) == NULL) {
+		    (in->at++, v = json_in_value(in, depth + 1, build)) == NULL) {
 			free(copy);
 			goto fail;
 		}
-		json_object_setn_new_nocheck(obj, key, len, v);
+		if (build)
+			json_object_setn_new_nocheck(obj, key, len, v);
 		free(copy);
 		json_in_space(in);
 		if (in->at < in->end && *in->at == ',') {
@@ -198,9 +216,9 @@ fail:
 }
 
 static json_t *
-json_in_array(struct json_in *in, int depth)
+json_in_array(struct json_in *in, int depth, int build)
 {
-	json_t *arr = json_array(), *v;
+	json_t *arr = build ? json_array() : json_null(), *v;
 
 	in->at++;
 	json_in_space(in);
@@ -209,9 +227,10 @@ json_in_array(struct json_in *in, int depth)
 		return arr;
 	}
 	for (;;) {
-		if ((v = json_in_value(in, depth + 1)) == NULL)
+		if ((v = json_in_value(in, depth + 1, build)) == NULL)
 			break;
-		json_array_append_new(arr, v);
+		if (build)
+			json_array_append_new(arr, v);
 		json_in_space(in);
 		if (in->at < in->end && *in->at == ',') {
 			in->at++;
@@ -240,7 +259,7 @@ json_in_word(struct json_in *in, const char *word)
 }
 
 static json_t *
-json_in_value(struct json_in *in, int depth)
+json_in_value(struct json_in *in, int depth, int build)
 {
 	const char *s;
 	size_t len;
@@ -250,12 +269,14 @@ json_in_value(struct json_in *in, int depth)
 		return NULL;
 	switch (*in->at) {
 	case '{':
-		return json_in_object(in, depth);
+		return json_in_object(in, depth, build);
 	case '[':
-		return json_in_array(in, depth);
+		return json_in_array(in, depth, build);
 	case '"':
 		in->at++;
-		return json_in_string(in, &s, &len) == 0 ? json_stringn_nocheck(s, len) : NULL;
+		if (json_in_string(in, &s, &len) != 0)
+			return NULL;
+		return build ? json_stringn_nocheck(s, len) : json_null();
 	case 't':
 		return json_in_word(in, "true") ? json_true() : NULL;
 	case 'f':
@@ -264,7 +285,7 @@ json_in_value(struct json_in *in, int depth)
 		return json_in_word(in, "null") ? json_null() : NULL;
 	default:
 		return *in->at == '-' || (*in->at >= '0' && *in->at <= '9') ?
-		    json_in_integer(in) : NULL;
+		    json_in_integer(in, build) : NULL;
 	}
 }
 
@@ -279,7 +300,7 @@ bus_json_try(const char *text, size_t len)
 	/* Only an object or an array is a text json_loads() takes by default. */
 	json_in_space(&in);
 	if (in.at < in.end && (*in.at == '{' || *in.at == '[')) {
-		v = json_in_value(&in, 1);
+		v = json_in_value(&in, 1, 1);
 		json_in_space(&in);
 		if (v != NULL && in.at != in.end) {
 			json_decref(v);
@@ -302,4 +323,75 @@ bus_json_loads(const char *text, json_error_t *error)
 		error->line = error->column = -1;
 	}
 	return v;
+}
+
+/*
+ * Some members of the object TEXT (LEN bytes): VALUES[i] gets the value of
+ * member KEYS[i] (NULL-terminated), or NULL if it has none; the rest is
+ * checked as bus_json_try() checks it but not built. 0, or -1 (and no
+ * values) when TEXT is not an object in the part of JSON taken here.
+ */
+int
+bus_json_fields(const char *text, size_t len, const char *const *keys, json_t **values)
+{
+	struct json_in in = { text, text + len, NULL, 0 };
+	size_t nkeys = 0;
+	int rc = -1;
+
+	while (keys[nkeys] != NULL)
+		values[nkeys++] = NULL;
+	json_in_space(&in);
+	if (in.at >= in.end || *in.at != '{')
+		goto out;
+	in.at++;
+	json_in_space(&in);
+	if (in.at < in.end && *in.at == '}') {
+		in.at++;
+		goto end;
+	}
+	for (;;) {
+		const char *key;
+		size_t klen, i;
+		json_t *v;
+
+		json_in_space(&in);
+		if (in.at >= in.end || *in.at != '"')
+			goto out;
+		in.at++;
+		if (json_in_string(&in, &key, &klen) != 0)
+			goto out;
+		for (i = 0; i < nkeys && (strlen(keys[i]) != klen ||
+		    memcmp(keys[i], key, klen) != 0); i++)
+			;
+		json_in_space(&in);
+		if (in.at >= in.end || *in.at != ':' ||
+		    (in.at++, v = json_in_value(&in, 2, i < nkeys)) == NULL)
+			goto out;
+		if (i < nkeys) {
+			json_decref(values[i]); /* a repeated key: the last wins, as in jansson */
+			values[i] = v;
+		}
+		json_in_space(&in);
+		if (in.at < in.end && *in.at == ',') {
+			in.at++;
+			continue;
+		}
+		if (in.at < in.end && *in.at == '}') {
+			in.at++;
+			break;
+		}
+		goto out;
+	}
+end:
+	json_in_space(&in);
+	rc = in.at == in.end ? 0 : -1;
+out:
+	free(in.buf);
+	if (rc != 0) {
+		for (size_t i = 0; i < nkeys; i++) {
+			json_decref(values[i]);
+			values[i] = NULL;
+		}
+	}
+	return rc;
 }

@@ -29,5 +29,10 @@ json_t *bus_json_loads(const char *text, json_error_t *error);
 /* The fast part alone: the tree of TEXT (LEN bytes), or NULL when TEXT is
  * not in the part of JSON taken here (or is not JSON at all). */
 json_t *bus_json_try(const char *text, size_t len);
+/* Only the members KEYS (NULL-terminated) of the object TEXT, into VALUES
+ * (NULL for a member it lacks); the rest is checked, not built. 0, or -1
+ * when TEXT is not an object bus_json_try() takes whole. */
+int      bus_json_fields(const char *text, size_t len, const char *const *keys,
+             json_t **values);
 
 #endif

@@ -32,7 +32,10 @@ struct sector_tally {
 };
 
 struct bus_state {
-	json_t *objects[KIND_COUNT]; /* id -> object */
+	/* id -> object. A case loaded from the store is JSON null until it is
+	 * first wanted (state_object): at a restart only the few fields the
+	 * sector tallies need are read, not ten thousand timelines. */
+	json_t *objects[KIND_COUNT];
 	json_t *texts[KIND_COUNT];   /* id -> its JSON text, as last published */
 	json_t *refs[KIND_COUNT];    /* producer ref -> id (cases, intel) */
 	json_t *intel_order;         /* intel ids, oldest first */
@@ -114,6 +117,28 @@ state_keep_text(struct bus_state *st, enum state_kind kind, const char *id, cons
 		json_object_del(st->texts[kind], id);
 	else
 		json_object_set_new(st->texts[kind], id, json_stringn_nocheck(text, strlen(text)));
+}
+
+/* Object ID of kind K, its tree built from its text if it was loaded
+ * without one; NULL if there is no such object. */
+static json_t *
+state_object(const struct bus_state *st, int k, const char *id)
+{
+	json_t *obj = id != NULL ? json_object_get(st->objects[k], id) : NULL;
+	json_error_t err;
+
+	if (obj == NULL || !json_is_null(obj))
+		return obj;
+	obj = bus_json_loads(json_string_value(json_object_get(st->texts[k], id)), &err);
+	if (!json_is_object(obj)) {
+		/* Checked whole when it was loaded (bus_json_fields): only a bug
+		 * gets here, and a case that cannot be read must not be served. */
+		log_error("store: object %s.%s is not valid JSON: %s", kind_names[k], id,
+		    err.text);
+		abort();
+	}
+	json_object_set_new(st->objects[k], id, obj);
+	return obj;
 }
 
 static void
@@ -285,6 +310,36 @@ id_counter_take(json_t *existing, const char *prefix, int *year, int *next, int6
 	return id;
 }
 
+/*
+ * A case from the store, without its tree: the fields the sector tallies
+ * and the ref index need, the text checked whole (bus_json_fields), and
+ * the tree built when the case is first wanted. Ten thousand cases with
+ * their timelines were most of a restart (docs/PERFORMANCE.md). -1 when
+ * the text is not in the fast decoder's part of JSON: load it whole.
+ */
+static int
+state_load_case(struct bus_state *st, const char *id, const char *body)
+{
+	static const char *const keys[] = { "ref", "status", "level", "sector", NULL };
+	json_t *v[4];
+
+	if (bus_json_fields(body, strlen(body), keys, v) != 0)
+		return -1;
+	json_t *fields = json_object();
+	for (size_t i = 0; keys[i] != NULL; i++) {
+		if (v[i] != NULL)
+			json_object_set_new(fields, keys[i], v[i]);
+	}
+	json_object_set_new(st->objects[KIND_CASE], id, json_null());
+	state_keep_text(st, KIND_CASE, id, body);
+	if (jstr(fields, "ref") != NULL)
+		json_object_set_new(st->refs[KIND_CASE], jstr(fields, "ref"), json_string(id));
+	tally_case(st, fields, +1);
+	id_counter_note(id, "ICS", &st->case_year, &st->case_next);
+	json_decref(fields);
+	return 0;
+}
+
 static int
 state_load_object(const char *kind, const char *id, const char *body, void *arg)
 {
@@ -297,6 +352,8 @@ state_load_object(const char *kind, const char *id, const char *body, void *arg)
 		log_warn("store: skipping object of unknown kind '%s'", kind);
 		return 0;
 	}
+	if (k == KIND_CASE && state_load_case(st, id, body) == 0)
+		return 0;
 	/* Every object's body, at every start: jansson's own decoder made
 	 * this most of a restart (bus-json.h). */
 	obj = bus_json_loads(body, &err);
@@ -470,7 +527,7 @@ bus_state_get(const struct bus_state *st, const char *kind, const char *id)
 {
 	int k = bus_domain_index(kind_names, KIND_COUNT, kind);
 
-	return k < 0 ? NULL : json_object_get(st->objects[k], id);
+	return k < 0 ? NULL : state_object(st, k, id);
 }
 
 /* ------------------------------------------------------------------ */
@@ -555,7 +612,7 @@ state_incident(struct bus_state *st, json_t *body, const char *who, int64_t now,
 {
 	const char *ref = jstr(body, "ref");
 	const char *id = ref != NULL ? json_string_value(json_object_get(st->refs[KIND_CASE], ref)) : NULL;
-	json_t *c = id != NULL ? json_object_get(st->objects[KIND_CASE], id) : NULL;
+	json_t *c = state_object(st, KIND_CASE, id);
 	char changed[256] = "";
 
 	if (c == NULL) {
@@ -780,7 +837,7 @@ bus_state_settle(struct bus_state *st, int64_t now)
 		return;
 	json_object_foreach(st->objects[KIND_TEAM], id, obj) {
 		const char *cid = jstr(obj, "case");
-		json_t *c = cid != NULL ? json_object_get(st->objects[KIND_CASE], cid) : NULL;
+		json_t *c = state_object(st, KIND_CASE, cid);
 		int sec = c != NULL ? bus_sector_find(jstr(c, "sector")) : -1;
 		if (sec >= 0 && strcmp(jstr(obj, "status"), "onsite") == 0)
 			onsite[sec]++;
@@ -853,7 +910,7 @@ op_find_case(struct op_ctx *o, json_t **c)
 {
 	const char *id = jstr(o->args, "case");
 
-	*c = json_object_get(o->st->objects[KIND_CASE], id);
+	*c = state_object(o->st, KIND_CASE, id);
 	if (*c == NULL)
 		return bus_reply_error("unknown_case", "There is no case %s.", id);
 	return NULL;
@@ -1053,7 +1110,7 @@ team_move(struct op_ctx *o, json_t *t, int to, int via)
 		return r;
 	}
 	const char *cid = jstr(t, "case");
-	json_t *c = cid != NULL ? json_object_get(o->st->objects[KIND_CASE], cid) : NULL;
+	json_t *c = state_object(o->st, KIND_CASE, cid);
 	team_set_status(t, to, o->who->user, o->now);
 	if (c != NULL) {
 		int cs = bus_case_status_find(jstr(c, "status"));
@@ -1464,7 +1521,8 @@ static void
 snapshot_object(const struct bus_state *st, struct xbuf *b, int k, const char *id,
     json_t *obj, size_t tail)
 {
-	json_t *cut = k == KIND_CASE ? snapshot_case_cut(obj, tail) : NULL;
+	json_t *cut = k == KIND_CASE && tail < BUS_TIMELINE_TAIL ?
+	    snapshot_case_cut(state_object(st, k, id), tail) : NULL;
 	const char *text = json_string_value(json_object_get(st->texts[k], id));
 
 	if (cut != NULL || text == NULL) {

@@ -165,6 +165,45 @@ test_the_rest_is_jansson_s(void **state)
 	assert_null(bus_json_try("[1]\0", 4));
 }
 
+/* A case loaded at a restart: only the fields asked for are built; the
+ * rest is checked exactly as the fast path checks it. */
+static void
+test_fields(void **state)
+{
+	static const char *const keys[] = { "ref", "status", "level", "sector", NULL };
+	json_t *v[4];
+	(void)state;
+
+	const char *text = " {\"id\":\"ICS-2026-0001\",\"ref\":\"MT-9\",\"level\":3,"
+	    "\"timeline\":[{\"n\":1,\"status\":\"no\",\"who\":\"a\\\\b\\n\"}],\"x\":{\"sector\":1},"
+	    "\"status\":\"investigating\",\"status\":\"analysis\",\"y\":[true,false,null,-7,[]]} ";
+	assert_int_equal(bus_json_fields(text, strlen(text), keys, v), 0);
+	assert_string_equal(json_string_value(v[0]), "MT-9");
+	assert_string_equal(json_string_value(v[1]), "analysis"); /* the last, as jansson */
+	assert_int_equal(json_integer_value(v[2]), 3);
+	assert_null(v[3]); /* only a nested "sector": none of its own */
+	for (int i = 0; i < 3; i++)
+		json_decref(v[i]);
+
+	assert_int_equal(bus_json_fields("{}", 2, keys, v), 0);
+	for (int i = 0; i < 4; i++)
+		assert_null(v[i]);
+
+	/* What the fast path does not take whole, these do not either: the
+	 * caller then decodes the text whole. No value is left behind. */
+	static const char *const refused[] = {
+		"", "[1]", "{\"ref\":\"a\"", "{\"ref\":\"a\"} x", "{\"ref\":\"a\",}",
+		"{\"ref\":\"\\u00e9\"}", "{\"x\":\"\\u00e9\",\"ref\":\"a\"}", "{\"ref\":1.5}",
+		"{\"x\":[1,}", "{\"ref\":\"a\",\"x\":\"\xff\"}", "{ref:1}",
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		if (bus_json_fields(refused[i], strlen(refused[i]), keys, v) != -1)
+			fail_msg("'%s' was taken", refused[i]);
+		for (int k = 0; k < 4; k++)
+			assert_null(v[k]);
+	}
+}
+
 int
 main(void)
 {
@@ -172,6 +211,7 @@ main(void)
 		cmocka_unit_test(test_hub_bodies_take_the_fast_path),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_the_rest_is_jansson_s),
+		cmocka_unit_test(test_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

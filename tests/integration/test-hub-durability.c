@@ -308,6 +308,29 @@ test_restart_recovers_state(void **state)
 	assert_same_state(before, after);
 	json_decref(after);
 
+	/* A restarted hub reads its cases whole only when first wanted: a
+	 * note on one, and a team brought back from one, change just that. */
+	json_t *a0 = test_jfind(json_object_get(before, "cases"), "id", case_a);
+	test_hub_ok_(h, "okafor", "note", json_pack("{s:s, s:s}", "case", case_a, "text",
+	    "after the restart"));
+	test_hub_ok_(h, "mori", "team", json_pack("{s:s, s:s}", "team", "FLY-1", "status",
+	    "returning"));
+	after = test_hub_snapshot(h);
+	json_t *a1 = test_jfind(json_object_get(after, "cases"), "id", case_a);
+	/* The note, then the case's move and the team's going, on record. */
+	assert_int_equal(test_jint(a1, "timeline_count"), test_jint(a0, "timeline_count") + 3);
+	json_t *tl = json_object_get(a1, "timeline");
+	assert_string_equal(test_jstr(json_array_get(tl, json_array_size(tl) - 3), "text"),
+	    "after the restart");
+	assert_string_equal(test_jstr(a1, "title"), test_jstr(a0, "title"));
+	assert_string_equal(test_jstr(a1, "status"), "followup"); /* its last team left */
+	assert_true(json_equal(test_jfind(json_object_get(after, "cases"), "id", case_b),
+	    test_jfind(json_object_get(before, "cases"), "id", case_b)));
+	water = test_jfind(json_object_get(after, "sectors"), "id", "water");
+	assert_int_equal(test_jint(water, "open_cases"), 1);
+	assert_int_equal(test_jint(water, "teams_onsite"), 0);
+	json_decref(after);
+
 	json_decref(before);
 	assert_int_equal(test_hub_stop_clean(h), 0);
 	test_hub_passed(h);
