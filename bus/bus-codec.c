@@ -3,6 +3,7 @@
 
 #include "bus-codec.h"
 #include "bus-domain.h"
+#include "bus-json.h"
 #include "xmalloc.h"
 
 const char *const bus_ingest_names[INGEST_NKINDS + 1] = {
@@ -261,7 +262,16 @@ static json_t *
 walk_value(struct walk *w, char **cause)
 {
 	json_error_t err;
-	json_t *v = json_loadb(w->text + w->at, w->len - w->at,
+	size_t used;
+	json_t *v = bus_json_take(w->text + w->at, w->len - w->at, &used);
+
+	/* The fast decoder for the common case (a snapshot's ten thousand
+	 * cases); jansson for the rest, and for the reason of a refusal. */
+	if (v != NULL) {
+		w->at += used;
+		return v;
+	}
+	v = json_loadb(w->text + w->at, w->len - w->at,
 	    JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &err);
 
 	if (v == NULL) {

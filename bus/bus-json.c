@@ -22,6 +22,7 @@ struct json_in {
 	const char *at, *end;
 	char *buf; /* scratch for unescaped strings */
 	size_t cap;
+	int no_dups; /* a repeated key: leave the text to jansson, to refuse */
 };
 
 /* With BUILD 0 a value is checked and stepped over but not built: the
@@ -196,6 +197,11 @@ json_in_object(struct json_in *in, int depth, int build)
 			free(copy);
 			goto fail;
 		}
+		if (build && in->no_dups && json_object_getn(obj, key, len) != NULL) {
+			json_decref(v);
+			free(copy);
+			goto fail;
+		}
 		if (build)
 			json_object_setn_new_nocheck(obj, key, len, v);
 		free(copy);
@@ -294,7 +300,7 @@ json_in_value(struct json_in *in, int depth, int build)
 json_t *
 bus_json_try(const char *text, size_t len)
 {
-	struct json_in in = { text, text + len, NULL, 0 };
+	struct json_in in = { text, text + len, NULL, 0, 0 };
 	json_t *v = NULL;
 
 	/* Only an object or an array is a text json_loads() takes by default. */
@@ -334,7 +340,7 @@ bus_json_loads(const char *text, json_error_t *error)
 int
 bus_json_fields(const char *text, size_t len, const char *const *keys, json_t **values)
 {
-	struct json_in in = { text, text + len, NULL, 0 };
+	struct json_in in = { text, text + len, NULL, 0, 0 };
 	size_t nkeys = 0;
 	int rc = -1;
 
@@ -394,4 +400,21 @@ out:
 		}
 	}
 	return rc;
+}
+
+/*
+ * The one value (of any kind) at the start of TEXT (LEN bytes), as
+ * json_loadb(JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK |
+ * JSON_REJECT_DUPLICATES) reads it, and in *USED the bytes it took; NULL
+ * when it is not in the part of JSON taken here: ask jansson then.
+ */
+json_t *
+bus_json_take(const char *text, size_t len, size_t *used)
+{
+	struct json_in in = { text, text + len, NULL, 0, 1 };
+	json_t *v = json_in_value(&in, 1, 1);
+
+	free(in.buf);
+	*used = v != NULL ? (size_t)(in.at - text) : 0;
+	return v;
 }

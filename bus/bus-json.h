@@ -29,6 +29,10 @@ json_t *bus_json_loads(const char *text, json_error_t *error);
 /* The fast part alone: the tree of TEXT (LEN bytes), or NULL when TEXT is
  * not in the part of JSON taken here (or is not JSON at all). */
 json_t *bus_json_try(const char *text, size_t len);
+/* One value of any kind at the start of TEXT, duplicate keys refused, and
+ * the bytes it took; NULL when it is outside the part of JSON taken here
+ * (bus_codec_load_lists reads a snapshot's elements with it). */
+json_t  *bus_json_take(const char *text, size_t len, size_t *used);
 /* Only the members KEYS (NULL-terminated) of the object TEXT, into VALUES
  * (NULL for a member it lacks); the rest is checked, not built. 0, or -1
  * when TEXT is not an object bus_json_try() takes whole. */
