@@ -196,10 +196,12 @@ on_whoami(void *arg, int ok, const char *code, const char *message, json_t *repl
 {
 	struct tui *t = arg;
 
-	(void)code;
-	t->whoami_asked = ok;  /* asked again at the next connection if it failed */
+	t->whoami_asked = ok;  /* asked again at the next change of the sync if it failed */
 	if (!ok) {
-		tui_message(t, 1, "who am I? the hub did not say: %s", message);
+		/* The first heartbeat can come before the control connection is up:
+		 * nothing to tell, the next change of the sync asks again. */
+		if (code == NULL || strcmp(code, "not_connected") != 0)
+			tui_message(t, 1, "who am I? the hub did not say: %s", message);
 		return;
 	}
 	snprintf(t->key_user, sizeof t->key_user, "%s",
