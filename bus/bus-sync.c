@@ -9,6 +9,7 @@
 
 #include "bus-codec.h"
 #include "bus-hub.h"
+#include "bus-json.h"
 #include "bus-log.h"
 #include "bus-replica.h"
 #include "bus-sock.h"
@@ -594,7 +595,10 @@ sync_event_msg(const struct bus_frame *frames, size_t n, int truncated, void *ar
 		return;
 	memcpy(topic, frames[0].data, frames[0].size);
 	topic[frames[0].size] = '\0';
-	body = json_loadb(frames[1].data, frames[1].size, 0, NULL);
+	/* The fast decoder for the common case; jansson for anything else. */
+	body = bus_json_try(frames[1].data, frames[1].size);
+	if (body == NULL)
+		body = json_loadb(frames[1].data, frames[1].size, 0, NULL);
 	if (!json_is_object(body)) {
 		json_decref(body);
 		return;
