@@ -212,17 +212,23 @@ case_is_open(const json_t *c)
 	return s != NULL && strcmp(s, "closed") != 0;
 }
 
+/* A case in SECTOR at LEVEL with STATUS counts (SIGN +1) or no more (-1). */
 static void
-tally_case(struct bus_state *st, const json_t *c, int sign)
+tally(struct bus_state *st, const char *sector_id, const char *status, int level, int sign)
 {
-	int sector = bus_sector_find(jstr(c, "sector"));
-	int level = jint(c, "level", 1);
+	int sector = sector_id != NULL ? bus_sector_find(sector_id) : -1;
 
 	if (sector < 0 || level < BUS_LEVEL_MIN || level > BUS_LEVEL_MAX)
 		return;
 	st->sectors[sector].dirty = 1;
-	if (case_is_open(c))
+	if (status != NULL && strcmp(status, "closed") != 0)
 		st->sectors[sector].open_by_level[level] += sign;
+}
+
+static void
+tally_case(struct bus_state *st, const json_t *c, int sign)
+{
+	tally(st, jstr(c, "sector"), jstr(c, "status"), jint(c, "level", 1), sign);
 }
 
 static void
@@ -325,18 +331,16 @@ state_load_case(struct bus_state *st, const char *id, const char *body)
 
 	if (bus_json_fields(body, strlen(body), keys, v) != 0)
 		return -1;
-	json_t *fields = json_object();
-	for (size_t i = 0; keys[i] != NULL; i++) {
-		if (v[i] != NULL)
-			json_object_set_new(fields, keys[i], v[i]);
-	}
 	json_object_set_new(st->objects[KIND_CASE], id, json_null());
 	state_keep_text(st, KIND_CASE, id, body);
-	if (jstr(fields, "ref") != NULL)
-		json_object_set_new(st->refs[KIND_CASE], jstr(fields, "ref"), json_string(id));
-	tally_case(st, fields, +1);
+	if (json_is_string(v[0]))
+		json_object_set_new(st->refs[KIND_CASE], json_string_value(v[0]), json_string(id));
+	/* As tally_case reads them: a level that is not an integer is 1. */
+	tally(st, json_string_value(v[3]), json_string_value(v[1]),
+	    json_is_integer(v[2]) ? (int)json_integer_value(v[2]) : 1, +1);
 	id_counter_note(id, "ICS", &st->case_year, &st->case_next);
-	json_decref(fields);
+	for (size_t i = 0; keys[i] != NULL; i++)
+		json_decref(v[i]);
 	return 0;
 }
 
