@@ -102,8 +102,7 @@ struct checker {
 	pid_t pid;
 	int fd;         /* its stdout: the summary line */
 	char err[400];  /* its stderr: what its sync went through */
-	char summary[512];
-	unsigned long long applied, gaps, snapshots, dups;
+	struct test_checker_summary said;
 };
 
 static struct checker checkers[CHECKERS];
@@ -124,9 +123,8 @@ read_text(const char *path, char *text, size_t size)
 
 /* Start checkers FROM to TO - 1 (not --quiet: their stderr says when
  * they are live and what their sync went through) and wait until each
- * has its snapshot and follows live. The harness owns at most eight
- * children, so this test keeps its fifty itself; the teardown kills what
- * a failing test leaves. */
+ * has its snapshot and follows live. The harness kills any a failing
+ * test leaves. */
 static void
 checkers_start(struct test_hub *h, int from, int to)
 {
@@ -139,7 +137,6 @@ checkers_start(struct test_hub *h, int from, int to)
 		struct checker *c = &checkers[i];
 		c->pid = test_watchctl_spawn(h, follow, &c->fd);
 		assert_true(c->pid > 0);
-		h->nkids--; /* the test's to end, not the harness's */
 		snprintf(c->err, sizeof c->err, "%s/ctl-%d.err", h->dir, h->runs);
 	}
 	for (int i = from; i < to; i++) {
@@ -157,38 +154,15 @@ checkers_start(struct test_hub *h, int from, int to)
 /* SIGTERM to all at once (each then catches up and compares with a fresh
  * snapshot), then each must exit 0, equal to the hub at SEQ; its counts. */
 static void
-checkers_end(json_int_t seq)
+checkers_end(struct test_hub *h, json_int_t seq)
 {
-	char want[96], verdict[300], hub[32];
-	int64_t deadline = bus_time_mono_ms() + WAIT;
-
-	snprintf(want, sizeof want, "equal to the hub's snapshot at seq %lld", (long long)seq);
 	for (int i = 0; i < CHECKERS; i++)
 		kill(checkers[i].pid, SIGTERM);
 	for (int i = 0; i < CHECKERS; i++) {
 		struct checker *c = &checkers[i];
-		int64_t left = deadline - bus_time_mono_ms();
-		int status = test_reap_within(c->pid, left > 0 ? (int)left : 0);
-		size_t len = 0;
-		ssize_t n;
-		long long at;
-
-		c->pid = 0;
-		while (len < sizeof c->summary - 1 &&
-		    (n = read(c->fd, c->summary + len, sizeof c->summary - 1 - len)) > 0)
-			len += (size_t)n;
-		c->summary[len - (len > 0 && c->summary[len - 1] == '\n')] = '\0';
-		close(c->fd);
-		c->fd = -1;
-		if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			fail_msg("checker %d did not end well (status %d): %s", i, status,
-			    c->summary);
-		if (sscanf(c->summary, "hub %31s seq %lld: %llu events applied, %llu gaps "
-		    "repaired, %llu snapshots, %llu duplicates dropped; %299[^\n]", hub, &at,
-		    &c->applied, &c->gaps, &c->snapshots, &c->dups, verdict) != 7)
-			fail_msg("checker %d printed no summary: %s", i, c->summary);
-		if (strcmp(verdict, want) != 0)
-			fail_msg("checker %d does not say \"%s\": %s", i, want, c->summary);
+		int fd = c->fd;
+		c->fd = -1; /* closed by the harness, whatever it finds */
+		test_checker_end_summary(h, c->pid, fd, seq, &c->said);
 	}
 }
 
@@ -283,7 +257,7 @@ test_fifty_checkers_one_frozen(void **state)
 	json_decref(snap);
 	assert_int_equal(seq - seq0, LEAD + BURST); /* one event a message, nothing else */
 
-	checkers_end(seq);
+	checkers_end(h, seq);
 	long hwm = test_proc_kb(h->pid, "VmHWM");
 	print_message("# lead: %d events, one subscriber (frozen), offered at %d/s: ingested "
 	    "in %.1f s, %.0f events/s\n", LEAD, RATE, lead_s, LEAD / lead_s);
@@ -291,19 +265,19 @@ test_fifty_checkers_one_frozen(void **state)
 	    "%.1f s, %.0f events/s\n", BURST, RATE, burst_s, BURST / burst_s);
 	for (int i = 0; i < CHECKERS; i++)
 		print_message("# checker %02d%s: %s\n", i, i == SLOW ? " (frozen)" : "",
-		    checkers[i].summary);
+		    checkers[i].said.line);
 	print_message("# hub RSS %ld kB at start, peak %ld kB (+%ld kB; bound %d kB) with "
 	    "--pub-hwm %d\n", rss0, hwm, hwm - rss0, RSS_BOUND_KB, PUB_HWM);
 
 	/* The ones that kept up: their first snapshot, then no gap. */
 	for (int i = 0; i < CHECKERS; i++) {
-		if (i != SLOW && (checkers[i].snapshots != 1 || checkers[i].gaps != 0))
+		if (i != SLOW && (checkers[i].said.snapshots != 1 || checkers[i].said.gaps != 0))
 			fail_msg("checker %d kept up but resynchronised: %s", i,
-			    checkers[i].summary);
+			    checkers[i].said.line);
 	}
 	/* The frozen one noticed what it lost and recovered by resync. */
-	if (checkers[SLOW].snapshots < 2 && checkers[SLOW].gaps == 0)
-		fail_msg("the frozen checker never resynchronised: %s", checkers[SLOW].summary);
+	if (checkers[SLOW].said.snapshots < 2 && checkers[SLOW].said.gaps == 0)
+		fail_msg("the frozen checker never resynchronised: %s", checkers[SLOW].said.line);
 	if (hwm - rss0 > RSS_BOUND_KB)
 		fail_msg("the hub grew by %ld kB, over the %d kB bound", hwm - rss0, RSS_BOUND_KB);
 	test_hub_passed(h);
@@ -317,15 +291,12 @@ setup(void **state)
 	return test_hub_fixture_setup(state, "fault-fanout");
 }
 
-/* What a failing test left: its checkers, then the hub. */
+/* What a failing test left: the checkers' pipes (the harness kills the
+ * checkers, then the hub). */
 static int
 teardown(void **state)
 {
 	for (int i = 0; i < CHECKERS; i++) {
-		if (checkers[i].pid > 0) {
-			kill(checkers[i].pid, SIGKILL);
-			test_reap_within(checkers[i].pid, 5000);
-		}
 		if (checkers[i].fd >= 0)
 			close(checkers[i].fd);
 	}

@@ -945,19 +945,36 @@ test_hub_start_measured(struct test_hub *h, const char *const *extra)
 }
 
 void
-test_checker_end(struct test_hub *h, pid_t checker, int fd, json_int_t seq)
+test_checker_end_summary(struct test_hub *h, pid_t checker, int fd, json_int_t seq,
+    struct test_checker_summary *out)
 {
-	char out[2048] = "", want[96];
+	struct test_checker_summary got = { "", 0, 0, 0, 0 };
+	char want[96], verdict[300], hub[32];
 	size_t len = 0;
 	ssize_t n;
+	long long at;
+	int rc = test_kid_stop(h, checker, SIGTERM, 60000);
 
-	if (test_kid_stop(h, checker, SIGTERM, 60000) != 0)
-		fail_msg("the checker (watchctl follow --check) did not end well");
-	while (len < sizeof out - 1 && (n = read(fd, out + len, sizeof out - 1 - len)) > 0)
+	while (len < sizeof got.line - 1 &&
+	    (n = read(fd, got.line + len, sizeof got.line - 1 - len)) > 0)
 		len += (size_t)n;
-	out[len] = '\0';
+	got.line[len - (len > 0 && got.line[len - 1] == '\n')] = '\0';
 	close(fd);
+	if (rc != 0)
+		fail_msg("the checker (watchctl follow --check) did not end well: %s", got.line);
+	if (sscanf(got.line, "hub %31s seq %lld: %llu events applied, %llu gaps repaired, "
+	    "%llu snapshots, %llu duplicates dropped; %299[^\n]", hub, &at, &got.applied,
+	    &got.gaps, &got.snapshots, &got.dups, verdict) != 7)
+		fail_msg("the checker printed no summary: %s", got.line);
 	snprintf(want, sizeof want, "equal to the hub's snapshot at seq %lld", (long long)seq);
-	if (strstr(out, want) == NULL)
-		fail_msg("the checker does not say \"%s\": %s", want, out);
+	if (strcmp(verdict, want) != 0)
+		fail_msg("the checker does not say \"%s\": %s", want, got.line);
+	if (out != NULL)
+		*out = got;
+}
+
+void
+test_checker_end(struct test_hub *h, pid_t checker, int fd, json_int_t seq)
+{
+	test_checker_end_summary(h, checker, fd, seq, NULL);
 }

@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 #define TEST_HUB_MAX_OWNED 32 /* sockets the harness closes for a test */
-#define TEST_HUB_MAX_KIDS   8 /* child processes it kills for a test */
+#define TEST_HUB_MAX_KIDS  64 /* child processes it kills for a test (fifty checkers) */
 #define TEST_HUB_WAIT_MS 10000 /* default upper bound for one wait */
 
 struct bus_curve;
@@ -171,5 +171,13 @@ long    test_proc_kb(pid_t pid, const char *field);
  * output on FD): SIGTERM, then it must exit 0 saying it is equal to the
  * hub's snapshot at SEQ; fails the test otherwise. */
 void    test_checker_end(struct test_hub *, pid_t checker, int fd, json_int_t seq);
+/* What a checker said at its end: its summary line and its counts. */
+struct test_checker_summary {
+	char line[512];
+	unsigned long long applied, gaps, snapshots, dups;
+};
+/* test_checker_end, and what the checker said into *OUT. */
+void    test_checker_end_summary(struct test_hub *, pid_t checker, int fd, json_int_t seq,
+            struct test_checker_summary *out);
 
 #endif
