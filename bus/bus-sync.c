@@ -655,6 +655,9 @@ bus_sync_new(struct event_base *base, void *zctx, const struct bus_sync_config *
 	if (s->cfg.request_timeout_ms <= 0)
 		s->cfg.request_timeout_ms = 10000;
 	s->replica = replica;
+	/* Events as well as snapshots: the replica keeps as many entries. */
+	if (s->cfg.case_tail > 0)
+		bus_replica_set_tail(replica, (size_t)s->cfg.case_tail);
 	s->changed = changed;
 	s->changed_arg = arg;
 	s->status.state = BUS_SYNC_DISCONNECTED;

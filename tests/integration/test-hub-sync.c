@@ -40,9 +40,10 @@ on_changed(void *arg)
 }
 
 static void
-follower_start(struct follower *f, struct test_hub *h, int rcvhwm)
+follower_start(struct follower *f, struct test_hub *h, int rcvhwm, int case_tail)
 {
-	struct bus_sync_config cfg = { h->events, h->control, "test", 3000, 5000, rcvhwm, NULL, 0 };
+	struct bus_sync_config cfg = { h->events, h->control, "test", 3000, 5000, rcvhwm, NULL,
+		case_tail };
 	char *cause = NULL;
 
 	memset(f, 0, sizeof *f);
@@ -158,7 +159,7 @@ test_clone_at_start_and_live_after(void **state)
 	void *push = test_hub_own(h, test_hub_push(h));
 
 	push_incidents(h, push, 0, 200); /* history before the console starts */
-	follower_start(&f, h, 0);
+	follower_start(&f, h, 0, 0);
 	assert_int_equal(follower_catch_up(&f, h, 10000), 0);
 	assert_replica_equals_hub(&f, h);
 	assert_true(bus_sync_status(f.sync)->snapshots >= 1);
@@ -180,7 +181,7 @@ test_dropped_events_are_replayed(void **state)
 
 	/* The hub queues 50 events for us and our socket holds 50: a burst
 	 * while the follower is not reading must overflow both. */
-	follower_start(&f, h, 50);
+	follower_start(&f, h, 50, 0);
 	assert_int_equal(follower_catch_up(&f, h, 10000), 0);
 	push_incidents(h, push, 0, 3000);
 	/* Wait until the hub has taken them all, without reading. */
@@ -208,7 +209,7 @@ test_resync_after_restart(void **state)
 	assert_int_equal(test_hub_start(h, NULL), 0);
 	void *push = test_hub_own(h, test_hub_push(h));
 
-	follower_start(&f, h, 0);
+	follower_start(&f, h, 0, 0);
 	push_incidents(h, push, 0, 100);
 	assert_int_equal(follower_catch_up(&f, h, 10000), 0);
 	char hub_before[17];
@@ -270,7 +271,7 @@ test_new_subscriber_heard_at_once(void **state)
 	cfg.control = h->control;
 	cfg.db = h->db;
 	cfg.heartbeat_ms = 600000;
-	follower_start(&f, h, 0);
+	follower_start(&f, h, 0, 0);
 	inproc_hub = bus_hub_new(f.base, h->zctx, &cfg, &cause);
 	if (inproc_hub == NULL)
 		fail_msg("hub: %s", cause);
@@ -300,12 +301,45 @@ test_new_subscriber_heard_at_once(void **state)
 	test_hub_passed(h);
 }
 
+/* A console keeping 4 timeline entries a case (as watchfloor does) keeps
+ * 4 whether a case came in its snapshot or in a live event: the newest,
+ * ending at the case's count. */
+static void
+test_kept_tail_for_snapshot_and_events(void **state)
+{
+	struct test_hub *h = *state;
+	struct follower f;
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	void *push = test_hub_own(h, test_hub_push(h));
+
+	push_incidents(h, push, 0, 900); /* refs repeat: three reports a case */
+	follower_start(&f, h, 0, 4);
+	assert_int_equal(follower_catch_up(&f, h, 10000), 0);
+	push_incidents(h, push, 900, 900); /* live: three more a case */
+	assert_int_equal(follower_catch_up(&f, h, 10000), 0);
+	assert_replica_equals_hub(&f, h);
+	size_t n = bus_replica_count(f.replica, BUS_KIND_CASE), full = 0;
+	assert_true(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct bus_case *c = bus_replica_at(f.replica, BUS_KIND_CASE, i);
+		assert_true(c->ntimeline <= 4);
+		assert_true(c->ntimeline > 0);
+		assert_int_equal(c->timeline[c->ntimeline - 1].n, c->timeline_count);
+		full += c->timeline_count > 4 && c->ntimeline == 4;
+	}
+	assert_int_equal(full, n); /* every case has six entries now, four kept */
+	follower_stop(&f);
+	test_hub_passed(h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_new_subscriber_heard_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clone_at_start_and_live_after, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_kept_tail_for_snapshot_and_events, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dropped_events_are_replayed, setup,
 		    teardown),
