@@ -8,6 +8,7 @@
 #include "bus-domain.h"
 #include "bus-json.h"
 #include "bus-log.h"
+#include "bus-offload.h"
 #include "bus-rules.h"
 #include "bus-schema.h"
 #include "bus-state.h"
@@ -108,15 +109,16 @@ bus_reply_error(const char *code, const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* Pending changes: each gets the next sequence number. */
 
-/* Keep the text of object ID as published (NULL: it was removed); the
- * snapshot is assembled from these, not encoded again. */
+/* Keep the text of object ID as published, LEN bytes (NULL: it was
+ * removed); the snapshot is assembled from these, not encoded again. */
 static void
-state_keep_text(struct bus_state *st, enum state_kind kind, const char *id, const char *text)
+state_keep_text(struct bus_state *st, enum state_kind kind, const char *id, const char *text,
+    size_t len)
 {
 	if (text == NULL)
 		json_object_del(st->texts[kind], id);
 	else
-		json_object_set_new(st->texts[kind], id, json_stringn_nocheck(text, strlen(text)));
+		json_object_set_new(st->texts[kind], id, json_stringn_nocheck(text, len));
 }
 
 /* Object ID of kind K, its tree built from its text if it was loaded
@@ -161,7 +163,10 @@ state_emit(struct bus_state *st, enum state_kind kind, const char *id, json_t *o
 	jset_time(obj, "ts", now);
 	c->body = bus_codec_encode(obj);
 	c->removed = json_is_true(json_object_get(obj, "removed"));
-	state_keep_text(st, kind, id, c->removed ? NULL : c->body);
+	if (c->removed)
+		state_keep_text(st, kind, id, NULL, 0);
+	else
+		state_keep_text(st, kind, id, c->body, strlen(c->body));
 }
 
 size_t
@@ -317,37 +322,106 @@ id_counter_take(json_t *existing, const char *prefix, int *year, int *next, int6
 }
 
 /*
- * A case from the store, without its tree: the fields the sector tallies
- * and the ref index need, the text checked whole (bus_json_fields), and
- * the tree built when the case is first wanted. Ten thousand cases with
- * their timelines were most of a restart (docs/PERFORMANCE.md). -1 when
- * the text is not in the fast decoder's part of JSON: load it whole.
+ * Loading the store. A case is loaded without its tree: this thread copies
+ * its text out of SQLite and reads on, while the second core checks the
+ * text whole (bus_json_fields) and enters the case: its text, its place
+ * among the objects, the sector tallies, the ref index and the id counter
+ * (bus-offload.h). The tree is built when the case is first wanted
+ * (state_object). Ten thousand cases with their timelines were most of a
+ * restart (docs/PERFORMANCE.md, "Hub restart").
+ *
+ * While the load runs, the second core alone touches the texts, objects,
+ * refs and id counter of cases, and the sector tallies.
  */
-static int
-state_load_case(struct bus_state *st, const char *id, const char *body)
-{
-	static const char *const keys[] = { "ref", "status", "level", "sector", NULL };
-	json_t *v[4];
+static const char *const case_load_keys[] = { "ref", "status", "level", "sector", NULL };
 
-	if (bus_json_fields(body, strlen(body), keys, v) != 0)
-		return -1;
-	json_object_set_new(st->objects[KIND_CASE], id, json_null());
-	state_keep_text(st, KIND_CASE, id, body);
+struct case_load {
+	struct case_load *next;
+	json_t *text;      /* the copy read; the texts map takes it */
+	int unchecked;     /* outside the fast part: read whole after */
+	char id[];
+};
+
+/* The cases are allocated and freed by the reading thread only: a free on
+ * the other core takes the lock of the allocator's arena this one is
+ * allocating from, and that contention cost more than the check saved. */
+struct state_loading {
+	struct bus_state *st;
+	struct bus_offload *checker;
+	struct case_load *cases, **last;
+	char *cause;                 /* why the load stopped */
+};
+
+/* Case C enters the tallies, the ref index and the id counter, with its
+ * fields as VALUES holds them (case_load_keys). */
+static void
+state_enter_case(struct bus_state *st, const char *id, json_t *const *v)
+{
 	if (json_is_string(v[0]))
 		json_object_set_new(st->refs[KIND_CASE], json_string_value(v[0]), json_string(id));
 	/* As tally_case reads them: a level that is not an integer is 1. */
 	tally(st, json_string_value(v[3]), json_string_value(v[1]),
 	    json_is_integer(v[2]) ? (int)json_integer_value(v[2]) : 1, +1);
 	id_counter_note(id, "ICS", &st->case_year, &st->case_next);
-	for (size_t i = 0; keys[i] != NULL; i++)
+}
+
+/* On the second core. A text outside the fast decoder's part of JSON is
+ * left for jansson to read whole when the load is done. */
+static void
+case_load_check(void *item, void *arg)
+{
+	struct state_loading *ld = arg;
+	struct case_load *c = item;
+	json_t *v[4];
+
+	json_object_set_new(ld->st->texts[KIND_CASE], c->id, c->text);
+	json_object_set_new(ld->st->objects[KIND_CASE], c->id, json_null());
+	if (bus_json_fields(json_string_value(c->text), json_string_length(c->text),
+	    case_load_keys, v) != 0) {
+		c->unchecked = 1;
+		return;
+	}
+	state_enter_case(ld->st, c->id, v);
+	for (size_t i = 0; case_load_keys[i] != NULL; i++)
 		json_decref(v[i]);
+}
+
+/* A text the store holds that is not an object: the hub must not start on
+ * it, nor serve it. */
+static int
+state_load_refuse(struct state_loading *ld, const char *kind, const char *id,
+    const json_error_t *err)
+{
+	if (ld->cause == NULL)
+		xasprintf(&ld->cause, "object %s.%s is not valid JSON: %s", kind, id, err->text);
+	return 1;
+}
+
+/* A case the checker left: jansson reads it whole, and its tree is kept. */
+static int
+state_load_unchecked(struct state_loading *ld, struct case_load *c)
+{
+	json_error_t err;
+	json_t *obj = bus_json_loads(json_string_value(c->text), &err), *v[4];
+
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		return state_load_refuse(ld, "case", c->id, &err);
+	}
+	for (size_t i = 0; case_load_keys[i] != NULL; i++)
+		v[i] = json_object_get(obj, case_load_keys[i]);
+	state_enter_case(ld->st, c->id, v);
+	json_object_set_new(ld->st->objects[KIND_CASE], c->id, obj);
 	return 0;
 }
 
+/* One object from the store. Cases go to the checker; the few objects of
+ * the other kinds are read whole here. */
 static int
-state_load_object(const char *kind, const char *id, const char *body, void *arg)
+state_load_object(const char *kind, const char *id, const char *body, size_t len, void *arg)
 {
-	struct bus_state *st = arg;
+	struct state_loading *ld = arg;
+	struct bus_state *st = ld->st;
 	int k = bus_domain_index(kind_names, KIND_COUNT, kind);
 	json_error_t err;
 	json_t *obj;
@@ -356,27 +430,58 @@ state_load_object(const char *kind, const char *id, const char *body, void *arg)
 		log_warn("store: skipping object of unknown kind '%s'", kind);
 		return 0;
 	}
-	if (k == KIND_CASE && state_load_case(st, id, body) == 0)
+	if (k == KIND_CASE) {
+		size_t idlen = strlen(id);
+		struct case_load *c = xmalloc(sizeof *c + idlen + 1);
+		memcpy(c->id, id, idlen + 1);
+		c->next = NULL;
+		c->text = json_stringn_nocheck(body, len);
+		c->unchecked = 0;
+		*ld->last = c;
+		ld->last = &c->next;
+		bus_offload_add(ld->checker, c);
 		return 0;
-	/* Every object's body, at every start: jansson's own decoder made
-	 * this most of a restart (bus-json.h). */
+	}
+	/* jansson's own decoder made this most of a restart (bus-json.h). */
 	obj = bus_json_loads(body, &err);
 	if (!json_is_object(obj)) {
-		log_error("store: object %s.%s is not valid JSON: %s", kind, id, err.text);
 		json_decref(obj);
-		return 1;
+		return state_load_refuse(ld, kind, id, &err);
 	}
 	json_object_set_new(st->objects[k], id, obj);
-	state_keep_text(st, k, id, body);
+	state_keep_text(st, k, id, body, len);
 	if (jstr(obj, "ref") != NULL)
 		json_object_set_new(st->refs[k], jstr(obj, "ref"), json_string(id));
-	if (k == KIND_CASE) {
-		tally_case(st, obj, +1);
-		id_counter_note(id, "ICS", &st->case_year, &st->case_next);
-	} else if (k == KIND_INTEL) {
+	if (k == KIND_INTEL)
 		id_counter_note(id, "INT", &st->intel_year, &st->intel_next);
-	}
 	return 0;
+}
+
+/* Every object from the store into ST; -1 and *CAUSE when the store cannot
+ * be read or holds an object that is not JSON. */
+static int
+state_load_objects(struct bus_state *st, struct bus_store *store, char **cause)
+{
+	struct state_loading ld = { st, NULL, NULL, NULL, NULL };
+	int rc;
+
+	ld.last = &ld.cases;
+	ld.checker = bus_offload_new(case_load_check, &ld);
+	rc = bus_store_load(store, state_load_object, &ld, cause);
+	bus_offload_finish(ld.checker);
+	while (ld.cases != NULL) {
+		struct case_load *c = ld.cases;
+		ld.cases = c->next;
+		if (rc == 0 && c->unchecked && state_load_unchecked(&ld, c) != 0)
+			rc = -1;
+		free(c);
+	}
+	if (rc != 0 && *cause == NULL) {
+		*cause = ld.cause != NULL ? ld.cause : xstrdup("the store could not be read");
+		ld.cause = NULL;
+	}
+	free(ld.cause);
+	return rc;
 }
 
 /* Intel is ordered as it arrived: by the year and number of its id. */
@@ -401,11 +506,8 @@ bus_state_load(struct bus_state *st, struct bus_store *store, char **cause)
 	json_t *obj;
 	int64_t now = bus_time_now_ms();
 
-	if (bus_store_load(store, state_load_object, st, cause) != 0) {
-		if (*cause == NULL)
-			*cause = xstrdup("the store holds an object that is not valid JSON");
+	if (state_load_objects(st, store, cause) != 0)
 		return -1;
-	}
 	st->seq = bus_store_last_seq(store);
 
 	/* Intel is shown newest first. */

@@ -350,9 +350,10 @@ bus_store_load(struct bus_store *st, bus_store_object_cb cb, void *arg, char **c
 	int rc, stop = 0;
 
 	while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *body = (const char *)sqlite3_column_text(s, 2);
 		stop = cb((const char *)sqlite3_column_text(s, 0),
-		    (const char *)sqlite3_column_text(s, 1),
-		    (const char *)sqlite3_column_text(s, 2), arg);
+		    (const char *)sqlite3_column_text(s, 1), body,
+		    (size_t)sqlite3_column_bytes(s, 2), arg);
 	}
 	sqlite3_reset(s);
 	if (!stop && rc != SQLITE_DONE)

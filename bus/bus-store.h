@@ -11,12 +11,14 @@
 #ifndef BUS_STORE_H
 #define BUS_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct bus_store;
 
+/* BODY is LEN bytes and valid only during the call. */
 typedef int (*bus_store_object_cb)(const char *kind, const char *id,
-    const char *body, void *arg);
+    const char *body, size_t len, void *arg);
 typedef int (*bus_store_event_cb)(int64_t seq, const char *topic,
     const char *body, void *arg);
 typedef int (*bus_store_row_cb)(const char *text, void *arg);

@@ -57,10 +57,11 @@ open_store(struct fixture *f)
 static char last_body[256];
 
 static int
-count_object(const char *kind, const char *id, const char *body, void *arg)
+count_object(const char *kind, const char *id, const char *body, size_t len, void *arg)
 {
 	(void)kind;
 	(void)id;
+	assert_int_equal(len, strlen(body));
 	snprintf(last_body, sizeof last_body, "%s", body);
 	(*(int *)arg)++;
 	return 0;
