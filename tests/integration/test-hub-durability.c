@@ -12,9 +12,11 @@
 #include <cmocka.h>
 
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <zmq.h>
 
 #include "test-hub.h"
@@ -371,6 +373,70 @@ test_restart_does_not_reseed(void **state)
 	test_hub_passed(h);
 }
 
+/*
+ * A case text damaged in the database (by hand, or by the disk) stops the
+ * hub's start with a message naming the object: it is never served. The
+ * load checks cases on a second thread (bus_state_load), so the damaged
+ * one sits among forty good ones. Put back, the hub starts as before.
+ */
+static void
+test_damaged_store_refused(void **state)
+{
+	struct test_hub *h = *state;
+	char sql[256], *err = NULL;
+	sqlite3 *db;
+
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	for (int i = 0; i < 40; i++)
+		test_hub_ok_(h, "chen", "open", json_pack("{s:s, s:s, s:s, s:i}", "title",
+		    "Beaconing from a build server", "org", "Northgate Logistics", "sector",
+		    "transportation", "level", 1 + i % 4));
+	json_t *before = test_hub_snapshot(h);
+	assert_int_equal(test_hub_stop_clean(h), 0);
+
+	/* Cut the text of the 17th case short, keeping the good one. */
+	assert_int_equal(sqlite3_open_v2(h->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	snprintf(sql, sizeof sql, "CREATE TABLE kept AS SELECT seq, body FROM journal WHERE seq = "
+	    "(SELECT seq FROM objects WHERE kind = 'case' AND id = '%s');"
+	    "UPDATE journal SET body = substr(body, 1, length(body) / 2) WHERE seq = "
+	    "(SELECT seq FROM kept);", test_jstr(json_array_get(json_object_get(before, "cases"),
+	    16), "id"));
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s", err);
+
+	const char *argv[24];
+	assert_true(test_hub_argv(h, NULL, 1, argv, 24) > 0);
+	assert_true(test_hub_spawn(h, argv) > 0);
+	int status = test_reap_within(h->pid, WAIT);
+	h->pid = 0;
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 1);
+	FILE *f = fopen(h->log, "r");
+	char line[1024];
+	int named = 0;
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strstr(line, "cannot load state") != NULL && strstr(line, test_jstr(
+		    json_array_get(json_object_get(before, "cases"), 16), "id")) != NULL &&
+		    strstr(line, "not valid JSON") != NULL)
+			named = 1;
+	}
+	fclose(f);
+	assert_true(named);
+
+	/* Put back, the same floor. */
+	assert_int_equal(sqlite3_exec(db, "UPDATE journal SET body = (SELECT body FROM kept) "
+	    "WHERE seq = (SELECT seq FROM kept); DROP TABLE kept;", NULL, NULL, &err), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	json_t *after = test_hub_snapshot(h);
+	assert_same_state(before, after);
+	json_decref(after);
+	json_decref(before);
+	assert_int_equal(test_hub_stop_clean(h), 0);
+	test_hub_passed(h);
+}
+
 int
 main(void)
 {
@@ -380,6 +446,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restart_recovers_state, setup,
 		    test_hub_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_restart_does_not_reseed, setup,
+		    test_hub_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_store_refused, setup,
 		    test_hub_fixture_teardown),
 	};
 
