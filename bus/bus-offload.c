@@ -1,5 +1,5 @@
-/* Work run in order on a second thread while the caller produces it
- * (bus-offload.h). */
+/* Work run on a second thread while the caller produces it, shared at
+ * the end (bus-offload.h). */
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -36,15 +36,16 @@ struct bus_offload {
 	int waiting;                   /* the helper sleeps on MORE */
 };
 
-static void *
-offload_helper(void *arg)
+/* Take blocks and run their items until none is left; with WAIT, sleep
+ * for more until the caller closes. The lock is held only to take. */
+static void
+offload_run(struct bus_offload *o, int wait)
 {
-	struct bus_offload *o = arg;
 	struct offload_block *b;
 
 	pthread_mutex_lock(&o->lock);
 	for (;;) {
-		while (o->head == NULL && !o->closed) {
+		while (wait && o->head == NULL && !o->closed) {
 			o->waiting = 1;
 			pthread_cond_wait(&o->more, &o->lock);
 			o->waiting = 0;
@@ -60,6 +61,12 @@ offload_helper(void *arg)
 		pthread_mutex_lock(&o->lock);
 	}
 	pthread_mutex_unlock(&o->lock);
+}
+
+static void *
+offload_helper(void *arg)
+{
+	offload_run(arg, 1);
 	return NULL;
 }
 
@@ -138,6 +145,8 @@ bus_offload_finish(struct bus_offload *o)
 		o->closed = 1;
 		pthread_cond_signal(&o->more);
 		pthread_mutex_unlock(&o->lock);
+		/* The caller's share: the blocks the helper has not taken. */
+		offload_run(o, 0);
 		pthread_join(o->thread, NULL);
 	}
 	pthread_cond_destroy(&o->more);

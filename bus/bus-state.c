@@ -1,9 +1,11 @@
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bus-arena.h"
 #include "bus-codec.h"
 #include "bus-domain.h"
 #include "bus-json.h"
@@ -38,6 +40,12 @@ struct bus_state {
 	 * sector tallies need are read, not ten thousand timelines. */
 	json_t *objects[KIND_COUNT];
 	json_t *texts[KIND_COUNT];   /* id -> its JSON text, as last published */
+	/* The texts of the cases read from the store at the start, by id, in
+	 * an arena (bus-arena.h): a case's text is here until it is first
+	 * published again (texts then has it) or removed (text NULL). */
+	struct bus_arena *loaded_arena;
+	struct loaded_text *loaded;
+	size_t nloaded;
 	json_t *refs[KIND_COUNT];    /* producer ref -> id (cases, intel) */
 	json_t *intel_order;         /* intel ids, oldest first */
 	json_t *sensor_seen;         /* sensor id -> last contact (ms) */
@@ -109,16 +117,61 @@ bus_reply_error(const char *code, const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* Pending changes: each gets the next sequence number. */
 
+struct loaded_text {
+	const char *id;
+	const char *text; /* NULL once the case is removed */
+	size_t len;
+};
+
+static int
+loaded_by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct loaded_text *)a)->id, ((const struct loaded_text *)b)->id);
+}
+
+/* The text case ID was loaded with, or NULL. */
+static struct loaded_text *
+state_loaded(const struct bus_state *st, const char *id)
+{
+	struct loaded_text key = { id, NULL, 0 };
+
+	return st->nloaded == 0 ? NULL :
+	    bsearch(&key, st->loaded, st->nloaded, sizeof key, loaded_by_id);
+}
+
+/* The text of object ID of kind K as last published or as loaded, and its
+ * length in *LEN; NULL if it has none. */
+static const char *
+state_text(const struct bus_state *st, int k, const char *id, size_t *len)
+{
+	json_t *t = json_object_get(st->texts[k], id);
+	struct loaded_text *l;
+
+	if (t != NULL) {
+		*len = json_string_length(t);
+		return json_string_value(t);
+	}
+	if (k != KIND_CASE || (l = state_loaded(st, id)) == NULL || l->text == NULL)
+		return NULL;
+	*len = l->len;
+	return l->text;
+}
+
 /* Keep the text of object ID as published, LEN bytes (NULL: it was
  * removed); the snapshot is assembled from these, not encoded again. */
 static void
 state_keep_text(struct bus_state *st, enum state_kind kind, const char *id, const char *text,
     size_t len)
 {
-	if (text == NULL)
-		json_object_del(st->texts[kind], id);
-	else
+	struct loaded_text *l;
+
+	if (text != NULL) {
 		json_object_set_new(st->texts[kind], id, json_stringn_nocheck(text, len));
+		return;
+	}
+	json_object_del(st->texts[kind], id);
+	if (kind == KIND_CASE && (l = state_loaded(st, id)) != NULL)
+		l->text = NULL;
 }
 
 /* Object ID of kind K, its tree built from its text if it was loaded
@@ -128,10 +181,11 @@ state_object(const struct bus_state *st, int k, const char *id)
 {
 	json_t *obj = id != NULL ? json_object_get(st->objects[k], id) : NULL;
 	json_error_t err;
+	size_t len;
 
 	if (obj == NULL || !json_is_null(obj))
 		return obj;
-	obj = bus_json_loads(json_string_value(json_object_get(st->texts[k], id)), &err);
+	obj = bus_json_loads(state_text(st, k, id, &len), &err);
 	if (!json_is_object(obj)) {
 		/* Checked whole when it was loaded (bus_json_fields): only a bug
 		 * gets here, and a case that cannot be read must not be served. */
@@ -280,6 +334,8 @@ bus_state_free(struct bus_state *st)
 	}
 	json_decref(st->intel_order);
 	json_decref(st->sensor_seen);
+	bus_arena_free(st->loaded_arena);
+	free(st->loaded);
 	free(st);
 }
 
@@ -287,17 +343,20 @@ bus_state_free(struct bus_state *st)
 static void
 id_counter_note(const char *id, const char *prefix, int *year, int *next)
 {
-	int y, n;
-	char fmt[32];
+	size_t plen = strlen(prefix);
+	char *end;
+	long y, n;
 
-	snprintf(fmt, sizeof fmt, "%s-%%d-%%d", prefix);
-	if (sscanf(id, fmt, &y, &n) != 2)
+	/* By hand, not sscanf: a restart notes every case's id. */
+	if (strncmp(id, prefix, plen) != 0 || id[plen] != '-' ||
+	    (y = strtol(id + plen + 1, &end, 10)) <= 0 || y > 9999 || *end != '-' ||
+	    (n = strtol(end + 1, &end, 10)) < 0 || n >= INT_MAX)
 		return;
 	if (y > *year) {
-		*year = y;
-		*next = n + 1;
+		*year = (int)y;
+		*next = (int)n + 1;
 	} else if (y == *year && n + 1 > *next)
-		*next = n + 1;
+		*next = (int)n + 1;
 }
 
 /* The next free id of the year NOW falls in. Ids are never reused, even
@@ -323,33 +382,31 @@ id_counter_take(json_t *existing, const char *prefix, int *year, int *next, int6
 
 /*
  * Loading the store. A case is loaded without its tree: this thread copies
- * its text out of SQLite and reads on, while the second core checks the
- * text whole (bus_json_fields) and enters the case: its text, its place
- * among the objects, the sector tallies, the ref index and the id counter
- * (bus-offload.h). The tree is built when the case is first wanted
- * (state_object). Ten thousand cases with their timelines were most of a
- * restart (docs/PERFORMANCE.md, "Hub restart").
- *
- * While the load runs, the second core alone touches the texts, objects,
- * refs and id counter of cases, and the sector tallies.
+ * its text out of SQLite into the arena and reads on, while the second
+ * core checks the texts read so far (bus_json_fields, which also gives the
+ * fields the sector tallies and the ref index need); when the reading is
+ * done this thread checks too, and then enters every case (bus-offload.h).
+ * The tree is built when the case is first wanted (state_object). Ten
+ * thousand cases with their timelines were most of a restart
+ * (docs/PERFORMANCE.md, "Hub restart").
  */
 static const char *const case_load_keys[] = { "ref", "status", "level", "sector", NULL };
 
 struct case_load {
 	struct case_load *next;
-	json_t *text;      /* the copy read; the texts map takes it */
-	int unchecked;     /* outside the fast part: read whole after */
-	char id[];
+	const char *id, *text; /* in the arena: nobody writes them */
+	size_t len;
+	json_t *fields[4];     /* case_load_keys, from the check */
+	int unchecked;         /* outside the fast part: read whole after */
 };
 
-/* The cases are allocated and freed by the reading thread only: a free on
- * the other core takes the lock of the allocator's arena this one is
- * allocating from, and that contention cost more than the check saved. */
 struct state_loading {
 	struct bus_state *st;
 	struct bus_offload *checker;
 	struct case_load *cases, **last;
-	char *cause;                 /* why the load stopped */
+	size_t cap;            /* of st->loaded */
+	int unsorted;          /* the store did not give cases by id */
+	char *cause;           /* why the load stopped */
 };
 
 /* Case C enters the tallies, the ref index and the id counter, with its
@@ -365,25 +422,15 @@ state_enter_case(struct bus_state *st, const char *id, json_t *const *v)
 	id_counter_note(id, "ICS", &st->case_year, &st->case_next);
 }
 
-/* On the second core. A text outside the fast decoder's part of JSON is
- * left for jansson to read whole when the load is done. */
+/* On either core: touches nothing but its case. A text outside the fast
+ * decoder's part of JSON is left for jansson to read whole after. */
 static void
 case_load_check(void *item, void *arg)
 {
-	struct state_loading *ld = arg;
 	struct case_load *c = item;
-	json_t *v[4];
 
-	json_object_set_new(ld->st->texts[KIND_CASE], c->id, c->text);
-	json_object_set_new(ld->st->objects[KIND_CASE], c->id, json_null());
-	if (bus_json_fields(json_string_value(c->text), json_string_length(c->text),
-	    case_load_keys, v) != 0) {
-		c->unchecked = 1;
-		return;
-	}
-	state_enter_case(ld->st, c->id, v);
-	for (size_t i = 0; case_load_keys[i] != NULL; i++)
-		json_decref(v[i]);
+	(void)arg;
+	c->unchecked = bus_json_fields(c->text, c->len, case_load_keys, c->fields) != 0;
 }
 
 /* A text the store holds that is not an object: the hub must not start on
@@ -402,7 +449,7 @@ static int
 state_load_unchecked(struct state_loading *ld, struct case_load *c)
 {
 	json_error_t err;
-	json_t *obj = bus_json_loads(json_string_value(c->text), &err), *v[4];
+	json_t *obj = bus_json_loads(c->text, &err), *v[4];
 
 	if (!json_is_object(obj)) {
 		json_decref(obj);
@@ -413,6 +460,37 @@ state_load_unchecked(struct state_loading *ld, struct case_load *c)
 	state_enter_case(ld->st, c->id, v);
 	json_object_set_new(ld->st->objects[KIND_CASE], c->id, obj);
 	return 0;
+}
+
+/* Case ID from the store, its text BODY (LEN bytes): kept in the arena,
+ * an object to build when wanted, and handed to the checker. */
+static void
+state_load_case(struct state_loading *ld, const char *id, const char *body, size_t len)
+{
+	struct bus_state *st = ld->st;
+
+	if (st->loaded_arena == NULL)
+		st->loaded_arena = bus_arena_new();
+	struct case_load *c = bus_arena_alloc(st->loaded_arena, sizeof *c);
+	c->next = NULL;
+	c->id = bus_arena_copy(st->loaded_arena, id, strlen(id));
+	c->text = bus_arena_copy(st->loaded_arena, body, len);
+	c->len = len;
+	memset(c->fields, 0, sizeof c->fields);
+	c->unchecked = 0;
+	*ld->last = c;
+	ld->last = &c->next;
+	if (st->nloaded == ld->cap) {
+		ld->cap = ld->cap != 0 ? ld->cap * 2 : 1024;
+		st->loaded = xrealloc(st->loaded, ld->cap * sizeof *st->loaded);
+	}
+	/* The store gives them by id (ORDER BY, BINARY collation): strcmp's
+	 * order, which state_loaded searches in. Sorted after if not. */
+	if (st->nloaded > 0 && strcmp(st->loaded[st->nloaded - 1].id, c->id) >= 0)
+		ld->unsorted = 1;
+	st->loaded[st->nloaded++] = (struct loaded_text){ c->id, c->text, len };
+	json_object_set_new(st->objects[KIND_CASE], id, json_null());
+	bus_offload_add(ld->checker, c);
 }
 
 /* One object from the store. Cases go to the checker; the few objects of
@@ -431,15 +509,7 @@ state_load_object(const char *kind, const char *id, const char *body, size_t len
 		return 0;
 	}
 	if (k == KIND_CASE) {
-		size_t idlen = strlen(id);
-		struct case_load *c = xmalloc(sizeof *c + idlen + 1);
-		memcpy(c->id, id, idlen + 1);
-		c->next = NULL;
-		c->text = json_stringn_nocheck(body, len);
-		c->unchecked = 0;
-		*ld->last = c;
-		ld->last = &c->next;
-		bus_offload_add(ld->checker, c);
+		state_load_case(ld, id, body, len);
 		return 0;
 	}
 	/* jansson's own decoder made this most of a restart (bus-json.h). */
@@ -462,20 +532,23 @@ state_load_object(const char *kind, const char *id, const char *body, size_t len
 static int
 state_load_objects(struct bus_state *st, struct bus_store *store, char **cause)
 {
-	struct state_loading ld = { st, NULL, NULL, NULL, NULL };
+	struct state_loading ld = { st, NULL, NULL, NULL, 0, 0, NULL };
 	int rc;
 
 	ld.last = &ld.cases;
-	ld.checker = bus_offload_new(case_load_check, &ld);
+	ld.checker = bus_offload_new(case_load_check, NULL);
 	rc = bus_store_load(store, state_load_object, &ld, cause);
 	bus_offload_finish(ld.checker);
-	while (ld.cases != NULL) {
-		struct case_load *c = ld.cases;
-		ld.cases = c->next;
+	for (struct case_load *c = ld.cases; c != NULL; c = c->next) {
 		if (rc == 0 && c->unchecked && state_load_unchecked(&ld, c) != 0)
 			rc = -1;
-		free(c);
+		else if (rc == 0 && !c->unchecked)
+			state_enter_case(st, c->id, c->fields);
+		for (size_t i = 0; case_load_keys[i] != NULL; i++)
+			json_decref(c->fields[i]);
 	}
+	if (ld.unsorted)
+		qsort(st->loaded, st->nloaded, sizeof *st->loaded, loaded_by_id);
 	if (rc != 0 && *cause == NULL) {
 		*cause = ld.cause != NULL ? ld.cause : xstrdup("the store could not be read");
 		ld.cause = NULL;
@@ -1629,7 +1702,8 @@ snapshot_object(const struct bus_state *st, struct xbuf *b, int k, const char *i
 {
 	json_t *cut = k == KIND_CASE && tail < BUS_TIMELINE_TAIL ?
 	    snapshot_case_cut(state_object(st, k, id), tail) : NULL;
-	const char *text = json_string_value(json_object_get(st->texts[k], id));
+	size_t len;
+	const char *text = state_text(st, k, id, &len);
 
 	if (cut != NULL || text == NULL) {
 		/* Cut, or (only if a change was never published) as it stands. */
@@ -1637,7 +1711,7 @@ snapshot_object(const struct bus_state *st, struct xbuf *b, int k, const char *i
 		xbuf_add(b, s, strlen(s));
 		free(s);
 	} else {
-		xbuf_add(b, text, json_string_length(json_object_get(st->texts[k], id)));
+		xbuf_add(b, text, len);
 	}
 	json_decref(cut);
 }

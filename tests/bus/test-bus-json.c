@@ -204,6 +204,39 @@ test_fields(void **state)
 	}
 }
 
+/*
+ * The string scanner reads sixteen bytes at a time where it can, then
+ * eight, then one: a byte that ends or breaks the plain run (a quote, a
+ * backslash, a control character) or needs the UTF-8 check (above 0x7f)
+ * must be seen at every position of a long string, each at every place
+ * of a step, and the result must be jansson's each time.
+ */
+static void
+test_every_position_of_a_long_string(void **state)
+{
+	static const char *const specials[] = { "\\\"", "\\\\", "\\n", "\\/", "\x01", "\x1f",
+		"\xc3\xa9", "\xe2\x80\xae", "\xff", "\xc3", "\x7f", NULL };
+	char text[128];
+
+	(void)state;
+	for (size_t k = 0; specials[k] != NULL; k++) {
+		for (int at = 0; at < 40; at++) {
+			/* {"k":"aaa…<special>…aaa","n":1}, the string 48 bytes
+			 * or so, the special byte(s) at AT. */
+			int n = snprintf(text, sizeof text, "{\"k\":\"%.*s%s%.*s\",\"n\":1}", at,
+			    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", specials[k],
+			    40 - at, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+			assert_true(n > 0 && (size_t)n < sizeof text);
+			same_as_jansson(text);
+			/* And as the last thing in the text, where fewer than
+			 * sixteen bytes are left after the quote. */
+			n = snprintf(text, sizeof text, "\"%.*s%s\"", at % 20,
+			    "abcdefghijklmnopqrstuvwxyz", specials[k]);
+			same_as_jansson(text);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -212,6 +245,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_the_rest_is_jansson_s),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_every_position_of_a_long_string),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
