@@ -1,6 +1,7 @@
 /* Pieces taken from large blocks, freed all at once (bus-arena.h). */
 #include <stdalign.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -15,7 +16,9 @@
 
 struct arena_block {
 	struct arena_block *next;
-	char *base;
+	void *map;           /* the mapping, as mmap gave it */
+	size_t map_len;
+	char *base;          /* in it, aligned to ARENA_ALIGN */
 	size_t used, size;
 };
 
@@ -38,23 +41,28 @@ bus_arena_free(struct bus_arena *a)
 	while (a->blocks != NULL) {
 		struct arena_block *b = a->blocks;
 		a->blocks = b->next;
-		free(b->base);
+		munmap(b->map, b->map_len);
 		free(b);
 	}
 	free(a);
 }
 
-/* A new block of at least LEN bytes. */
+/* A new block of at least LEN bytes: a mapping of its own, so that the
+ * huge-page advice ends with it (memory from malloc could go back to the
+ * heap with the advice still on). */
 static struct arena_block *
 arena_grow(struct bus_arena *a, size_t len)
 {
 	struct arena_block *b = xcalloc(1, sizeof *b);
 
 	b->size = len <= ARENA_BLOCK ? ARENA_BLOCK : (len + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
-	if ((b->base = aligned_alloc(ARENA_ALIGN, b->size)) == NULL) {
-		/* As xmalloc does: out of memory is not survivable here. */
-		b->base = xmalloc(b->size);
-	}
+	/* One huge page more, to place the block on a boundary inside. */
+	b->map_len = b->size + ARENA_ALIGN;
+	b->map = mmap(NULL, b->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (b->map == MAP_FAILED)
+		xmalloc_fail(b->map_len);
+	b->base = (char *)(((uintptr_t)b->map + ARENA_ALIGN - 1) & ~(uintptr_t)(ARENA_ALIGN - 1));
 #ifdef MADV_HUGEPAGE
 	/* Advice only: without transparent huge pages it changes nothing. */
 	madvise(b->base, b->size, MADV_HUGEPAGE);
@@ -69,10 +77,13 @@ void *
 bus_arena_alloc(struct bus_arena *a, size_t len)
 {
 	const size_t align = alignof(max_align_t);
+
+	if (len > SIZE_MAX / 2)
+		xmalloc_fail(len);
 	struct arena_block *b = a->blocks;
 	size_t at = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
 
-	if (b == NULL || len > b->size - at || at > b->size) {
+	if (b == NULL || at > b->size || len > b->size - at) {
 		b = arena_grow(a, len);
 		at = 0;
 	}
@@ -83,7 +94,7 @@ bus_arena_alloc(struct bus_arena *a, size_t len)
 char *
 bus_arena_copy(struct bus_arena *a, const char *p, size_t len)
 {
-	char *copy = bus_arena_alloc(a, len + 1);
+	char *copy = bus_arena_alloc(a, len < SIZE_MAX ? len + 1 : len);
 
 	memcpy(copy, p, len);
 	copy[len] = '\0';

@@ -41,8 +41,9 @@ struct bus_state {
 	json_t *objects[KIND_COUNT];
 	json_t *texts[KIND_COUNT];   /* id -> its JSON text, as last published */
 	/* The texts of the cases read from the store at the start, by id, in
-	 * an arena (bus-arena.h): a case's text is here until it is first
-	 * published again (texts then has it) or removed (text NULL). */
+	 * an arena (bus-arena.h). A case's text here is the one used until the
+	 * case is published again (texts then has it) or removed (text NULL);
+	 * the memory stays until the state is freed. */
 	struct bus_arena *loaded_arena;
 	struct loaded_text *loaded;
 	size_t nloaded;
@@ -393,19 +394,19 @@ id_counter_take(json_t *existing, const char *prefix, int *year, int *next, int6
 static const char *const case_load_keys[] = { "ref", "status", "level", "sector", NULL };
 
 struct case_load {
-	struct case_load *next;
 	const char *id, *text; /* in the arena: nobody writes them */
 	size_t len;
 	json_t *fields[4];     /* case_load_keys, from the check */
 	int unchecked;         /* outside the fast part: read whole after */
 };
 
+/* Only the loading thread touches this, never an item once handed over
+ * (the helper may be writing its fields). */
 struct state_loading {
 	struct bus_state *st;
 	struct bus_offload *checker;
-	struct case_load *cases, **last;
-	size_t cap;            /* of st->loaded */
-	int unsorted;          /* the store did not give cases by id */
+	struct case_load **cases;
+	size_t ncases, cap;    /* cases, and room in it and in st->loaded */
 	char *cause;           /* why the load stopped */
 };
 
@@ -433,14 +434,14 @@ case_load_check(void *item, void *arg)
 	c->unchecked = bus_json_fields(c->text, c->len, case_load_keys, c->fields) != 0;
 }
 
-/* A text the store holds that is not an object: the hub must not start on
- * it, nor serve it. */
+/* A text the store holds that is not an object, WHY: the hub must not
+ * start on it, nor serve it. */
 static int
 state_load_refuse(struct state_loading *ld, const char *kind, const char *id,
-    const json_error_t *err)
+    const char *why)
 {
 	if (ld->cause == NULL)
-		xasprintf(&ld->cause, "object %s.%s is not valid JSON: %s", kind, id, err->text);
+		xasprintf(&ld->cause, "object %s.%s is not valid JSON: %s", kind, id, why);
 	return 1;
 }
 
@@ -453,7 +454,7 @@ state_load_unchecked(struct state_loading *ld, struct case_load *c)
 
 	if (!json_is_object(obj)) {
 		json_decref(obj);
-		return state_load_refuse(ld, "case", c->id, &err);
+		return state_load_refuse(ld, "case", c->id, err.text);
 	}
 	for (size_t i = 0; case_load_keys[i] != NULL; i++)
 		v[i] = json_object_get(obj, case_load_keys[i]);
@@ -472,22 +473,17 @@ state_load_case(struct state_loading *ld, const char *id, const char *body, size
 	if (st->loaded_arena == NULL)
 		st->loaded_arena = bus_arena_new();
 	struct case_load *c = bus_arena_alloc(st->loaded_arena, sizeof *c);
-	c->next = NULL;
 	c->id = bus_arena_copy(st->loaded_arena, id, strlen(id));
 	c->text = bus_arena_copy(st->loaded_arena, body, len);
 	c->len = len;
 	memset(c->fields, 0, sizeof c->fields);
 	c->unchecked = 0;
-	*ld->last = c;
-	ld->last = &c->next;
-	if (st->nloaded == ld->cap) {
+	if (ld->ncases == ld->cap) {
 		ld->cap = ld->cap != 0 ? ld->cap * 2 : 1024;
+		ld->cases = xrealloc(ld->cases, ld->cap * sizeof *ld->cases);
 		st->loaded = xrealloc(st->loaded, ld->cap * sizeof *st->loaded);
 	}
-	/* The store gives them by id (ORDER BY, BINARY collation): strcmp's
-	 * order, which state_loaded searches in. Sorted after if not. */
-	if (st->nloaded > 0 && strcmp(st->loaded[st->nloaded - 1].id, c->id) >= 0)
-		ld->unsorted = 1;
+	ld->cases[ld->ncases++] = c;
 	st->loaded[st->nloaded++] = (struct loaded_text){ c->id, c->text, len };
 	json_object_set_new(st->objects[KIND_CASE], id, json_null());
 	bus_offload_add(ld->checker, c);
@@ -508,6 +504,10 @@ state_load_object(const char *kind, const char *id, const char *body, size_t len
 		log_warn("store: skipping object of unknown kind '%s'", kind);
 		return 0;
 	}
+	/* The text is served as LEN bytes, but read as a C string: a NUL in
+	 * it would hide what follows from the check and cut every snapshot. */
+	if (memchr(body, '\0', len) != NULL)
+		return state_load_refuse(ld, kind, id, "a NUL byte in the text");
 	if (k == KIND_CASE) {
 		state_load_case(ld, id, body, len);
 		return 0;
@@ -516,7 +516,7 @@ state_load_object(const char *kind, const char *id, const char *body, size_t len
 	obj = bus_json_loads(body, &err);
 	if (!json_is_object(obj)) {
 		json_decref(obj);
-		return state_load_refuse(ld, kind, id, &err);
+		return state_load_refuse(ld, kind, id, err.text);
 	}
 	json_object_set_new(st->objects[k], id, obj);
 	state_keep_text(st, k, id, body, len);
@@ -532,14 +532,14 @@ state_load_object(const char *kind, const char *id, const char *body, size_t len
 static int
 state_load_objects(struct bus_state *st, struct bus_store *store, char **cause)
 {
-	struct state_loading ld = { st, NULL, NULL, NULL, 0, 0, NULL };
+	struct state_loading ld = { st, NULL, NULL, 0, 0, NULL };
 	int rc;
 
-	ld.last = &ld.cases;
 	ld.checker = bus_offload_new(case_load_check, NULL);
 	rc = bus_store_load(store, state_load_object, &ld, cause);
 	bus_offload_finish(ld.checker);
-	for (struct case_load *c = ld.cases; c != NULL; c = c->next) {
+	for (size_t n = 0; n < ld.ncases; n++) {
+		struct case_load *c = ld.cases[n];
 		if (rc == 0 && c->unchecked && state_load_unchecked(&ld, c) != 0)
 			rc = -1;
 		else if (rc == 0 && !c->unchecked)
@@ -547,7 +547,11 @@ state_load_objects(struct bus_state *st, struct bus_store *store, char **cause)
 		for (size_t i = 0; case_load_keys[i] != NULL; i++)
 			json_decref(c->fields[i]);
 	}
-	if (ld.unsorted)
+	free(ld.cases);
+	/* The store gives cases by id (ORDER BY, BINARY collation), which is
+	 * strcmp's order, so this costs little; sorting anyway means the
+	 * search never depends on it. */
+	if (st->nloaded > 1)
 		qsort(st->loaded, st->nloaded, sizeof *st->loaded, loaded_by_id);
 	if (rc != 0 && *cause == NULL) {
 		*cause = ld.cause != NULL ? ld.cause : xstrdup("the store could not be read");
@@ -1698,7 +1702,7 @@ snapshot_case_cut(json_t *c, size_t tail)
 /* Object ID of kind K, appended to B as the snapshot shows it. */
 static void
 snapshot_object(const struct bus_state *st, struct xbuf *b, int k, const char *id,
-    json_t *obj, size_t tail)
+    size_t tail)
 {
 	json_t *cut = k == KIND_CASE && tail < BUS_TIMELINE_TAIL ?
 	    snapshot_case_cut(state_object(st, k, id), tail) : NULL;
@@ -1706,8 +1710,9 @@ snapshot_object(const struct bus_state *st, struct xbuf *b, int k, const char *i
 	const char *text = state_text(st, k, id, &len);
 
 	if (cut != NULL || text == NULL) {
-		/* Cut, or (only if a change was never published) as it stands. */
-		char *s = bus_codec_encode(cut != NULL ? cut : obj);
+		/* Cut, or (only if a change was never published) as it stands:
+		 * OBJ may be a case's placeholder, so its tree. */
+		char *s = bus_codec_encode(cut != NULL ? cut : state_object(st, k, id));
 		xbuf_add(b, s, strlen(s));
 		free(s);
 	} else {
@@ -1745,7 +1750,7 @@ bus_state_snapshot(const struct bus_state *st, json_t *head, size_t max_intel, s
 			json_object_foreach(st->objects[k], id, obj) {
 				if (n++ > 0)
 					xbuf_add(&b, ",", 1);
-				snapshot_object(st, &b, k, id, obj, tail);
+				snapshot_object(st, &b, k, id, tail);
 			}
 		}
 		for (size_t i = json_array_size(st->intel_order); k == KIND_INTEL && i > 0 &&
@@ -1755,7 +1760,7 @@ bus_state_snapshot(const struct bus_state *st, json_t *head, size_t max_intel, s
 				continue;
 			if (n++ > 0)
 				xbuf_add(&b, ",", 1);
-			snapshot_object(st, &b, k, id, obj, tail);
+			snapshot_object(st, &b, k, id, tail);
 		}
 		xbuf_add(&b, "]", 1);
 	}

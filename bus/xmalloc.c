@@ -10,7 +10,7 @@
 
 #include "xmalloc.h"
 
-static void __attribute__((noreturn))
+void
 xmalloc_fail(size_t size)
 {
 	fprintf(stderr, "out of memory allocating %zu bytes\n", size);

@@ -5,6 +5,9 @@
 #include <stddef.h>
 
 void *xmalloc(size_t);
+/* Say that SIZE bytes could not be had, and abort: for memory that does
+ * not come from malloc (bus-arena's mappings). */
+void  xmalloc_fail(size_t) __attribute__((noreturn));
 void *xcalloc(size_t, size_t);
 void *xrealloc(void *, size_t);
 char *xstrdup(const char *);

@@ -290,6 +290,29 @@ test_damaged_team_refused_and_named(void **state)
 	free(cause);
 }
 
+/* A NUL byte in a stored text: what follows it would be hidden from a
+ * check that reads a C string, yet served, cutting every snapshot short.
+ * Refused, for a case and for a team alike. */
+static void
+test_nul_in_text_refused(void **state)
+{
+	struct fixture *f = *state;
+	char *cause;
+
+	alter_stored(f, "case", "ICS-2026-0555", "body || char(0) || 'x'");
+	assert_null(load(f, &cause));
+	assert_non_null(strstr(cause, "case.ICS-2026-0555"));
+	assert_non_null(strstr(cause, "NUL"));
+	free(cause);
+
+	alter_stored(f, "case", "ICS-2026-0555", "substr(body, 1, instr(body, char(0)) - 1)");
+	alter_stored(f, "team", "FLY-2", "body || char(0) || '{}'");
+	assert_null(load(f, &cause));
+	assert_non_null(strstr(cause, "team.FLY-2"));
+	assert_non_null(strstr(cause, "NUL"));
+	free(cause);
+}
+
 /* A text that is JSON but not an object is no case. */
 static void
 test_text_not_an_object_refused(void **state)
@@ -333,6 +356,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_team_refused_and_named, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_text_not_an_object_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nul_in_text_refused, setup, teardown),
 		cmocka_unit_test(test_empty_store_loads),
 	};
 

@@ -82,9 +82,9 @@ wait_at_gate(void *arg, void *gatep)
 	((struct item *)arg)->runs++;
 	if (arg != g->first)
 		return;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += 10;
-	while (sem_timedwait(&g->open, &until) != 0) {
+	while (sem_clockwait(&g->open, CLOCK_MONOTONIC, &until) != 0) {
 		if (errno != EINTR) {
 			g->gave_up = 1;
 			break;
@@ -136,9 +136,9 @@ first_waits_for_last(void *arg, void *chainp)
 	}
 	if (which != -1)
 		return;
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += 10;
-	while (sem_timedwait(&c->last_ran, &until) != 0) {
+	while (sem_clockwait(&c->last_ran, CLOCK_MONOTONIC, &until) != 0) {
 		if (errno != EINTR) {
 			c->gave_up = 1;
 			break;
