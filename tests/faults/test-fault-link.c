@@ -35,9 +35,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include "bus-time.h"
 #include "test-console.h"
 #include "test-relay.h"
+#include "test-valgrind.h"
 
 #define HOLD_S 3 /* seconds the console is watched while cut, after the reports */
 
@@ -141,6 +144,30 @@ assert_checker_was_cut(const char *path)
 		fail_msg("the checker never lost the hub and came back: %s", text);
 }
 
+/* Wait (10 s at most, stretched under valgrind) until the checker's
+ * stderr at PATH says it is live: a checker started slowly (under the
+ * sanitizers, on a loaded machine) must not first reach the hub after the
+ * cut, or it has no cut to go through. */
+static void
+wait_checker_live(const char *path)
+{
+	int64_t deadline = bus_time_mono_ms() + test_valgrind_ms(10000);
+	char text[8192];
+
+	for (;;) {
+		FILE *f = fopen(path, "r");
+		size_t n = f != NULL ? fread(text, 1, sizeof text - 1, f) : 0;
+		if (f != NULL)
+			fclose(f);
+		text[n] = '\0';
+		if (strstr(text, "live: in step with the hub") != NULL)
+			return;
+		if (bus_time_mono_ms() >= deadline)
+			fail_msg("the checker did not go live before the cut: %s", text);
+		usleep(10000);
+	}
+}
+
 static void
 test_link_cut_and_restored(void **state)
 {
@@ -190,6 +217,7 @@ test_link_cut_and_restored(void **state)
 	snprintf(want, sizeof want, "seq %lld  lag 0", (long long)seq_before);
 	EXPECT_ROW(t, 0, want);
 	EXPECT_GONE(t, "STALE");
+	wait_checker_live(checker_err);
 
 	/* Cut. */
 	relays_stop(fx);
