@@ -15,6 +15,7 @@
 #include "bus-domain.h"
 #include "bus-curve.h"
 #include "bus-hub.h"
+#include "bus-json.h"
 #include "bus-keys.h"
 #include "bus-request.h"
 #include "bus-log.h"
@@ -426,7 +427,7 @@ static int
 hub_replay_event(int64_t seq, const char *topic, const char *body, void *arg)
 {
 	struct replay_ctx *rc = arg;
-	json_t *b = json_loads(body, 0, NULL);
+	json_t *b = bus_json_loads(body, NULL);
 
 	json_array_append_new(rc->events, json_pack("{s:s, s:o}", "topic", topic,
 	    "body", b != NULL ? b : json_object()));

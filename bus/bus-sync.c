@@ -21,6 +21,11 @@
 #define SYNC_EVENT_MAX  (1024 * 1024) /* bytes in one event body */
 #define SYNC_REPLAY_PAGE 1000
 #define SYNC_RETRY_MS   100           /* a snapshot not sent, asked again */
+/* A gap of more events than this is closed with a new snapshot, not by
+ * replaying: a snapshot costs what the floor holds, a replay what was
+ * missed. A console frozen through a 40,000-event storm took dozens of
+ * replay pages, over 8 s on a loaded machine (test-fault-stop). */
+#define SYNC_REPAIR_MAX (10 * SYNC_REPLAY_PAGE)
 
 enum req_kind { REQ_USER, REQ_SNAPSHOT, REQ_REPLAY };
 
@@ -452,6 +457,14 @@ sync_start_repair(struct bus_sync *s)
 {
 	if (s->status.repairing || s->want_snapshot)
 		return;
+	if (s->status.hub_seq - bus_replica_seq(s->replica) > SYNC_REPAIR_MAX) {
+		log_info("sync: %lld events behind the hub (at %lld): a new snapshot, not a "
+		    "replay", (long long)(s->status.hub_seq - bus_replica_seq(s->replica)),
+		    (long long)s->status.hub_seq);
+		sync_set_state(s, BUS_SYNC_SYNCING, "far behind; taking a new snapshot");
+		sync_request_snapshot(s);
+		return;
+	}
 	json_t *args = json_pack("{s:I, s:i}", "after", (json_int_t)bus_replica_seq(s->replica),
 	    "limit", SYNC_REPLAY_PAGE);
 	if (sync_send(s, REQ_REPLAY, "replay", args, NULL, NULL) != 0) {
@@ -610,6 +623,10 @@ sync_event_msg(const struct bus_frame *frames, size_t n, int truncated, void *ar
 	}
 	int64_t seq = json_integer_value(json_object_get(body, "seq"));
 	sync_heard(s);
+	/* An event proves the hub got that far, sooner than its next
+	 * heartbeat says so: how far behind a gap leaves us. */
+	if (seq > s->status.hub_seq)
+		s->status.hub_seq = seq;
 	if (s->status.state == BUS_SYNC_LIVE && !s->status.repairing && s->nqueue == 0) {
 		int rc = sync_apply(s, topic, body, seq);
 		if (rc < 0) {

@@ -170,32 +170,61 @@ test_clone_at_start_and_live_after(void **state)
 	test_hub_passed(h);
 }
 
+/*
+ * A hub that queues 50 events for F, and F's socket 50: a burst of N
+ * incidents while F is not reading must overflow both. Returns once the
+ * hub has taken them all (F has read none of them), for F to catch up.
+ */
+static void
+burst_while_not_reading(struct test_hub *h, struct follower *f, int n)
+{
+	const char *const small_queue[] = { "--pub-hwm", "50", NULL };
+	assert_int_equal(test_hub_start(h, small_queue), 0);
+	void *push = test_hub_own(h, test_hub_push(h));
+
+	follower_start(f, h, 50, 0);
+	assert_int_equal(follower_catch_up(f, h, 10000), 0);
+	push_incidents(h, push, 0, n);
+	for (int i = 0; i < 400; i++) {
+		json_t *st = test_hub_stats(h);
+		json_int_t accepted = test_jint(st, "ingest.accepted");
+		json_decref(st);
+		if (accepted >= n)
+			break;
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void
 test_dropped_events_are_replayed(void **state)
 {
 	struct test_hub *h = *state;
 	struct follower f;
-	const char *const small_queue[] = { "--pub-hwm", "50", NULL };
-	assert_int_equal(test_hub_start(h, small_queue), 0);
-	void *push = test_hub_own(h, test_hub_push(h));
 
-	/* The hub queues 50 events for us and our socket holds 50: a burst
-	 * while the follower is not reading must overflow both. */
-	follower_start(&f, h, 50, 0);
-	assert_int_equal(follower_catch_up(&f, h, 10000), 0);
-	push_incidents(h, push, 0, 3000);
-	/* Wait until the hub has taken them all, without reading. */
-	for (int i = 0; i < 100; i++) {
-		json_t *st = test_hub_stats(h);
-		json_int_t accepted = test_jint(st, "ingest.accepted");
-		json_decref(st);
-		if (accepted >= 3000)
-			break;
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
-	}
+	burst_while_not_reading(h, &f, 3000);
 	assert_int_equal(follower_catch_up(&f, h, 20000), 0);
 	assert_true(bus_sync_status(f.sync)->gaps_repaired >= 1);
+	assert_replica_equals_hub(&f, h);
+	follower_stop(&f);
+	test_hub_passed(h);
+}
+
+/* Far behind (more than ten replay pages missed), a follower takes a new
+ * snapshot instead of replaying page after page: what the floor holds,
+ * not what was missed. */
+static void
+test_far_behind_takes_a_snapshot(void **state)
+{
+	struct test_hub *h = *state;
+	struct follower f;
+
+	burst_while_not_reading(h, &f, 15000);
+	assert_int_equal(follower_catch_up(&f, h, 20000), 0);
+	/* It may replay the first small gaps while the burst comes in; once
+	 * far behind, the second snapshot (replaying all the way, it would
+	 * take none). */
+	assert_true(bus_sync_status(f.sync)->snapshots >= 2);
 	assert_replica_equals_hub(&f, h);
 	follower_stop(&f);
 	test_hub_passed(h);
@@ -342,6 +371,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_kept_tail_for_snapshot_and_events, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_dropped_events_are_replayed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_far_behind_takes_a_snapshot, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_resync_after_restart, setup,
 		    teardown),
