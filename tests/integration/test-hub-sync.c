@@ -24,14 +24,17 @@
 #include "bus-time.h"
 #include "test-hub.h"
 
-static struct follower *active; /* stopped by teardown if a test fails */
-
 struct follower {
 	struct event_base *base;
 	struct bus_replica *replica;
 	struct bus_sync *sync;
 	int changes;
 };
+
+/* What teardown stops if a test fails: a copy, since the test's own
+ * follower is on its stack, and a failed assertion has left that frame. */
+static struct follower active;
+static int is_active;
 
 static void
 on_changed(void *arg)
@@ -52,7 +55,8 @@ follower_start(struct follower *f, struct test_hub *h, int rcvhwm, int case_tail
 	f->sync = bus_sync_new(f->base, h->zctx, &cfg, f->replica, on_changed, f, &cause);
 	if (f->sync == NULL)
 		fail_msg("sync: %s", cause);
-	active = f;
+	active = *f;
+	is_active = 1;
 }
 
 static void
@@ -61,7 +65,8 @@ follower_stop(struct follower *f)
 	bus_sync_free(f->sync);
 	bus_replica_free(f->replica);
 	event_base_free(f->base);
-	active = NULL;
+	if (f->sync == active.sync)
+		is_active = 0;
 }
 
 /* A hub in this process and a second follower, for the test that needs
@@ -79,8 +84,8 @@ teardown(void **state)
 	memset(&second, 0, sizeof second);
 	bus_hub_free(inproc_hub);
 	inproc_hub = NULL;
-	if (active != NULL)
-		follower_stop(active);
+	if (is_active)
+		follower_stop(&active);
 	return test_hub_fixture_teardown(state);
 }
 
@@ -310,7 +315,7 @@ test_new_subscriber_heard_at_once(void **state)
 	assert_int_equal(bus_replica_count(f.replica, BUS_KIND_SECTOR), BUS_NSECTORS);
 	/* A second subscriber, later, is welcomed too; the first is unmoved. */
 	uint64_t snapshots = bus_sync_status(f.sync)->snapshots;
-	struct follower *first = active;
+	struct bus_sync *first = active.sync;
 	struct bus_sync_config gc = { h->events, h->control, "test", 3000, 5000, 0, NULL, 0 };
 	g->replica = bus_replica_new();
 	g->sync = bus_sync_new(f.base, h->zctx, &gc, g->replica, on_changed, g, &cause);
@@ -325,7 +330,7 @@ test_new_subscriber_heard_at_once(void **state)
 	memset(g, 0, sizeof *g);
 	bus_hub_free(inproc_hub);
 	inproc_hub = NULL;
-	assert_ptr_equal(active, first);
+	assert_ptr_equal(active.sync, first);
 	follower_stop(&f);
 	test_hub_passed(h);
 }
