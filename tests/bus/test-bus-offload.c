@@ -73,23 +73,29 @@ struct gate {
 	struct item *first;
 };
 
+/* Wait for SEM at most 10 s: 0, or -1 when it gave up. */
+static int
+wait_10s(sem_t *sem)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += 10;
+	while (sem_clockwait(sem, CLOCK_MONOTONIC, &until) != 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
 static void
 wait_at_gate(void *arg, void *gatep)
 {
 	struct gate *g = gatep;
-	struct timespec until;
 
 	((struct item *)arg)->runs++;
-	if (arg != g->first)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += 10;
-	while (sem_clockwait(&g->open, CLOCK_MONOTONIC, &until) != 0) {
-		if (errno != EINTR) {
-			g->gave_up = 1;
-			break;
-		}
-	}
+	if (arg == g->first && wait_10s(&g->open) != 0)
+		g->gave_up = 1;
 }
 
 static void
@@ -127,23 +133,12 @@ static void
 first_waits_for_last(void *arg, void *chainp)
 {
 	struct chain *c = chainp;
-	struct timespec until;
 	int which = *(int *)arg;
 
-	if (which == 1) {
+	if (which == 1)
 		sem_post(&c->last_ran);
-		return;
-	}
-	if (which != -1)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += 10;
-	while (sem_clockwait(&c->last_ran, CLOCK_MONOTONIC, &until) != 0) {
-		if (errno != EINTR) {
-			c->gave_up = 1;
-			break;
-		}
-	}
+	else if (which == -1 && wait_10s(&c->last_ran) != 0)
+		c->gave_up = 1;
 }
 
 static void
