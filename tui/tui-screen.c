@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -426,6 +427,36 @@ tui_screen_draw(struct tui *t)
 		screen_draw_bottom(t);
 		screen_draw_long_message(t); /* over the bottom line, when needed */
 	}
+	/* A terminal that has gone away fails the write with EIO, which
+	 * curses does not report: look at errno, and at the tty itself. */
+	errno = 0;
 	doupdate();
+	if (errno != 0 && tui_screen_gone())
+		t->quit = 1;
 	return 0;
+}
+
+/*
+ * Has the terminal gone away (a dropped SSH link, a closed window, tmux
+ * kill-session)? Its tty then polls as POLLHUP or POLLERR, or reads as
+ * ready with nothing to read (end of input); a write fails with EIO.
+ * curses reports each of these only as "no key", so ask the tty.
+ */
+int
+tui_screen_gone(void)
+{
+	struct pollfd p[2] = {
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+		{ .fd = STDOUT_FILENO, .events = POLLOUT },
+	};
+	int queued = 0;
+
+	if (poll(p, 2, 0) < 0)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		if (p[i].revents & (POLLHUP | POLLERR | POLLNVAL))
+			return 1;
+	}
+	return (p[0].revents & POLLIN) && ioctl(STDIN_FILENO, FIONREAD, &queued) == 0 &&
+	    queued == 0;
 }

@@ -13,5 +13,7 @@ void tui_screen_close(struct tui *);
 void tui_screen_resize(struct tui *, int rows, int cols);
 void tui_screen_relayout(struct tui *);
 int  tui_screen_draw(struct tui *);
+/* 1 if the terminal has gone away (hung up, closed, end of input). */
+int  tui_screen_gone(void);
 
 #endif

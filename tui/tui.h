@@ -82,6 +82,7 @@ struct tui {
 	int key_frame;            /* a key was pressed: show its effect now */
 	int64_t top_key[4];       /* what the top line showed, to skip idle redraws */
 	struct event *frame_timer, *clock_timer;
+	struct event *ev_stdin;   /* the keyboard; removed when the terminal goes away */
 	int quit;
 	int quit_asked;
 };

@@ -253,9 +253,20 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* Woken with no key to read: the terminal may have gone away (a
+	 * dropped SSH link). Its end of input stays readable for ever, so a
+	 * console that only read on would spin, starving every other event. */
+	if ((rc = wget_wch(stdscr, &wch)) == ERR) {
+		if (tui_screen_gone()) {
+			log_info("the terminal has gone away; stopping");
+			event_del(t->ev_stdin);
+			t->quit = 1;
+		}
+		return;
+	}
 	t->key_frame = 1;
 	/* Everything typed so far, then back to the loop. */
-	for (int i = 0; i < 256 && (rc = wget_wch(stdscr, &wch)) != ERR; i++) {
+	for (int i = 0; i < 256 && rc != ERR; i++, rc = wget_wch(stdscr, &wch)) {
 		char utf8[MB_LEN_MAX + 1] = "";
 		if (rc == KEY_CODE_YES) {
 			if (wch == KEY_RESIZE)
@@ -489,7 +500,8 @@ main(int argc, char **argv)
 	}
 	log_info("console for %s: events %s, control %s", user, cfg.events, cfg.control);
 
-	struct event *ev_stdin = event_new(t.base, STDIN_FILENO, EV_READ | EV_PERSIST, on_stdin, &t);
+	struct event *ev_stdin = t.ev_stdin = event_new(t.base, STDIN_FILENO, EV_READ | EV_PERSIST,
+	    on_stdin, &t);
 	struct event *ev_winch = evsignal_new(t.base, SIGWINCH, on_winch, &t);
 	struct event *ev_int = evsignal_new(t.base, SIGINT, on_quit_signal, &t);
 	struct event *ev_term = evsignal_new(t.base, SIGTERM, on_quit_signal, &t);
@@ -497,7 +509,12 @@ main(int argc, char **argv)
 	t.clock_timer = event_new(t.base, -1, EV_PERSIST, on_clock, &t);
 	t.frame_timer = evtimer_new(t.base, on_frame, &t);
 	struct timeval second = { 1, 0 };
+	/* The keyboard and the signals that end the console come first: a
+	 * hangup or a SIGTERM must be heard however busy the hub is. */
 	event_priority_set(ev_stdin, 0);
+	event_priority_set(ev_int, 0);
+	event_priority_set(ev_term, 0);
+	event_priority_set(ev_hup, 0);
 	event_add(ev_stdin, NULL);
 	event_add(ev_winch, NULL);
 	event_add(ev_int, NULL);

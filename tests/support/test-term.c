@@ -463,6 +463,17 @@ test_term_pid(const struct test_term *t)
 	return t->pid;
 }
 
+void
+test_term_hangup(struct test_term *t)
+{
+	if (t->master < 0)
+		return;
+	close(t->master);
+	t->master = -1;
+	t->eof = 1;
+	t->outlen = 0;
+}
+
 int
 test_term_running(struct test_term *t)
 {
@@ -1123,7 +1134,7 @@ env_free(char **e)
  * An exec failure is reported on ERRFD (close-on-exec: silence means the
  * exec worked). */
 static void
-child_exec(const char *const *argv, char **envp, int errfd)
+child_exec(const char *const *argv, char **envp, int errfd, const sigset_t *blocked)
 {
 	struct sigaction sa;
 	sigset_t all;
@@ -1134,7 +1145,7 @@ child_exec(const char *const *argv, char **envp, int errfd)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigaction(sig, &sa, NULL);
 	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	sigprocmask(SIG_SETMASK, blocked != NULL ? blocked : &all, NULL);
 	execvpe(argv[0], (char *const *)argv, envp);
 	int e = errno;
 	if (write(errfd, &e, sizeof e) < 0)
@@ -1145,6 +1156,13 @@ child_exec(const char *const *argv, char **envp, int errfd)
 struct test_term *
 test_term_spawn(int rows, int cols, const char *const *argv,
     const char *const *env)
+{
+	return test_term_spawn_blocking(rows, cols, argv, env, NULL);
+}
+
+struct test_term *
+test_term_spawn_blocking(int rows, int cols, const char *const *argv,
+    const char *const *env, const sigset_t *blocked)
 {
 	struct winsize ws = { .ws_row = (unsigned short)rows,
 		.ws_col = (unsigned short)cols };
@@ -1170,7 +1188,7 @@ test_term_spawn(int rows, int cols, const char *const *argv,
 	pid_t pid = forkpty(&master, NULL, NULL, &ws);
 	if (pid == 0) {
 		close(errpipe[0]);
-		child_exec(run, envp, errpipe[1]);
+		child_exec(run, envp, errpipe[1], blocked);
 	}
 	env_free(envp);
 	free(vgbuf);
@@ -1261,7 +1279,8 @@ test_term_free(struct test_term *t)
 	}
 	if (t->pidfd >= 0)
 		close(t->pidfd);
-	close(t->master);
+	if (t->master >= 0)
+		close(t->master);
 	vterm_free(t->vt);
 	free(t->out);
 	free(t->raw);

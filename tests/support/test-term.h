@@ -34,6 +34,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -51,6 +52,11 @@ struct test_term;
  * NULL, with the reason on stderr, if the program cannot be started. */
 struct test_term *test_term_spawn(int rows, int cols, const char *const *argv,
             const char *const *env);
+/* The same, with the signals in BLOCKED (NULL: none) blocked in the
+ * program, as a program started with them blocked finds them: to see how
+ * it copes without one (a console that never gets its SIGHUP). */
+struct test_term *test_term_spawn_blocking(int rows, int cols, const char *const *argv,
+            const char *const *env, const sigset_t *blocked);
 /* The same for /bin/sh -c SCRIPT. */
 struct test_term *test_term_spawn_sh(int rows, int cols, const char *script,
             const char *const *env);
@@ -166,6 +172,11 @@ pid_t   test_term_pid(const struct test_term *);
 /* 1 while the program runs; 0 once it has exited (it is then reaped, and
  * test_term_wait() gives its status at once). */
 int     test_term_running(struct test_term *);
+/* Close the master side of the pty under the running program, as a
+ * dropped SSH link or a closed terminal window does: the kernel hangs the
+ * terminal up (SIGHUP to its controlling process; reads and writes fail).
+ * The screen stays as it was; test_term_wait() still reaps the program. */
+void    test_term_hangup(struct test_term *);
 /* Send SIG to the program: 0, or -1 if it has already been reaped. */
 int     test_term_signal(struct test_term *, int sig);
 /* Wait up to TIMEOUT_MS for the program to exit, pumping its output (all
