@@ -14,7 +14,7 @@
 #define DEMO_SENSORS_PER_SECTOR 2
 #define DEMO_NSENSORS (BUS_NSECTORS * DEMO_SENSORS_PER_SECTOR)
 #define DEMO_HEARTBEAT_MS 5000   /* each sensor, scaled by speed */
-#define DEMO_MAX_STEPS 256        /* lifecycle steps waiting at once */
+#define DEMO_DISPATCH_TRIES 6     /* a lead waits this many times for a free team */
 
 /* Organisations by sector, in the order of bus_sectors. */
 static const char *const demo_orgs[BUS_NSECTORS][3] = {
@@ -86,11 +86,12 @@ struct demo_step {
 	char case_id[32];
 	char team[16];
 	int kind;
+	int tries; /* STEP_DISPATCH: times no team was free */
 };
 
 enum { STEP_ACK, STEP_ASSIGN, STEP_INVESTIGATE, STEP_ANALYSIS, STEP_DISPATCH,
 	STEP_ENROUTE, STEP_ONSITE, STEP_RETURNING, STEP_AVAILABLE, STEP_FOLLOWUP,
-	STEP_CLOSE };
+	STEP_CONTAIN, STEP_CLOSE };
 
 struct bus_demo {
 	uint64_t rng;
@@ -104,8 +105,10 @@ struct bus_demo {
 	int intel_next;        /* headlines come round in turn, not twice running */
 	int opening;           /* events still to come at ten times the rate */
 	int team_busy[DEMO_NTEAMS];
-	struct demo_step steps[DEMO_MAX_STEPS];
-	int nsteps;
+	/* Every step planned is kept: a floor that dropped its chores
+	 * (closing above all) when busy filled up with cases for ever. */
+	struct demo_step *steps;
+	int nsteps, steps_cap;
 
 	/* Reports in flight: what their cases need once the hub names them. */
 	struct { long id; int level, onsite; } pending[256];
@@ -145,13 +148,30 @@ demo_real(struct bus_demo *d, int min_s, int max_s)
 	return (int64_t)min_s * 1000 + (int64_t)(demo_rand(d) % (uint64_t)((max_s - min_s) * 1000 + 1));
 }
 
-/* NCISS levels as a floor sees them: mostly 1-2, sometimes 3-4, rarely 5. */
+/* NCISS levels of reports as a floor sees them: mostly 1-2, sometimes
+ * 3-4, rarely 5. */
 static int
 demo_level(struct bus_demo *d)
 {
 	int r = demo_pick(d, 100);
 
-	return r < 45 ? 1 : r < 80 ? 2 : r < 92 ? 3 : r < 98 ? 4 : 5;
+	return r < 65 ? 1 : r < 87 ? 2 : r < 96 ? 3 : r < 99 ? 4 : 5;
+}
+
+/*
+ * Sensor alerts: mostly 0-1 (scans, policy hits), a Medium now and then,
+ * a High rarely. The hub holds a sector at an alert's level for its alert
+ * window and steps it down one level a window after (bus-state.c), so at
+ * a demo's rate of an alert or so a second a Medium in a thousand
+ * raises a sector now and then, and the levels that matter come from
+ * cases, as on a real floor.
+ */
+static int
+demo_alert_level(struct bus_demo *d)
+{
+	int r = demo_pick(d, 5000);
+
+	return r < 1750 ? 0 : r < 4995 ? 1 : r < 4999 ? 2 : 3;
 }
 
 struct bus_demo *
@@ -176,35 +196,65 @@ bus_demo_new(uint64_t seed, double rate, double speed, int64_t now)
 void
 bus_demo_free(struct bus_demo *d)
 {
+	if (d == NULL)
+		return;
+	free(d->steps);
 	free(d);
 }
 
-static void
+static struct demo_step *
 demo_schedule(struct bus_demo *d, int kind, const char *case_id, const char *team, int64_t due)
 {
 	struct demo_step *s;
 
-	if (d->nsteps == DEMO_MAX_STEPS)
-		return; /* a floor this busy drops the least urgent chores */
+	if (d->nsteps == d->steps_cap) {
+		d->steps_cap = d->steps_cap ? d->steps_cap * 2 : 256;
+		d->steps = xrealloc(d->steps, (size_t)d->steps_cap * sizeof *d->steps);
+	}
 	s = &d->steps[d->nsteps++];
+	memset(s, 0, sizeof *s);
 	s->due = due;
 	s->kind = kind;
 	snprintf(s->case_id, sizeof s->case_id, "%s", case_id ? case_id : "");
 	snprintf(s->team, sizeof s->team, "%s", team ? team : "");
+	return s;
 }
 
-/* The hub opened CASE_ID for one of our reports: plan its life. */
+/* A case worked without a team (or whose team is back): contained and
+ * its level lowered if it was above Low, then closed some minutes on. */
+static void
+demo_wind_down(struct bus_demo *d, const char *case_id, int64_t now, int contain_s,
+    int close_s)
+{
+	demo_schedule(d, STEP_CONTAIN, case_id, NULL, now + demo_after(d, contain_s,
+	    contain_s * 2));
+	demo_schedule(d, STEP_CLOSE, case_id, NULL, now + demo_after(d, close_s, close_s * 8 / 3));
+}
+
+/*
+ * The hub opened CASE_ID for one of our reports: plan its life. Every case
+ * ends closed: a case that asked for a team and got one closes after the
+ * team is back, and one no team was free for is worked from the floor
+ * (DEMO_DISPATCH_TRIES). A case above Low is contained first, and its
+ * level lowered to Low, as a handler re-scores an incident under control:
+ * so the floor's levels come down as its work gets done, not only when
+ * its cases close.
+ */
 void
 bus_demo_opened(struct bus_demo *d, const char *case_id, int level, int onsite, int64_t now)
 {
 	demo_schedule(d, STEP_ACK, case_id, NULL, now + demo_after(d, 2, 15));
 	demo_schedule(d, STEP_ASSIGN, case_id, NULL, now + demo_after(d, 5, 25));
 	demo_schedule(d, STEP_INVESTIGATE, case_id, NULL, now + demo_after(d, 30, 60));
-	if (level >= 3 && onsite)
+	if (level >= 3 && onsite) {
 		demo_schedule(d, STEP_DISPATCH, case_id, NULL, now + demo_after(d, 40, 80));
-	else if (demo_pick(d, 2) == 0)
+		return;
+	}
+	if (demo_pick(d, 2) == 0)
 		demo_schedule(d, STEP_ANALYSIS, case_id, NULL, now + demo_after(d, 70, 120));
-	if (!(level >= 3 && onsite))
+	if (level >= 2)
+		demo_wind_down(d, case_id, now, 40, 150);
+	else
 		demo_schedule(d, STEP_CLOSE, case_id, NULL, now + demo_after(d, 150, 400));
 }
 
@@ -241,9 +291,16 @@ demo_step_action(struct bus_demo *d, struct demo_step *s, int64_t now, struct bu
 	case STEP_DISPATCH:
 		for (t = 0; t < DEMO_NTEAMS && d->team_busy[t]; t++)
 			;
+		if (t == DEMO_NTEAMS && s->tries + 1 >= DEMO_DISPATCH_TRIES) {
+			/* No team for a long while: the floor supports the
+			 * organisation remotely, and the case winds down. */
+			demo_wind_down(d, s->case_id, now, 20, 150);
+			return 0;
+		}
 		if (t == DEMO_NTEAMS) {
 			/* No team free: try again later, as a lead would. */
-			demo_schedule(d, STEP_DISPATCH, s->case_id, NULL, now + demo_after(d, 20, 40));
+			demo_schedule(d, STEP_DISPATCH, s->case_id, NULL,
+			    now + demo_after(d, 20, 40))->tries = s->tries + 1;
 			return 0;
 		}
 		d->team_busy[t] = 1;
@@ -264,7 +321,7 @@ demo_step_action(struct bus_demo *d, struct demo_step *s, int64_t now, struct bu
 			demo_schedule(d, STEP_RETURNING, s->case_id, s->team, now + demo_after(d, 40, 120));
 		else if (s->kind == STEP_RETURNING) {
 			demo_schedule(d, STEP_AVAILABLE, s->case_id, s->team, now + demo_after(d, 10, 30));
-			demo_schedule(d, STEP_CLOSE, s->case_id, NULL, now + demo_after(d, 60, 180));
+			demo_wind_down(d, s->case_id, now, 10, 60);
 		} else {
 			for (t = 0; t < DEMO_NTEAMS; t++)
 				if (strcmp(demo_teams[t], s->team) == 0)
@@ -274,6 +331,9 @@ demo_step_action(struct bus_demo *d, struct demo_step *s, int64_t now, struct bu
 		    status[s->kind]));
 		return 1;
 	}
+	case STEP_CONTAIN:
+		demo_op(a, "level", "chen", json_pack("{s:s, s:i}", "case", s->case_id, "level", 1));
+		return 1;
 	case STEP_CLOSE:
 		demo_op(a, "close", "chen", json_pack("{s:s, s:s}", "case", s->case_id, "reason",
 		    "Reports delivered; the organisation needs no further support."));
@@ -282,13 +342,21 @@ demo_step_action(struct bus_demo *d, struct demo_step *s, int64_t now, struct bu
 	return 0;
 }
 
-/* The next report, intel item or sensor alert. */
+/*
+ * The next report, intel item or sensor alert: 8% of events are reports,
+ * 15% intel, the rest alerts. Reports are what stay on the floor (each
+ * case lives some minutes, steps above), so their share sets how many
+ * cases are open: at the console's demo rate (1.5 a second, lifecycles at
+ * three times life) ten to twenty. The burst a floor opens with is half
+ * reports, so that a newcomer sees cases at once.
+ */
 static void
 demo_event(struct bus_demo *d, struct bus_demo_action *a)
 {
 	int r = demo_pick(d, 100), sector = demo_pick(d, BUS_NSECTORS);
+	int report = d->opening > 0 ? 50 : 8, intel = d->opening > 0 ? 25 : 15;
 
-	if (r < 40) {
+	if (r < report) {
 		int level = demo_level(d);
 		char title[160], ref[32];
 		snprintf(title, sizeof title, demo_titles[demo_pick(d, (int)(sizeof demo_titles /
@@ -299,7 +367,7 @@ demo_event(struct bus_demo *d, struct bus_demo_action *a)
 		    "level", level, "ref", ref, "onsite_requested", level >= 3 && demo_pick(d, 3) > 0);
 		demo_op(a, "report", "chen", json_pack("{s:s, s:o}", "topic", "incident", "body",
 		    body));
-	} else if (r < 60) {
+	} else if (r < report + intel) {
 		int i = d->intel_next++ % (int)(sizeof demo_intel / sizeof demo_intel[0]);
 		json_t *sectors = json_array();
 		json_array_append_new(sectors, json_string(bus_sectors[sector].id));
@@ -319,8 +387,8 @@ demo_event(struct bus_demo *d, struct bus_demo_action *a)
 		a->topic = "sensor";
 		a->user = NULL;
 		a->args = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "sensor", sensor, "kind", "alert",
-		    "sector", bus_sectors[sector].id, "level", demo_pick(d, 10) < 7 ? 1 + demo_pick(d, 2) :
-		    3 + demo_pick(d, 2), "signature", demo_signatures[demo_pick(d,
+		    "sector", bus_sectors[sector].id, "level", demo_alert_level(d),
+		    "signature", demo_signatures[demo_pick(d,
 		    (int)(sizeof demo_signatures / sizeof demo_signatures[0]))], "src", "203.0.113.7");
 	}
 }

@@ -2,10 +2,13 @@
  * Demo traffic: a seeded generator of a realistic floor (DOMAIN.md).
  * Incident reports from organisations across the sixteen sectors, mostly
  * NCISS 1-2, sometimes 3-4, rarely 5; intel with TLP markings; sensor
- * alerts and heartbeats from two sensors a sector, one of which now and
- * then falls silent; and cases that move through their lifecycle, worked
- * by the demo roster (chen assigns and closes, okafor acknowledges, hayes
- * dispatches teams).
+ * alerts (mostly 0-1) and heartbeats from two sensors a sector, one of
+ * which now and then falls silent; and cases that move through their
+ * lifecycle, worked by the demo roster (chen assigns, lowers a contained
+ * case to Low and closes, okafor acknowledges, hayes dispatches teams).
+ * Every case closes in the end, so over hours the floor stays mostly
+ * Baseline and Low with a few sectors raised (tests/bus/test-bus-state.c
+ * runs it for hours of floor time).
  *
  * It knows no sockets: a driver asks for the actions due, sends them, and
  * tells it the case ids the hub gave to its reports.

@@ -104,6 +104,12 @@ struct bus_hub {
 	struct bus_keys *keys;
 	struct bus_zap *zap;
 	struct bus_sock *events;   /* the XPUB's subscriptions: who listens */
+	/* The events socket's connections, counted from its monitor: the
+	 * console that hosts the hub asks before it stops it for others. */
+	void *monitor_z;
+	struct bus_sock *monitor;
+	int followers;
+	int demo;                  /* a demo floor (bus_hub_demo) */
 	struct hub_listener *listeners;
 	size_t nlisteners;
 
@@ -128,10 +134,11 @@ bus_hub_config_defaults(struct bus_hub_config *c)
 	c->control = BUS_DEFAULT_CONTROL;
 	c->db = "watchd.db";
 	c->synchronous = "normal";
+	c->wal_limit_mib = (int)(BUS_STORE_WAL_LIMIT >> 20);
 	c->heartbeat_ms = 1000;
 	c->sensor_interval_ms = 10000;
 	c->sensor_misses = 3;
-	c->alert_window_ms = 3600 * 1000;
+	c->alert_window_ms = 300 * 1000; /* bus-state.c alert_hold() says why */
 	c->drain_budget = 1000;
 	c->pub_hwm = 100000;
 	c->handshake_ms = 5000;
@@ -142,6 +149,56 @@ int64_t
 bus_hub_seq(const struct bus_hub *hub)
 {
 	return hub->committed_seq;
+}
+
+int
+bus_hub_demo(const struct bus_hub *hub)
+{
+	return hub->demo;
+}
+
+int
+bus_hub_followers(const struct bus_hub *hub)
+{
+	return hub->followers;
+}
+
+/* One event of the events socket's monitor: a frame of a 16-bit event and
+ * a 32-bit value, then the endpoint. Every connection accepted is later
+ * disconnected once, whatever ends it (a handshake that fails included). */
+static void
+hub_monitor_msg(const struct bus_frame *frames, size_t n, int truncated, void *arg)
+{
+	struct bus_hub *hub = arg;
+	uint16_t event;
+
+	if (truncated || n < 1 || frames[0].size < sizeof event)
+		return;
+	memcpy(&event, frames[0].data, sizeof event);
+	if (event == ZMQ_EVENT_ACCEPTED)
+		hub->followers++;
+	else if (event == ZMQ_EVENT_DISCONNECTED && hub->followers > 0)
+		hub->followers--;
+}
+
+/* Watch the events socket's connections come and go. Not fatal: without
+ * it the hub serves as well, and only the count is missing. */
+static void
+hub_monitor_start(struct bus_hub *hub, void *zctx)
+{
+	char name[64];
+
+	snprintf(name, sizeof name, "inproc://watchd-events-%s", hub->hub_id);
+	if (zmq_socket_monitor(hub->pub, name, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0 ||
+	    (hub->monitor_z = zmq_socket(zctx, ZMQ_PAIR)) == NULL ||
+	    zmq_connect(hub->monitor_z, name) != 0) {
+		log_warn("cannot count the events socket's connections: %s",
+		    zmq_strerror(zmq_errno()));
+		return;
+	}
+	int zero = 0;
+	zmq_setsockopt(hub->monitor_z, ZMQ_LINGER, &zero, sizeof zero);
+	hub->monitor = bus_sock_watch(hub->base, hub->monitor_z, 100, hub_monitor_msg, hub);
 }
 
 /* Count a rejection and log it, a few lines a second under a flood. */
@@ -591,6 +648,8 @@ hub_op_stats(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 	    "commits", (json_int_t)hub->stats.commits,
 	    "store_failures", (json_int_t)hub->stats.store_failures);
 	json_object_set_new(r, "store", json_string(hub_store_status(hub)));
+	json_object_set_new(r, "followers", json_integer(hub->followers));
+	json_object_set_new(r, "demo", json_boolean(hub->demo));
 	if (hub->zap != NULL) {
 		const struct bus_zap_stats *z = bus_zap_stats(hub->zap);
 		json_object_set_new(r, "curve", json_pack("{s:I, s:I, s:I, s:I}",
@@ -675,10 +734,9 @@ hub_op_audit(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 static json_t *
 hub_op_whoami(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 {
-	(void)hub;
 	(void)args;
-	return json_pack("{s:b, s:s, s:s}", "ok", 1, "user", who->user, "role",
-	    bus_role_name(who->role));
+	return json_pack("{s:b, s:s, s:s, s:b}", "ok", 1, "user", who->user, "role",
+	    bus_role_name(who->role), "demo", hub->demo);
 }
 
 /*
@@ -1008,6 +1066,8 @@ hub_send_heartbeat(struct bus_hub *hub)
 	json_t *hb = json_pack("{s:I, s:s, s:s, s:s, s:s}", "seq",
 	    (json_int_t)hub->committed_seq, "ts", stamp, "hub", hub->hub_id, "started_at",
 	    started, "store", hub_store_status(hub));
+	if (hub->demo)
+		json_object_set_new(hb, "demo", json_true());
 	char *body = bus_codec_encode(hb);
 	hub->heartbeat_mono_ms = bus_time_mono_ms();
 	hub_publish(hub, BUS_HEARTBEAT_TOPIC, body);
@@ -1158,6 +1218,33 @@ bus_hub_reload_keys(struct bus_hub *hub, char **cause)
 	return 0;
 }
 
+/*
+ * A demo floor or a live one, as the database says: a new database takes
+ * what --demo says and remembers it; a live floor's database never takes
+ * demo traffic, and a demo's stays a demo (its consoles say DEMO).
+ */
+static int
+hub_demo_check(struct bus_hub *hub, char **cause)
+{
+	int64_t marked = 0;
+	int fresh = hub->committed_seq == 0;
+
+	if (bus_store_meta_get(hub->store, "demo", &marked) != 0)
+		marked = 0;
+	if (hub->cfg.demo && !marked && !fresh) {
+		xasprintf(cause, "%s holds a live floor (seq %lld), and a demo's made-up traffic "
+		    "must never land on one: run the demo on a database of its own (--db)",
+		    hub->cfg.db, (long long)hub->committed_seq);
+		return -1;
+	}
+	if (hub->cfg.demo && !marked && bus_store_meta_set(hub->store, "demo", 1, cause) != 0)
+		return -1;
+	hub->demo = hub->cfg.demo || marked;
+	if (hub->demo)
+		log_info("a demo floor: %s", hub->cfg.db);
+	return 0;
+}
+
 struct bus_hub *
 bus_hub_new(struct event_base *base, void *zctx, const struct bus_hub_config *cfg,
     char **cause)
@@ -1172,7 +1259,8 @@ bus_hub_new(struct event_base *base, void *zctx, const struct bus_hub_config *cf
 	hub_make_id(hub->hub_id);
 	hub->audit = bus_audit_new();
 
-	hub->store = bus_store_open(cfg->db, cfg->synchronous, cause);
+	hub->store = bus_store_open(cfg->db, cfg->synchronous,
+	    (int64_t)cfg->wal_limit_mib << 20, cause);
 	if (hub->store == NULL)
 		goto fail;
 	hub->state = bus_state_new(cfg->sensor_interval_ms * cfg->sensor_misses,
@@ -1183,6 +1271,8 @@ bus_hub_new(struct event_base *base, void *zctx, const struct bus_hub_config *cf
 		goto fail;
 	}
 	hub->committed_seq = bus_state_seq(hub->state);
+	if (hub_demo_check(hub, cause) != 0)
+		goto fail;
 	bus_state_seed(hub->state, hub->started_at);
 
 	if (cfg->curve_key != NULL && hub_curve_start(hub, zctx, cause) != 0)
@@ -1212,6 +1302,7 @@ bus_hub_new(struct event_base *base, void *zctx, const struct bus_hub_config *cf
 	zmq_setsockopt(hub->pub, ZMQ_XPUB_VERBOSE, &verbose, sizeof verbose);
 	hub->welcome = evtimer_new(base, hub_welcome_due, hub);
 	hub->events = bus_sock_watch(base, hub->pub, cfg->drain_budget, hub_events_msg, hub);
+	hub_monitor_start(hub, zctx);
 	struct timeval tv = { cfg->heartbeat_ms / 1000, (cfg->heartbeat_ms % 1000) * 1000 };
 	hub->heartbeat = event_new(base, -1, EV_PERSIST, hub_heartbeat, hub);
 	event_add(hub->heartbeat, &tv);
@@ -1245,6 +1336,11 @@ bus_hub_free(struct bus_hub *hub)
 	bus_sock_unwatch(hub->ingest);
 	bus_sock_unwatch(hub->control);
 	bus_sock_unwatch(hub->events);
+	bus_sock_unwatch(hub->monitor);
+	if (hub->monitor_z != NULL) {
+		zmq_socket_monitor(hub->pub, NULL, 0);
+		zmq_close(hub->monitor_z);
+	}
 	if (hub->ingest_z != NULL)
 		zmq_close(hub->ingest_z);
 	if (hub->pub != NULL)

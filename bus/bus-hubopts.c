@@ -22,13 +22,16 @@ const struct bus_opt bus_hubopts_table[] = {
 	{ "synchronous", "hub", 0, BUS_OPT_CHOICE, SET(hub.synchronous), 0, 0, synchronous_modes,
 	  "MODE", "normal (survives a hub crash), full (also power\n"
 	  "loss) or extra (SQLite's extra); default normal" },
+	{ "wal-limit", "hub", 0, BUS_OPT_INT, SET(hub.wal_limit_mib), 1, 1024 * 1024, NULL,
+	  "MIB", "the most SQLite's write-ahead log (the database's\n"
+	  "-wal file) may hold, in MiB (default 64)" },
 	{ "sensor-interval", "hub", 0, BUS_OPT_SECONDS, SET(hub.sensor_interval_ms), 1000,
 	  86400 * 1000, NULL, "SEC", "expected sensor heartbeat period (default 10)" },
 	{ "sensor-misses", "hub", 0, BUS_OPT_INT, SET(hub.sensor_misses), 1, 1000, NULL, "N",
 	  "missed heartbeats before a sensor is down (default 3)" },
 	{ "alert-window", "hub", 0, BUS_OPT_SECONDS, SET(hub.alert_window_ms), 1000,
-	  7 * 86400 * 1000, NULL, "SEC", "how long an alert raises its sector's level\n"
-	  "(default 3600)" },
+	  7 * 86400 * 1000, NULL, "SEC", "an alert holds its sector at its level this\n"
+	  "long, then one level less each further SEC\n(default 300)" },
 	{ "pub-hwm", "hub", 0, BUS_OPT_INT, SET(hub.pub_hwm), 1, 10000000, NULL, "N",
 	  "events queued for each slow subscriber before it\n"
 	  "misses some and repairs the gap (default 100000)" },
@@ -43,6 +46,10 @@ const struct bus_opt bus_hubopts_table[] = {
 	{ "allow", "curve", 0, BUS_OPT_STRING, SET(hub.allow), 0, 0, NULL, "FILE",
 	  "the allow file of client keys, read again on\n"
 	  "SIGHUP (watchd(8))" },
+	{ "demo", NULL, 0, BUS_OPT_BOOL, SET(hub.demo), 0, 0, NULL, NULL,
+	  "serve a demo floor, which takes made-up traffic\n"
+	  "(watchfloor --demo, watchctl simulate); only on a\n"
+	  "new database or one made for a demo" },
 	{ "log", "hub", 0, BUS_OPT_STRING, SET(log), 0, 0, NULL, "FILE",
 	  "log to FILE instead of stderr" },
 	{ "verbose", "hub", 'v', BUS_OPT_BOOL, SET(verbose), 0, 0, NULL, NULL,

@@ -67,6 +67,13 @@ struct bus_team {
 struct bus_sector_state {
 	char *id, *name, *level_source, *level_set_by;
 	int level, manual_level; /* manual_level -1: none */
+	/* Why the level is what it is: "cases", "alert", "manual" or "none";
+	 * for "cases" how many open cases are at the level (and the one, when
+	 * there is one); for "alert" that alert's level as sent (-1: none)
+	 * and its arrival. */
+	char *level_reason, *level_case;
+	int level_cases, alert_level;
+	int64_t alert_at;
 	int open_cases, teams_onsite, sensors_up, sensors_down;
 	int64_t last_alert;
 	int64_t seq, ts;

@@ -102,3 +102,53 @@ bus_rules_team_targets(int from, int via, int *out, int max)
 	}
 	return n;
 }
+
+/* A case move another op makes (VIA other than status), or -1 for none. */
+int
+bus_rules_case_other_via(int from, int to)
+{
+	for (size_t i = 0; i < NITEMS(case_moves); i++) {
+		const struct bus_case_move *m = &case_moves[i];
+		if ((int)m->from == from && (int)m->to == to && !(m->via & VIA_STATUS))
+			return m->via;
+	}
+	return -1;
+}
+
+/*
+ * The ops behind the vias, for a refused "status" to point at: a person
+ * who asks for "assigned" needs to hear that assign gets a case there.
+ * Via 0 is no op of its own: a team's arrival on site, after a dispatch.
+ */
+static const struct {
+	int via;
+	const char *op, *does;
+} via_words[] = {
+	{ VIA_ASSIGN, "assign", "names its handler and moves it to assigned" },
+	{ VIA_CLOSE, "close", "closes it once no team is on it" },
+	{ VIA_REOPEN, "reopen", "opens it again, in investigating" },
+	{ VIA_DISPATCH, "dispatch", "sends a team to it" },
+	{ VIA_RECALL, "recall", "brings a team back from it" },
+	{ 0, "dispatch", "sends a team, and the case goes on site when the team arrives "
+	  "(team TEAM onsite)" },
+};
+
+const char *
+bus_rules_via_op(int via)
+{
+	for (size_t i = 0; i < NITEMS(via_words); i++) {
+		if (via_words[i].via == via)
+			return via_words[i].op;
+	}
+	return NULL;
+}
+
+const char *
+bus_rules_via_does(int via)
+{
+	for (size_t i = 0; i < NITEMS(via_words); i++) {
+		if (via_words[i].via == via)
+			return via_words[i].does;
+	}
+	return NULL;
+}

@@ -37,4 +37,13 @@ const struct bus_team_move *bus_rules_team_move(int from, int to, int via);
 int bus_rules_case_targets(int from, int via, int *out, int max);
 int bus_rules_team_targets(int from, int via, int *out, int max);
 
+/* How a case gets from FROM to TO when "status" cannot take it there: the
+ * via of the op that can (VIA_ASSIGN, ...; 0 for a team's arrival), or -1
+ * if nothing makes that move. For refusals that name the way. */
+int bus_rules_case_other_via(int from, int to);
+/* The op that makes moves through VIA, and what it does, in words:
+ * "assign", "names its handler and moves it to assigned". */
+const char *bus_rules_via_op(int via);
+const char *bus_rules_via_does(int via);
+
 #endif

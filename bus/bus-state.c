@@ -26,10 +26,19 @@ static const char *const kind_names[KIND_COUNT + 1] = {
 	"case", "team", "sector", "sensor", "intel", "staff", NULL
 };
 
-/* What a sector's status is made of, kept up to date as cases change. */
+/*
+ * What a sector's status is made of, kept up to date as cases change: its
+ * open cases by level (ids, so that a sector raised by one case can name
+ * it), and the arrival of the newest alert of each level from its
+ * sensors. The alert the sector's level came from at the last settle is
+ * kept too: the tick compares it with what the alerts hold now, to wake
+ * the sector when an alert's hold steps down (alert_hold()).
+ */
 struct sector_tally {
-	int open_by_level[BUS_LEVEL_MAX + 1];
-	int64_t alert_until[BUS_LEVEL_MAX + 1]; /* an alert of level l counts until */
+	json_t *open[BUS_LEVEL_MAX + 1];     /* case id -> true, or NULL */
+	int64_t alert_at[BUS_LEVEL_MAX + 1]; /* newest alert of level l; 0: none */
+	int alert_hold, alert_sent;          /* at the last settle: held, as sent */
+	int64_t alert_since;                 /* and that alert's arrival */
 	int dirty;
 	int force; /* emit at the next settle even if nothing computed changed */
 };
@@ -272,23 +281,89 @@ case_is_open(const json_t *c)
 	return s != NULL && strcmp(s, "closed") != 0;
 }
 
-/* A case in SECTOR at LEVEL with STATUS counts (SIGN +1) or no more (-1). */
+/* Case ID in SECTOR at LEVEL with STATUS counts (SIGN +1) or no more (-1). */
 static void
-tally(struct bus_state *st, const char *sector_id, const char *status, int level, int sign)
+tally(struct bus_state *st, const char *id, const char *sector_id, const char *status,
+    int level, int sign)
 {
 	int sector = sector_id != NULL ? bus_sector_find(sector_id) : -1;
+	json_t **open;
 
-	if (sector < 0 || level < BUS_LEVEL_MIN || level > BUS_LEVEL_MAX)
+	if (id == NULL || sector < 0 || level < BUS_LEVEL_MIN || level > BUS_LEVEL_MAX)
 		return;
 	st->sectors[sector].dirty = 1;
-	if (status != NULL && strcmp(status, "closed") != 0)
-		st->sectors[sector].open_by_level[level] += sign;
+	if (status == NULL || strcmp(status, "closed") == 0)
+		return;
+	open = &st->sectors[sector].open[level];
+	if (*open == NULL)
+		*open = json_object();
+	if (sign > 0)
+		json_object_set_new(*open, id, json_true());
+	else
+		json_object_del(*open, id);
 }
 
 static void
 tally_case(struct bus_state *st, const json_t *c, int sign)
 {
-	tally(st, jstr(c, "sector"), jstr(c, "status"), jint(c, "level", 1), sign);
+	tally(st, jstr(c, "id"), jstr(c, "sector"), jstr(c, "status"), jint(c, "level", 1), sign);
+}
+
+/*
+ * How long a sensor alert raises its sector. An alert of level L holds
+ * the sector at L for the alert window (--alert-window, default 5 min),
+ * then at one level less for each window after, down to 0: a Severe (4)
+ * alert is 4 for 5 min, then 3, 2 and 1 for 5 min each, and is gone at 20
+ * min. Minutes, because an officer triages an alert in minutes: a real
+ * one becomes a case, and the case holds the level for as long as it is
+ * open; one that does not should fade, not paint the floor for an hour
+ * (with a one-hour window every sector of a demo floor read Severe or
+ * Emergency within 14 minutes). Stepping down, not dropping at once, so a
+ * sector that was just Severe still stands out for a while. The level the
+ * alert of level LEVEL that arrived AT holds at NOW.
+ */
+static int
+alert_hold(const struct bus_state *st, int level, int64_t at, int64_t now)
+{
+	int64_t age = now > at ? now - at : 0, steps;
+
+	if (at <= 0 || level <= 0 || st->alert_window_ms <= 0)
+		return 0;
+	steps = age / st->alert_window_ms;
+	return steps >= level ? 0 : level - (int)steps;
+}
+
+/* The level a sector's alerts hold at NOW, and the alert holding it (its
+ * level as sent in *SENT, its arrival in *AT; of two holding the same,
+ * the newer); 0, -1 and 0 when none does. */
+static int
+sector_alert(const struct bus_state *st, const struct sector_tally *t, int64_t now,
+    int *sent, int64_t *at)
+{
+	int best = 0;
+
+	*sent = -1;
+	*at = 0;
+	for (int l = 1; l <= BUS_LEVEL_MAX; l++) {
+		int h = alert_hold(st, l, t->alert_at[l], now);
+		if (h > 0 && (h > best || (h == best && t->alert_at[l] > *at))) {
+			best = h;
+			*sent = l;
+			*at = t->alert_at[l];
+		}
+	}
+	return best;
+}
+
+/* An alert of LEVEL arrived AT in sector SEC: it holds from then. */
+static void
+sector_note_alert(struct bus_state *st, int sec, int level, int64_t at)
+{
+	if (sec < 0 || level < 1 || level > BUS_LEVEL_MAX)
+		return;
+	if (at > st->sectors[sec].alert_at[level])
+		st->sectors[sec].alert_at[level] = at;
+	st->sectors[sec].dirty = 1;
 }
 
 static void
@@ -317,6 +392,8 @@ bus_state_new(int sensor_timeout_ms, int alert_window_ms)
 	st->sensor_seen = json_object();
 	st->sensor_timeout_ms = sensor_timeout_ms;
 	st->alert_window_ms = alert_window_ms;
+	for (int s = 0; s < BUS_NSECTORS; s++)
+		st->sectors[s].alert_sent = -1; /* as sector_alert() says "none" */
 	return st;
 }
 
@@ -335,6 +412,10 @@ bus_state_free(struct bus_state *st)
 	}
 	json_decref(st->intel_order);
 	json_decref(st->sensor_seen);
+	for (int s = 0; s < BUS_NSECTORS; s++) {
+		for (int l = 0; l <= BUS_LEVEL_MAX; l++)
+			json_decref(st->sectors[s].open[l]);
+	}
 	bus_arena_free(st->loaded_arena);
 	free(st->loaded);
 	free(st);
@@ -418,7 +499,7 @@ state_enter_case(struct bus_state *st, const char *id, json_t *const *v)
 	if (json_is_string(v[0]))
 		json_object_set_new(st->refs[KIND_CASE], json_string_value(v[0]), json_string(id));
 	/* As tally_case reads them: a level that is not an integer is 1. */
-	tally(st, json_string_value(v[3]), json_string_value(v[1]),
+	tally(st, id, json_string_value(v[3]), json_string_value(v[1]),
 	    json_is_integer(v[2]) ? (int)json_integer_value(v[2]) : 1, +1);
 	id_counter_note(id, "ICS", &st->case_year, &st->case_next);
 }
@@ -598,18 +679,21 @@ bus_state_load(struct bus_state *st, struct bus_store *store, char **cause)
 	free(list);
 
 	/* Sensors get a full timeout's grace after a hub restart; each one's
-	 * last alert still raises its sector for the rest of its window. */
+	 * last alert still raises its sector for the rest of its hold, and so
+	 * does the alert each sector last said it was raised by. */
 	json_object_foreach(st->objects[KIND_SENSOR], id, obj) {
 		json_t *alert = json_object_get(obj, "last_alert");
 		int sec = jstr(obj, "sector") ? bus_sector_find(jstr(obj, "sector")) : -1;
-		int level = jint(alert, "level", -1);
 		int64_t at;
 		json_object_set_new(st->sensor_seen, id, json_integer(now));
-		if (sec >= 0 && level >= BUS_LEVEL_MIN && level <= BUS_LEVEL_MAX &&
-		    jstr(alert, "received_at") != NULL &&
-		    bus_time_parse(jstr(alert, "received_at"), &at) == 0 &&
-		    at + st->alert_window_ms > st->sectors[sec].alert_until[level])
-			st->sectors[sec].alert_until[level] = at + st->alert_window_ms;
+		if (jstr(alert, "received_at") != NULL &&
+		    bus_time_parse(jstr(alert, "received_at"), &at) == 0)
+			sector_note_alert(st, sec, jint(alert, "level", -1), at);
+	}
+	json_object_foreach(st->objects[KIND_SECTOR], id, obj) {
+		int64_t at;
+		if (jstr(obj, "alert_at") != NULL && bus_time_parse(jstr(obj, "alert_at"), &at) == 0)
+			sector_note_alert(st, bus_sector_find(id), jint(obj, "alert_level", -1), at);
 	}
 	for (int s = 0; s < BUS_NSECTORS; s++)
 		st->sectors[s].dirty = 1;
@@ -655,9 +739,11 @@ sector_ensure(struct bus_state *st, int64_t now)
 	for (int i = 0; i < BUS_NSECTORS; i++) {
 		if (json_object_get(st->objects[KIND_SECTOR], bus_sectors[i].id) != NULL)
 			continue;
-		json_t *s = json_pack("{s:s, s:s, s:i, s:s, s:n, s:i, s:i, s:i, s:i, s:n}",
+		json_t *s = json_pack("{s:s, s:s, s:i, s:s, s:n, s:s, s:n, s:i, s:n, s:n, s:i,"
+		    " s:i, s:i, s:i, s:n}",
 		    "id", bus_sectors[i].id, "name", bus_sectors[i].name, "level", 0,
-		    "level_source", "auto", "manual_level", "open_cases", 0,
+		    "level_source", "auto", "manual_level", "level_reason", "none",
+		    "level_case", "level_cases", 0, "alert_level", "alert_at", "open_cases", 0,
 		    "teams_onsite", 0, "sensors_up", 0, "sensors_down", 0, "last_alert");
 		json_object_set_new(st->objects[KIND_SECTOR], bus_sectors[i].id, s);
 		state_emit(st, KIND_SECTOR, bus_sectors[i].id, s, now);
@@ -871,8 +957,11 @@ state_intel(struct bus_state *st, json_t *body, const char *who, int64_t now,
 
 	if (item == NULL) {
 		char *newid = id_counter_take(st->objects[KIND_INTEL], "INT", &st->intel_year, &st->intel_next, now);
-		item = json_pack("{s:s, s:s, s:s, s:[], s:[], s:s}", "id", newid,
-		    "kind", "advisory", "tlp", "clear", "sectors", "cves", "received_by", who);
+		/* Unmarked is not TLP:CLEAR (TLP 2.0): an item sent without a
+		 * marking says so ("tlp": null) and is never shown as free to
+		 * share. */
+		item = json_pack("{s:s, s:s, s:n, s:[], s:[], s:s}", "id", newid,
+		    "kind", "advisory", "tlp", "sectors", "cves", "received_by", who);
 		jset_time(item, "received_at", now);
 		if (ref != NULL) {
 			json_object_set_new(item, "ref", json_string(ref));
@@ -940,11 +1029,8 @@ state_sensor(struct bus_state *st, json_t *body, int64_t now, char **object)
 		jset_time(alert, "received_at", now);
 		json_object_set_new(s, "last_alert", alert);
 		json_object_set_new(s, "alerts", json_integer(jint(s, "alerts", 0) + 1));
-		int sec = bus_sector_find(jstr(s, "sector") ? jstr(s, "sector") : "");
-		if (sec >= 0) {
-			st->sectors[sec].alert_until[level] = now + st->alert_window_ms;
-			st->sectors[sec].dirty = 1;
-		}
+		sector_note_alert(st, bus_sector_find(jstr(s, "sector") ? jstr(s, "sector") : ""),
+		    level, now);
 		changed = 1;
 	}
 	if (changed) {
@@ -975,7 +1061,9 @@ bus_state_ingest(struct bus_state *st, const char *topic, json_t *body,
 	return -1;
 }
 
-/* Sensors silent for too long go down; alerts age out of sector levels. */
+/* Sensors silent for too long go down; alerts' holds on sector levels
+ * step down (alert_hold()), and a sector whose alerts now hold something
+ * else is recomputed at the next settle. The hub calls this every second. */
 void
 bus_state_tick(struct bus_state *st, int64_t now)
 {
@@ -994,12 +1082,16 @@ bus_state_tick(struct bus_state *st, int64_t now)
 		state_emit(st, KIND_SENSOR, id, s, now);
 	}
 	for (int i = 0; i < BUS_NSECTORS; i++) {
-		for (int l = 0; l <= BUS_LEVEL_MAX; l++) {
-			if (st->sectors[i].alert_until[l] != 0 && st->sectors[i].alert_until[l] <= now) {
-				st->sectors[i].alert_until[l] = 0;
-				st->sectors[i].dirty = 1;
-			}
+		struct sector_tally *t = &st->sectors[i];
+		int sent;
+		int64_t at;
+		for (int l = 1; l <= BUS_LEVEL_MAX; l++) {
+			if (t->alert_at[l] != 0 && alert_hold(st, l, t->alert_at[l], now) == 0)
+				t->alert_at[l] = 0; /* its hold is over */
 		}
+		if (sector_alert(st, t, now, &sent, &at) != t->alert_hold || sent != t->alert_sent ||
+		    at != t->alert_since)
+			t->dirty = 1;
 	}
 }
 
@@ -1042,22 +1134,43 @@ bus_state_settle(struct bus_state *st, int64_t now)
 	for (int i = 0; i < BUS_NSECTORS; i++) {
 		struct sector_tally *t = &st->sectors[i];
 		json_t *s = json_object_get(st->objects[KIND_SECTOR], bus_sectors[i].id);
-		int open = 0, level = 0;
+		int open = 0, cases = 0, top = 0;
 
 		if (!t->dirty || s == NULL)
 			continue;
 		t->dirty = 0;
 		for (int l = 0; l <= BUS_LEVEL_MAX; l++) {
-			open += t->open_by_level[l];
-			if (t->open_by_level[l] > 0 || t->alert_until[l] > now)
-				level = l;
+			size_t n = json_object_size(t->open[l]);
+			open += (int)n;
+			if (n > 0) {
+				cases = l;
+				top = (int)n;
+			}
 		}
+		t->alert_hold = sector_alert(st, t, now, &t->alert_sent, &t->alert_since);
+		/* The level, and what it comes from: cases win a tie with an
+		 * alert, since they hold it for longer. */
 		json_t *manual = json_object_get(s, "manual_level");
-		json_t *next = json_pack("{s:i, s:s, s:i, s:i, s:i, s:i}",
+		int level = cases > t->alert_hold ? cases : t->alert_hold;
+		const char *reason = json_is_integer(manual) ? "manual" : level == 0 ? "none" :
+		    cases >= t->alert_hold ? "cases" : "alert";
+		int by_cases = strcmp(reason, "cases") == 0, by_alert = strcmp(reason, "alert") == 0;
+		json_t *next = json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:i, s:i}",
 		    "level", json_is_integer(manual) ? (int)json_integer_value(manual) : level,
 		    "level_source", json_is_integer(manual) ? "manual" : "auto",
+		    "level_reason", reason, "level_cases", by_cases ? top : 0,
 		    "open_cases", open, "teams_onsite", onsite[i], "sensors_up", up[i],
 		    "sensors_down", down[i]);
+		/* One case at that level is named: "raised by ICS-2026-0012". */
+		json_object_set_new(next, "level_case", by_cases && top == 1 ?
+		    json_string(json_object_iter_key(json_object_iter(t->open[cases]))) :
+		    json_null());
+		json_object_set_new(next, "alert_level",
+		    by_alert ? json_integer(t->alert_sent) : json_null());
+		if (by_alert)
+			jset_time(next, "alert_at", t->alert_since);
+		else
+			json_object_set_new(next, "alert_at", json_null());
 		json_object_set_new(next, "last_alert",
 		    last_alert[i] ? json_string(last_alert[i]) : json_null());
 		const char *key;
@@ -1139,7 +1252,36 @@ targets_text(const int *targets, int n, const char *const *names)
 	return xstrdup(n ? buf : "nothing");
 }
 
-/* Move case C to status TO through VIA, or refuse with the allowed moves. */
+/*
+ * Why "status" cannot take a case from FROM to TO when another op can, as
+ * the end of a refusal ("" when no other op makes such a move): someone
+ * who asks for "assigned" must learn that assign gets a case there.
+ */
+static char *
+case_other_way(int from, int to)
+{
+	int via = bus_rules_case_other_via(from, to), froms[CASE_NSTATUS], n = 0, other = -1;
+
+	if (via >= 0)
+		return xprintf(" Use %s, which %s.", bus_rules_via_op(via), bus_rules_via_does(via));
+	for (int f = 0; f < CASE_NSTATUS; f++) {
+		int v = bus_rules_case_other_via(f, to);
+		if (v >= 0 && f != CASE_CLOSED) {
+			froms[n++] = f;
+			other = v;
+		}
+	}
+	if (n == 0)
+		return xstrdup("");
+	char *list = targets_text(froms, n, bus_case_status_names);
+	char *way = xprintf(" Only %s takes a case to %s, from %s.", bus_rules_via_op(other),
+	    bus_case_status_names[to], list);
+	free(list);
+	return way;
+}
+
+/* Move case C to status TO through VIA, or refuse with the allowed moves
+ * (and, for "status", the op that makes the move asked for, if one does). */
 static json_t *
 case_move(struct op_ctx *o, json_t *c, int to, int via, const char *action)
 {
@@ -1149,10 +1291,12 @@ case_move(struct op_ctx *o, json_t *c, int to, int via, const char *action)
 	if (bus_rules_case_move(from, to, via) == NULL) {
 		int n = bus_rules_case_targets(from, VIA_STATUS, targets, CASE_NSTATUS);
 		char *list = targets_text(targets, n, bus_case_status_names);
+		char *way = via == VIA_STATUS ? case_other_way(from, to) : xstrdup("");
 		json_t *r = bus_reply_error("bad_transition",
-		    "Case %s cannot go from %s to %s; from %s it can go to %s.",
+		    "Case %s cannot go from %s to %s; from %s it can go to %s.%s",
 		    jstr(c, "id"), bus_case_status_names[from], bus_case_status_names[to],
-		    bus_case_status_names[from], list);
+		    bus_case_status_names[from], list, way);
+		free(way);
 		free(list);
 		return r;
 	}
@@ -1175,6 +1319,12 @@ op_assign(struct op_ctx *o)
 		    jstr(c, "id"));
 	if (json_object_get(o->st->objects[KIND_STAFF], handler) == NULL)
 		return bus_reply_error("unknown_staff", "%s is not on the roster.", handler);
+	/* A handler works the case: op_status lets no viewer move one, so a
+	 * viewer as handler would leave the case with nobody who can. */
+	if (bus_state_role(o->st, handler) == ROLE_VIEWER)
+		return bus_reply_error("bad_handler", "%s is a viewer and could not move case "
+		    "%s; a handler must be an officer, intake or lead (a lead can change the "
+		    "role with staff add %s --role officer).", handler, jstr(c, "id"), handler);
 	json_object_set_new(c, "handler", json_string(handler));
 	timeline_add(o->st, c, o->who->user, "assigned", o->now, "handler %s", handler);
 	if (strcmp(jstr(c, "status"), "reported") == 0)
@@ -1645,6 +1795,16 @@ roles_text(int roles)
 		    bus_role_name(r), left > 1 ? ", " : left == 1 ? " or " : "");
 	}
 	return xstrdup(buf);
+}
+
+/* Who may send OP, in words ("lead", "intake or lead"; caller frees), or
+ * NULL for an op the state does not know. */
+char *
+bus_state_op_roles(const char *op)
+{
+	const struct state_op *so = state_op_find(op);
+
+	return so != NULL ? roles_text(so->roles) : NULL;
 }
 
 /*

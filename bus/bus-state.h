@@ -47,6 +47,9 @@ struct bus_actor {
 	int role;
 };
 
+/* A sensor silent for SENSOR_TIMEOUT_MS is down; an alert holds its
+ * sector at its level for ALERT_WINDOW_MS, then one level less each
+ * ALERT_WINDOW_MS after (bus-state.c, alert_hold()). */
 struct bus_state *bus_state_new(int sensor_timeout_ms, int alert_window_ms);
 void     bus_state_free(struct bus_state *);
 int      bus_state_load(struct bus_state *, struct bus_store *, char **cause);
@@ -60,6 +63,7 @@ json_t  *bus_state_op(struct bus_state *, const struct bus_actor *, const char *
              json_t *args, int64_t now);
 int      bus_state_has_op(const char *op);
 int      bus_state_op_allowed(const char *op, int role);
+char    *bus_state_op_roles(const char *op);
 void     bus_state_tick(struct bus_state *, int64_t now);
 void     bus_state_settle(struct bus_state *, int64_t now);
 /* The snapshot reply's text: HEAD's members (ok, id, hub; it gets the

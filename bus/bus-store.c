@@ -1,30 +1,79 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bus-log.h"
 #include "bus-store.h"
+#include "bus-time.h"
 #include "xmalloc.h"
 
 /* 2 added the audit table: an older watchd, which would accept commands
- * without recording them, refuses a database of version 2. */
-#define STORE_SCHEMA_VERSION 2
-#define STORE_SCHEMA_VERSION_TEXT "2"
+ * without recording them, refuses a database of version 2. 3 made the
+ * timeline append-only as well: an older watchd, which would let its
+ * timeline be rewritten, refuses a database of version 3. */
+#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION_TEXT "3"
 
 /*
- * WAL checkpoints copy committed pages into the database file and fsync it:
- * work that would stall the hub's loop. A checkpointer thread with its own
- * connection does it instead, woken when the WAL passes CKPT_PAGES pages.
- * If it ever falls far behind, the loop checkpoints itself at
- * CKPT_HARD_PAGES so that the WAL cannot grow without bound.
+ * The write-ahead log (the database's -wal file) stays under a limit, LIMIT
+ * bytes (bus_store_open; watchd --wal-limit, 64 MiB by default). Every
+ * commit appends the pages it changed to the WAL; a checkpoint copies them
+ * into the database file; once every page is copied and no reader still
+ * needs the WAL, the next commit writes it again from the start ("resets"
+ * it), and PRAGMA journal_size_limit cuts the file back to LIMIT/16, so that
+ * a burst leaves no big file behind. Copying the last pages and the fsync
+ * of the database that must come before a reset cannot overlap a commit,
+ * so under sustained load someone has to make the hub wait for them once a
+ * cycle; everything else runs beside the hub:
+ *
+ *  - A checkpointer thread with its own connection runs PASSIVE checkpoints,
+ *    which never wait for the hub's writes nor make them wait, whenever a
+ *    commit leaves the WAL at LIMIT/16 (CKPT_WAKE_DIV) or more. Its
+ *    connection reads the database before its first checkpoint: one that
+ *    has never read it does not know the database is in WAL mode, and its
+ *    checkpoints do nothing (SQLITE_OK with a log of -1 frames), which the
+ *    open checks. Each pass's counts are judged: passes that copy nothing
+ *    new while pages wait mean a reader holds an old snapshot, and the log
+ *    says so.
+ *  - Passes rarely end between two commits under load, so the WAL does not
+ *    reset by itself. When a commit leaves it at LIMIT/4 (CKPT_LOOP_DIV),
+ *    the loop copies what the thread has not yet (usually the last commit
+ *    or two) and fsyncs, and the thread starts no pass before the next
+ *    commit, which resets the WAL: one short wait a cycle. If the thread's
+ *    pass is under way then, the loop does not wait for it but takes the
+ *    next commit's turn, which the thread leaves to it; from LIMIT/2
+ *    (CKPT_MUST_DIV) on, it waits. The limit holds as long as one turn's
+ *    transaction is under half of it (a turn of a thousand incident
+ *    updates writes up to about 9 MB).
+ *  - When the hub has committed nothing for CKPT_QUIET_MS, the thread copies
+ *    what is left and truncates the file to nothing (TRUNCATE), giving up at
+ *    once rather than wait for anyone: an idle hub's WAL takes no space.
+ *  - At open, before anything is written, the hub copies and truncates the
+ *    WAL that a killed hub (kill -9, a crash) left; at a clean stop, closing
+ *    the last connection copies what is left (little) and removes the file.
+ *
+ * No read of the hub's keeps a read transaction open: every statement is
+ * reset as soon as its rows are read, so the hub never pins a snapshot the
+ * WAL has to keep. Another process that does (a long read in the sqlite3
+ * shell) stops the WAL from resetting until it ends: the WAL then grows
+ * past its limit, and the log says why.
  */
-#define CKPT_PAGES      4000
-#define CKPT_HARD_PAGES 100000
+#define CKPT_WAKE_DIV 16
+#define CKPT_LOOP_DIV 4
+#define CKPT_MUST_DIV 2
+#define CKPT_QUIET_MS 1000
+#define CKPT_STUCK_PASSES 3 /* passes without progress before it is logged */
+#define WAL_HEADER 32        /* SQLite's WAL file header ... */
+#define WAL_FRAME_HEADER 24  /* ... and the header of each page in it */
 
 #define AUDIT_COLUMNS "id, ts, person, role, op, case_id, team, outcome, message, args"
 #define AUDIT_APPEND_ONLY "SELECT RAISE(ABORT, 'the audit trail is append-only');"
+#define TIMELINE_APPEND_ONLY "SELECT RAISE(ABORT, 'the case timeline is append-only');"
 
 /* Every statement the hub runs more than once is prepared once here. */
 enum store_stmt {
@@ -118,7 +167,24 @@ static const char store_schema[] =
 	"  BEGIN " AUDIT_APPEND_ONLY " END;"
 	"CREATE TRIGGER IF NOT EXISTS audit_no_replace BEFORE INSERT ON audit "
 	"  WHEN EXISTS (SELECT 1 FROM audit WHERE id = NEW.id) "
-	"  BEGIN " AUDIT_APPEND_ONLY " END;";
+	"  BEGIN " AUDIT_APPEND_ONLY " END;"
+	/* The timeline is the floor's record of every case (schema 3): the
+	 * same rule, and an entry's place (case_id, n) is taken once. */
+	"CREATE TRIGGER IF NOT EXISTS timeline_no_update BEFORE UPDATE ON timeline "
+	"  BEGIN " TIMELINE_APPEND_ONLY " END;"
+	"CREATE TRIGGER IF NOT EXISTS timeline_no_delete BEFORE DELETE ON timeline "
+	"  BEGIN " TIMELINE_APPEND_ONLY " END;"
+	"CREATE TRIGGER IF NOT EXISTS timeline_no_replace BEFORE INSERT ON timeline "
+	"  WHEN EXISTS (SELECT 1 FROM timeline WHERE case_id = NEW.case_id AND n = NEW.n) "
+	"  BEGIN " TIMELINE_APPEND_ONLY " END;";
+
+/* Something a checkpoint found, for the loop to log: the checkpointer
+ * thread leaves the log, which the loop writes, alone (bus-log.c). */
+struct store_note {
+	int pending;
+	enum bus_log_level level;
+	char text[400];
+};
 
 struct bus_store {
 	sqlite3 *db;
@@ -126,72 +192,310 @@ struct bus_store {
 	int in_txn;
 	int full; /* the last write failed for lack of space */
 
+	/* WAL sizes in pages: the checkpointer is woken at wake_pages, the
+	 * loop checkpoints at loop_pages, and waits for the thread's pass to do
+	 * so at must_pages. */
+	int wake_pages, loop_pages, must_pages;
+
+	int locks_ready;
 	sqlite3 *ckpt_db;        /* the checkpointer's own connection */
 	pthread_t ckpt_thread;
 	int ckpt_started;
-	pthread_mutex_t ckpt_lock;
+	pthread_mutex_t ckpt_lock; /* the fields below, up to ckpt_run */
 	pthread_cond_t ckpt_wake;
-	int ckpt_wanted, ckpt_stop; /* under ckpt_lock */
+	int ckpt_wanted, ckpt_stop;
+	int ckpt_dirty;            /* committed since the last quiet checkpoint */
+	int ckpt_hold;             /* the loop copied all: no pass until it commits */
+	int ckpt_yield;            /* the loop wants the next checkpoint */
+	int64_t ckpt_last_commit;  /* monotonic ms */
+	struct store_note note;
+
+	/* One checkpoint at a time, the thread's or the loop's, and what the
+	 * last one found (under ckpt_run). */
+	pthread_mutex_t ckpt_run;
+	int last_log, last_ckpt, stuck_passes;
 };
+
+static void store_note(struct bus_store *, enum bus_log_level, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Keep a line for the loop to log; a warning is not replaced by an info. */
+static void
+store_note(struct bus_store *st, enum bus_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&st->ckpt_lock);
+	if (!st->note.pending || level >= st->note.level) {
+		va_start(ap, fmt);
+		vsnprintf(st->note.text, sizeof st->note.text, fmt, ap);
+		va_end(ap);
+		st->note.level = level;
+		st->note.pending = 1;
+	}
+	pthread_mutex_unlock(&st->ckpt_lock);
+}
+
+/* Log the kept line, if any: in the loop's thread only. */
+static void
+store_log_note(struct bus_store *st)
+{
+	struct store_note n;
+
+	pthread_mutex_lock(&st->ckpt_lock);
+	n = st->note;
+	st->note.pending = 0;
+	pthread_mutex_unlock(&st->ckpt_lock);
+	if (n.pending)
+		bus_log(n.level, "%s", n.text);
+}
+
+/* Judge a checkpoint's counts (under ckpt_run): NLOG pages in the WAL,
+ * NCKPT of them copied into the database. */
+static void
+store_progress(struct bus_store *st, int nlog, int nckpt)
+{
+	if (nlog < 0) {
+		store_note(st, BUS_LOG_WARN, "checkpoint: the connection does not see the "
+		    "database's WAL, so nothing was copied");
+		return;
+	}
+	/* Done, more copied than last time, or the WAL was reset meanwhile. */
+	int progressed = nckpt == nlog || nckpt > st->last_ckpt || nlog < st->last_log;
+
+	st->last_log = nlog;
+	st->last_ckpt = nckpt;
+	if (progressed) {
+		if (st->stuck_passes >= CKPT_STUCK_PASSES)
+			store_note(st, BUS_LOG_INFO, "checkpoint: copying again (%d of the WAL's "
+			    "%d pages copied)", nckpt, nlog);
+		st->stuck_passes = 0;
+	} else if (++st->stuck_passes == CKPT_STUCK_PASSES) {
+		store_note(st, BUS_LOG_WARN, "checkpoint: no progress in %d passes, %d of the "
+		    "WAL's %d pages copied: a reader (another process with a read open on the "
+		    "database) holds an old snapshot, and until it ends the WAL cannot start "
+		    "again and grows past its limit", CKPT_STUCK_PASSES, nckpt, nlog);
+	}
+}
+
+/* One checkpoint of MODE on DB (the loop's or the thread's connection),
+ * the caller holding ckpt_run: SQLITE_OK, SQLITE_BUSY or an error; *NLOG
+ * and *NCKPT as sqlite3_wal_checkpoint_v2() gives them. */
+static int
+store_checkpoint_run(struct bus_store *st, sqlite3 *db, int mode, int *nlog, int *nckpt)
+{
+	*nlog = *nckpt = -1;
+	int rc = sqlite3_wal_checkpoint_v2(db, NULL, mode, nlog, nckpt);
+	/* BUSY: another process is checkpointing, or (TRUNCATE) the hub is
+	 * writing or someone reading; a later commit tries again. */
+	if (rc == SQLITE_OK)
+		store_progress(st, *nlog, *nckpt);
+	else if (rc != SQLITE_BUSY)
+		store_note(st, BUS_LOG_WARN, "checkpoint: %s", sqlite3_errmsg(db));
+	return rc;
+}
+
+/* The same, waiting for a checkpoint under way to end first. */
+static int
+store_checkpoint(struct bus_store *st, sqlite3 *db, int mode, int *nlog, int *nckpt)
+{
+	pthread_mutex_lock(&st->ckpt_run);
+	int rc = store_checkpoint_run(st, db, mode, nlog, nckpt);
+	pthread_mutex_unlock(&st->ckpt_run);
+	return rc;
+}
 
 static void *
 store_checkpointer(void *arg)
 {
 	struct bus_store *st = arg;
+	int nlog, nckpt;
 
 	pthread_mutex_lock(&st->ckpt_lock);
 	for (;;) {
-		while (!st->ckpt_wanted && !st->ckpt_stop)
-			pthread_cond_wait(&st->ckpt_wake, &st->ckpt_lock);
+		int quiet = 0;
+		while (!st->ckpt_wanted && !st->ckpt_stop && !quiet) {
+			if (!st->ckpt_dirty) {
+				pthread_cond_wait(&st->ckpt_wake, &st->ckpt_lock);
+				continue;
+			}
+			int64_t due = st->ckpt_last_commit + CKPT_QUIET_MS;
+			if (bus_time_mono_ms() >= due) {
+				quiet = 1;
+				break;
+			}
+			struct timespec ts = { (time_t)(due / 1000), (long)(due % 1000) * 1000000 };
+			pthread_cond_timedwait(&st->ckpt_wake, &st->ckpt_lock, &ts);
+		}
 		if (st->ckpt_stop)
 			break;
 		st->ckpt_wanted = 0;
+		if (quiet)
+			st->ckpt_dirty = 0;
 		pthread_mutex_unlock(&st->ckpt_lock);
-		/* PASSIVE never blocks the hub's writes. */
-		if (sqlite3_wal_checkpoint_v2(st->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-		    NULL, NULL) != SQLITE_OK)
-			log_warn("checkpoint: %s", sqlite3_errmsg(st->ckpt_db));
+
+		pthread_mutex_lock(&st->ckpt_run);
+		/* The loop may have copied everything meanwhile (its next commit
+		 * starts the WAL again only if no checkpoint is under way then), or
+		 * want to copy the rest itself at its next commit. */
+		pthread_mutex_lock(&st->ckpt_lock);
+		int held = (st->ckpt_hold || st->ckpt_yield) && !quiet;
+		pthread_mutex_unlock(&st->ckpt_lock);
+		/* PASSIVE never waits for the hub's writes nor makes them wait. */
+		if (!held && store_checkpoint_run(st, st->ckpt_db, SQLITE_CHECKPOINT_PASSIVE,
+		    &nlog, &nckpt) == SQLITE_OK && quiet && nckpt == nlog) {
+			/* Quiet, and everything copied: truncating is then quick, and
+			 * with no busy handler on this connection it gives up at once
+			 * rather than hold the hub's next write while it waits for a
+			 * reader. */
+			store_checkpoint_run(st, st->ckpt_db, SQLITE_CHECKPOINT_TRUNCATE, &nlog,
+			    &nckpt);
+		}
+		pthread_mutex_unlock(&st->ckpt_run);
 		pthread_mutex_lock(&st->ckpt_lock);
 	}
 	pthread_mutex_unlock(&st->ckpt_lock);
 	return NULL;
 }
 
-/* Called by SQLite after each commit with the WAL's size in pages. */
+/* Called by SQLite in the loop after each commit with the WAL's size in
+ * pages. */
 static int
 store_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct bus_store *st = arg;
+	int nlog, nckpt, done = 0, yield = 0;
 
-	if (pages >= CKPT_HARD_PAGES) {
-		log_warn("checkpoint: WAL at %d pages; checkpointing in the loop", pages);
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-	} else if (pages >= CKPT_PAGES && st->ckpt_started) {
-		pthread_mutex_lock(&st->ckpt_lock);
-		st->ckpt_wanted = 1;
-		pthread_cond_signal(&st->ckpt_wake);
-		pthread_mutex_unlock(&st->ckpt_lock);
+	(void)name;
+	if (pages >= st->loop_pages) {
+		/* Near the limit: copy what the thread has not, so that the next
+		 * commit starts the WAL again, and keep the thread from starting a
+		 * pass before that commit. While the thread's pass is under way the
+		 * loop leaves it be and tries again at the next commit, which the
+		 * thread leaves to it; only at must_pages does it wait. */
+		int locked = pages >= st->must_pages ? pthread_mutex_lock(&st->ckpt_run) == 0 :
+		    pthread_mutex_trylock(&st->ckpt_run) == 0;
+		if (locked) {
+			done = store_checkpoint_run(st, db, SQLITE_CHECKPOINT_PASSIVE, &nlog,
+			    &nckpt) == SQLITE_OK && nckpt == nlog;
+			pthread_mutex_lock(&st->ckpt_lock);
+			st->ckpt_hold = done;
+			pthread_mutex_unlock(&st->ckpt_lock);
+			pthread_mutex_unlock(&st->ckpt_run);
+		}
+		yield = !locked;
 	}
+	int wanted = pages >= st->wake_pages && !done && !yield;
+	pthread_mutex_lock(&st->ckpt_lock);
+	st->ckpt_hold = done;
+	st->ckpt_yield = yield;
+	st->ckpt_last_commit = bus_time_mono_ms();
+	if (!st->ckpt_dirty || wanted) {
+		st->ckpt_dirty = 1;
+		st->ckpt_wanted |= wanted;
+		pthread_cond_signal(&st->ckpt_wake);
+	}
+	pthread_mutex_unlock(&st->ckpt_lock);
+	store_log_note(st);
 	return SQLITE_OK;
 }
 
+/* The checkpointer's connection, proved to see the WAL, and its thread. */
 static int
 store_start_checkpointer(struct bus_store *st, const char *path, char **cause)
 {
+	int nlog, nckpt;
+
 	if (sqlite3_open_v2(path, &st->ckpt_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		xasprintf(cause, "cannot open database %s for checkpoints: %s", path,
 		    st->ckpt_db != NULL ? sqlite3_errmsg(st->ckpt_db) : "out of memory");
 		return -1;
 	}
+	/* Read first: a connection learns that the database is in WAL mode
+	 * from its first read, and until then its checkpoints do nothing. */
 	sqlite3_busy_timeout(st->ckpt_db, 5000);
-	pthread_mutex_init(&st->ckpt_lock, NULL);
-	pthread_cond_init(&st->ckpt_wake, NULL);
+	int rc = sqlite3_exec(st->ckpt_db, "SELECT COUNT(*) FROM sqlite_master", NULL, NULL,
+	    NULL);
+	if (rc == SQLITE_OK)
+		rc = store_checkpoint(st, st->ckpt_db, SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		xasprintf(cause, "cannot read database %s for checkpoints: %s", path,
+		    sqlite3_errmsg(st->ckpt_db));
+		return -1;
+	}
+	if (rc == SQLITE_OK && nlog < 0) {
+		xasprintf(cause, "cannot checkpoint database %s: its checkpoint connection does "
+		    "not see the WAL", path);
+		return -1;
+	}
+	store_log_note(st);
+	sqlite3_busy_timeout(st->ckpt_db, 0);
 	if (pthread_create(&st->ckpt_thread, NULL, store_checkpointer, st) != 0) {
 		xasprintf(cause, "cannot start the checkpoint thread");
 		return -1;
 	}
 	st->ckpt_started = 1;
 	return 0;
+}
+
+/* The WAL's limit in pages of PAGE_SIZE bytes, and the sizes derived from
+ * it; -1 with *CAUSE if LIMIT is too small to work with. */
+static int
+store_set_limit(struct bus_store *st, int64_t limit, char **cause)
+{
+	sqlite3_stmt *s;
+	int page_size = 4096;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA page_size", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			page_size = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	int64_t frame = page_size + WAL_FRAME_HEADER;
+	int64_t pages = (limit - WAL_HEADER) / frame;
+	/* Room for a few pages between the sizes that act on it. */
+	int64_t least = WAL_HEADER + 2 * CKPT_WAKE_DIV * frame;
+	if (limit < least) {
+		xasprintf(cause, "the WAL limit must be at least %lld KiB with pages of %d "
+		    "bytes, not %lld bytes", (long long)(least + 1023) / 1024, page_size,
+		    (long long)limit);
+		return -1;
+	}
+	if (pages > INT32_MAX)
+		pages = INT32_MAX;
+	st->wake_pages = (int)(pages / CKPT_WAKE_DIV);
+	st->loop_pages = (int)(pages / CKPT_LOOP_DIV);
+	st->must_pages = (int)(pages / CKPT_MUST_DIV);
+	/* A WAL started again is cut back to the size the thread wakes at. */
+	char *pragma = xprintf("PRAGMA journal_size_limit=%lld",
+	    (long long)(WAL_HEADER + st->wake_pages * frame));
+	int rc = sqlite3_exec(st->db, pragma, NULL, NULL, NULL);
+	free(pragma);
+	if (rc != SQLITE_OK) {
+		xasprintf(cause, "cannot limit the WAL: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* Copy into the database and truncate a WAL that a killed hub left, before
+ * the hub writes anything: its size is whatever that run had reached. */
+static void
+store_checkpoint_at_open(struct bus_store *st, const char *path)
+{
+	int nlog, nckpt, left, copied;
+	/* PASSIVE first, for the count (TRUNCATE reports the WAL it leaves:
+	 * none). */
+	int rc = store_checkpoint(st, st->db, SQLITE_CHECKPOINT_PASSIVE, &left, &copied);
+
+	if (rc == SQLITE_OK)
+		rc = store_checkpoint(st, st->db, SQLITE_CHECKPOINT_TRUNCATE, &nlog, &nckpt);
+	if (rc != SQLITE_OK)
+		log_warn("store: cannot checkpoint the WAL of %s at start (%s); it is "
+		    "checkpointed as the hub runs", path, sqlite3_errmsg(st->db));
+	else if (left > 0)
+		log_info("store: copied the %d pages left in the WAL of %s into it", left, path);
+	store_log_note(st);
 }
 
 static int
@@ -223,14 +527,26 @@ store_step_done(struct bus_store *st, enum store_stmt which, const char *what,
 /*
  * Open (or create) the store at PATH. SYNCHRONOUS is SQLite's setting:
  * "normal" survives a crash of the hub; "full" also survives power loss.
+ * WAL_LIMIT is the most the WAL may hold, in bytes (see the top).
  */
 struct bus_store *
-bus_store_open(const char *path, const char *synchronous, char **cause)
+bus_store_open(const char *path, const char *synchronous, int64_t wal_limit,
+    char **cause)
 {
 	struct bus_store *st = xcalloc(1, sizeof *st);
+	pthread_condattr_t attr;
 	char *pragma;
 	int version = 0;
 	sqlite3_stmt *s;
+
+	pthread_mutex_init(&st->ckpt_lock, NULL);
+	pthread_mutex_init(&st->ckpt_run, NULL);
+	/* The quiet timer counts in monotonic time, as bus_time_mono_ms(). */
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->ckpt_wake, &attr);
+	pthread_condattr_destroy(&attr);
+	st->locks_ready = 1;
 
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 	    NULL) != SQLITE_OK) {
@@ -253,6 +569,8 @@ bus_store_open(const char *path, const char *synchronous, char **cause)
 		xasprintf(cause, "cannot set up database %s: %s", path, sqlite3_errmsg(st->db));
 		goto fail;
 	}
+	if (store_set_limit(st, wal_limit, cause) != 0)
+		goto fail;
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
 		if (sqlite3_step(s) == SQLITE_ROW)
 			version = sqlite3_column_int(s, 0);
@@ -263,8 +581,10 @@ bus_store_open(const char *path, const char *synchronous, char **cause)
 		    "version %d and older", path, version, STORE_SCHEMA_VERSION);
 		goto fail;
 	}
+	store_checkpoint_at_open(st, path);
 	/* IF NOT EXISTS throughout: a database of an older version gets what
-	 * it lacks (the audit table) and keeps everything it has. */
+	 * it lacks (the audit table, the timeline's triggers) and keeps
+	 * everything it has. */
 	if (sqlite3_exec(st->db, store_schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(st->db, "PRAGMA user_version=" STORE_SCHEMA_VERSION_TEXT, NULL, NULL,
 	    NULL) != SQLITE_OK) {
@@ -299,16 +619,21 @@ bus_store_close(struct bus_store *st)
 		pthread_cond_signal(&st->ckpt_wake);
 		pthread_mutex_unlock(&st->ckpt_lock);
 		pthread_join(st->ckpt_thread, NULL);
-		pthread_mutex_destroy(&st->ckpt_lock);
-		pthread_cond_destroy(&st->ckpt_wake);
 	}
-	/* The last connection to close checkpoints the whole WAL. */
 	if (st->ckpt_db != NULL)
 		sqlite3_close(st->ckpt_db);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	/* The last connection to close checkpoints what is left of the WAL
+	 * (little: the checkpointer kept up) and removes it. */
 	if (st->db != NULL && sqlite3_close(st->db) != SQLITE_OK)
 		log_warn("closing database: %s", sqlite3_errmsg(st->db));
+	if (st->locks_ready) {
+		store_log_note(st);
+		pthread_mutex_destroy(&st->ckpt_lock);
+		pthread_mutex_destroy(&st->ckpt_run);
+		pthread_cond_destroy(&st->ckpt_wake);
+	}
 	free(st);
 }
 

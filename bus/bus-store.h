@@ -2,11 +2,12 @@
  * The hub's SQLite file: the journal of every published event (seq, time,
  * topic, body); the current state of every object, as the seq of the event
  * that last set it (each body is stored once, in the journal); every case's
- * whole timeline; the audit trail of control requests (append-only: the
- * database's own triggers refuse to change or delete a row); and a few
- * counters in a meta table. A batch of changes is
+ * whole timeline and the audit trail of control requests (both
+ * append-only: the database's own triggers refuse to change or delete a
+ * row); and a few counters in a meta table. A batch of changes is
  * written in one transaction; the hub publishes only after the commit
- * returns.
+ * returns. Checkpoints keep SQLite's write-ahead log under a limit without
+ * holding up the commits (bus-store.c).
  */
 #ifndef BUS_STORE_H
 #define BUS_STORE_H
@@ -38,8 +39,13 @@ struct bus_store_audit_row {
 };
 typedef int (*bus_store_audit_cb)(const struct bus_store_audit_row *, void *arg);
 
+/* The most the WAL (the database's -wal file) may hold by default, in
+ * bytes. A store takes any limit from 32 pages up (129 KiB with SQLite's
+ * default pages of 4 KiB). */
+#define BUS_STORE_WAL_LIMIT (64LL * 1024 * 1024)
+
 struct bus_store *bus_store_open(const char *path, const char *synchronous,
-                      char **cause);
+                      int64_t wal_limit, char **cause);
 void    bus_store_close(struct bus_store *);
 struct sqlite3 *bus_store_db(struct bus_store *);
 int64_t bus_store_last_seq(struct bus_store *);

@@ -551,9 +551,12 @@ sync_heartbeat(struct bus_sync *s, json_t *hb)
 	const char *store = json_string_value(json_object_get(hb, "store"));
 	int full = store != NULL && strcmp(store, "full") == 0;
 
+	int demo = json_is_true(json_object_get(hb, "demo"));
+
 	sync_heard(s);
-	if (full != s->status.store_full) {
+	if (full != s->status.store_full || demo != s->status.demo) {
 		s->status.store_full = full;
+		s->status.demo = demo;
 		sync_notify(s);
 	}
 	if (hub != NULL)

@@ -34,6 +34,7 @@ struct bus_sync_status {
 	int64_t hub_seq;          /* seq in the last heartbeat */
 	int64_t heard_mono_ms;    /* when the hub was last heard (monotonic) */
 	int store_full;           /* the last heartbeat said "store": "full" */
+	int demo;                 /* the last heartbeat said "demo": true */
 	char why[128];            /* what the last state change was about */
 	uint64_t events_applied, gaps_repaired, snapshots, dropped_dups;
 };

@@ -351,6 +351,36 @@ cmd_team(struct ctl *c, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+/* The hub's allow-list as a table, a key a line (--json: the reply). The
+ * names and topics came from an allow file or a lead: made inert. */
+static int
+cmd_key_list(struct ctl *c)
+{
+	static const char *const cols[] = { "person", "role", "sockets", "topics", NULL };
+	json_t *reply, *k;
+	size_t i;
+	int rc = ctl_call(c, "key_list", NULL, &reply);
+
+	if (rc != EXIT_OK)
+		return rc;
+	printf("%-40s  %-16s %-8s %-21s %s\n", "KEY", "PERSON", "ROLE", "SOCKETS", "TOPICS");
+	json_array_foreach(json_object_get(reply, "keys"), i, k) {
+		char *v[4];
+		for (int j = 0; cols[j] != NULL; j++) {
+			const char *s = json_string_value(json_object_get(k, cols[j]));
+			v[j] = ctl_inert(s != NULL && s[0] != '\0' ? s : "-");
+		}
+		char *key = ctl_inert(json_string_value(json_object_get(k, "key")) ?
+		    json_string_value(json_object_get(k, "key")) : "?");
+		printf("%-40s  %-16s %-8s %-21s %s\n", key, v[0], v[1], v[2], v[3]);
+		free(key);
+		for (int j = 0; j < 4; j++)
+			free(v[j]);
+	}
+	json_decref(reply);
+	return EXIT_OK;
+}
+
 /* Print the reply of a read-only op as one JSON document. */
 static int
 cmd_dump(struct ctl *c, const char *op, json_t *args)
@@ -775,7 +805,9 @@ simulate_signal(int sig)
 }
 
 /*
- * simulate: demo traffic against any hub (bus-demo). Reports go as the
+ * simulate: demo traffic against a demo floor (bus-demo), never a live
+ * one: its made-up cases would be worked under real roster names. Reports
+ * go as the
  * acknowledged "report" op, so that the hub's case ids come back and the
  * cases can be worked through their lifecycle; intel and sensor traffic
  * is pushed to ingest.
@@ -805,6 +837,20 @@ cmd_simulate(struct ctl *c, int argc, char **argv)
 	}
 	if (rate <= 0 || speed <= 0)
 		return usage_error("simulate: --rate and --speed must be above 0%s", "");
+
+	json_t *me;
+	int rc = ctl_call(c, "whoami", NULL, &me);
+	if (rc != EXIT_OK)
+		return rc;
+	int demo_floor = json_is_true(json_object_get(me, "demo"));
+	json_decref(me);
+	if (!demo_floor) {
+		fprintf(stderr, "watchctl: simulate sends made-up incidents, intel and sensor "
+		    "traffic, and the hub at %s serves a live floor; simulate only against a "
+		    "demo floor (watchd --demo, or watchfloor --demo with no hub running)\n",
+		    c->control);
+		return EXIT_USAGE;
+	}
 
 	char *cause = NULL;
 	struct bus_sock_opts po = { .type = ZMQ_PUSH, .endpoint = c->ingest, .curve = c->curve };
@@ -914,7 +960,7 @@ cmd_key(struct ctl *c, int argc, char **argv)
 	char key[BUS_CURVE_KEY_LEN + 1], *cause = NULL;
 
 	if (argc == 1 && strcmp(argv[0], "list") == 0)
-		return cmd_dump(c, "key_list", NULL);
+		return c->json_out ? cmd_dump(c, "key_list", NULL) : cmd_key_list(c);
 	if (argc >= 2 && (strcmp(argv[0], "allow") == 0 || strcmp(argv[0], "revoke") == 0)) {
 		if (bus_curve_load_public(argv[1], key, &cause) != 0) {
 			int rc = usage_error("%s", cause);

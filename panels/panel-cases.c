@@ -11,16 +11,17 @@
 #include "tui.h"
 
 static const struct panel_column cases_columns[] = {
-	{ "LEVEL", 11, 0, 0 },
-	{ "CASE", 14, 0, 0 },
-	{ "SECTOR", 14, 0, 110 },
-	{ "ORGANISATION", 20, 0, 96 },
-	{ "TITLE", 0, 0, 0 },
-	{ "STATUS", 13, 0, 0 },
-	{ "HANDLER", 10, 0, 104 },
-	{ "TEAM", 6, 0, 0 },
-	{ "AGE", 5, 1, 0 },
-	{ NULL, 0, 0, 0 },
+	{ "LEVEL", 11, 0, 0, 0 },
+	{ "CASE", 14, 0, 0, 0 },
+	{ "SECTOR", 14, 0, 110, 0 },
+	{ "ORGANISATION", 19, 0, 96, 0 }, /* a column to TEAM: titles keep theirs */
+	{ "TITLE", 0, 0, 0, 0 },
+	{ "STATUS", 13, 0, 0, 0 },
+	{ "HANDLER", 10, 0, 104, 0 },
+	/* "FLY-2+1" whole; a longer name loses its middle, never the "+1". */
+	{ "TEAM", 7, 0, 0, 1 },
+	{ "AGE", 5, 1, 0, 0 },
+	{ NULL, 0, 0, 0, 0 },
 };
 
 static int

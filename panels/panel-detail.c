@@ -145,7 +145,8 @@ detail_build(struct detail *d, struct tui *t, const struct bus_case *c)
 	int64_t last = 0;
 	const char *state = t->detail_error[0] != '\0' ? "  (earlier entries not loaded)" :
 	    t->detail_loading ? "  (loading...)" : "";
-	snprintf(buf, sizeof buf, "Timeline (%lld entries)%s", (long long)c->timeline_count, state);
+	snprintf(buf, sizeof buf, "Timeline (%lld entr%s)%s", (long long)c->timeline_count,
+	    c->timeline_count == 1 ? "y" : "ies", state);
 	detail_add(d, tui_theme_attr(STYLE_HEADER), buf);
 	if (t->detail_error[0] != '\0') {
 		snprintf(buf, sizeof buf, "The hub did not give the earlier entries: %s. "
@@ -160,8 +161,9 @@ detail_build(struct detail *d, struct tui *t, const struct bus_case *c)
 		if (c->timeline[i].n <= last)
 			continue;
 		if (c->timeline[i].n > last + 1) {
-			snprintf(buf, sizeof buf, "... %lld entries not loaded ...",
-			    (long long)(c->timeline[i].n - last - 1));
+			int64_t gap = c->timeline[i].n - last - 1;
+			snprintf(buf, sizeof buf, "... %lld entr%s not loaded ...", (long long)gap,
+			    gap == 1 ? "y" : "ies");
 			detail_add(d, tui_theme_attr(STYLE_DIM), buf);
 		}
 		detail_entry(d, &c->timeline[i]);
@@ -170,7 +172,7 @@ detail_build(struct detail *d, struct tui *t, const struct bus_case *c)
 }
 
 void
-panel_detail_draw(struct tui *t, WINDOW *win)
+panel_detail_draw(struct tui *t, WINDOW *win, const char *keys)
 {
 	const struct bus_case *c = bus_replica_find(t->replica, BUS_KIND_CASE, t->detail_case);
 	struct detail d = { NULL, 0, 0, 0 };
@@ -198,8 +200,10 @@ panel_detail_draw(struct tui *t, WINDOW *win)
 		mvwaddstr(win, 1 + y, 2, out);
 	}
 	wattrset(win, tui_theme_attr(STYLE_DIM));
-	mvwaddnstr(win, h - 2, 2, "Esc close  j/k scroll  d dispatch  a assign  s status  "
-	    "n note  x ack  c close", w - 4);
+	char foot[640];
+	snprintf(foot, sizeof foot, "Esc close  j/k scroll%s%s", keys[0] != '\0' ? "  " : "",
+	    keys);
+	mvwaddnstr(win, h - 2, 2, foot, w - 4);
 	wattrset(win, A_NORMAL);
 	for (int i = 0; i < d.n; i++)
 		free(d.lines[i].text);

@@ -8,14 +8,16 @@
 #include "panel.h"
 #include "tui.h"
 
+/* TLP is never cut: "TLP:AMBER+STRICT" is 16 columns, and a marking cut
+ * to "TLP:AMBER+S…" no longer says how far an item may go. */
 static const struct panel_column intel_columns[] = {
-	{ "TLP", 12, 0, 0 },
-	{ "KIND", 13, 0, 90 },
-	{ "TITLE", 0, 0, 0 },
-	{ "SOURCE", 14, 0, 60 },
-	{ "SECTORS", 16, 0, 110 },
-	{ "AGE", 6, 1, 0 },
-	{ NULL, 0, 0, 0 },
+	{ "TLP", 16, 0, 0, 0 },
+	{ "KIND", 13, 0, 90, 0 },
+	{ "TITLE", 0, 0, 0, 0 },
+	{ "SOURCE", 14, 0, 60, 0 },
+	{ "SECTORS", 16, 0, 110, 0 },
+	{ "AGE", 6, 1, 0, 0 },
+	{ NULL, 0, 0, 0, 0 },
 };
 
 /* Newest first: by arrival (the hub's seq of the item's first event is
@@ -37,7 +39,9 @@ intel_cells(const struct tui *t, const void *obj, int64_t now, struct panel_cell
 	size_t used = 0;
 
 	(void)t;
-	snprintf(cell[0].buf, sizeof cell[0].buf, "TLP:%s", i->tlp != NULL ? i->tlp : "clear");
+	/* Unmarked is not CLEAR (TLP 2.0): "TLP:-", never the most
+	 * permissive label. */
+	snprintf(cell[0].buf, sizeof cell[0].buf, "TLP:%s", i->tlp != NULL ? i->tlp : "-");
 	for (char *p = cell[0].buf; *p != '\0'; p++)
 		*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
 	cell[0].style = tui_theme_tlp(i->tlp);

@@ -9,15 +9,17 @@
 #include "panel.h"
 #include "tui.h"
 
+/* Sensor ids are cut in the middle: sensors of a sector differ at the
+ * end ("s-transportation-01", "-02"). */
 static const struct panel_column sensors_columns[] = {
-	{ "SENSOR", 16, 0, 0 },
-	{ "STATE", 5, 0, 0 },
-	{ "SECTOR", 14, 0, 64 },
-	{ "ALERT", 11, 0, 0 },
-	{ "SIGNATURE", 0, 0, 0 },
-	{ "ALERTS", 6, 1, 80 },
-	{ "LAST", 6, 1, 0 },
-	{ NULL, 0, 0, 0 },
+	{ "SENSOR", 20, 0, 0, 1 },
+	{ "STATE", 5, 0, 0, 0 },
+	{ "SECTOR", 14, 0, 64, 0 },
+	{ "ALERT", 11, 0, 0, 0 },
+	{ "SIGNATURE", 0, 0, 0, 0 },
+	{ "ALERTS", 6, 1, 80, 0 },
+	{ "LAST", 6, 1, 0, 0 },
+	{ NULL, 0, 0, 0, 0 },
 };
 
 static int

@@ -10,13 +10,13 @@
 #include "tui.h"
 
 static const struct panel_column teams_columns[] = {
-	{ "TEAM", 7, 0, 0 },
-	{ "STATUS", 10, 0, 0 },
-	{ "CASE", 13, 0, 0 },
-	{ "ORGANISATION", 0, 0, 70 },
-	{ "BASE", 16, 0, 60 },
-	{ "IN STATUS", 9, 1, 0 },
-	{ NULL, 0, 0, 0 },
+	{ "TEAM", 7, 0, 0, 1 },
+	{ "STATUS", 10, 0, 0, 0 },
+	{ "CASE", 13, 0, 0, 0 },
+	{ "ORGANISATION", 0, 0, 70, 0 },
+	{ "BASE", 16, 0, 60, 0 },
+	{ "IN STATUS", 9, 1, 0, 0 },
+	{ NULL, 0, 0, 0, 0 },
 };
 
 static int

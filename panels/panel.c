@@ -240,7 +240,8 @@ panel_widths(const struct panel_column *cols, int w, int *out)
 }
 
 static void
-panel_put(WINDOW *win, int y, int x, const char *text, int width, int right, attr_t attr)
+panel_put(WINDOW *win, int y, int x, const char *text, int width, int right, int middle,
+    attr_t attr)
 {
 	char field[TUI_TEXT_FIT_SIZE(256)];
 
@@ -248,8 +249,12 @@ panel_put(WINDOW *win, int y, int x, const char *text, int width, int right, att
 		return;
 	if (width > 256)
 		width = 256;
-	tui_text_fit(text, TUI_TEXT_CSTR, width, TUI_TEXT_ELLIPSIS | (right ? TUI_TEXT_RIGHT : 0),
-	    field, sizeof field);
+	if (middle)
+		tui_text_fit_middle(text, TUI_TEXT_CSTR, width, right ? TUI_TEXT_RIGHT : 0, field,
+		    sizeof field);
+	else
+		tui_text_fit(text, TUI_TEXT_CSTR, width,
+		    TUI_TEXT_ELLIPSIS | (right ? TUI_TEXT_RIGHT : 0), field, sizeof field);
 	wattrset(win, attr);
 	mvwaddstr(win, y, x, field);
 }
@@ -279,7 +284,8 @@ panel_draw(struct panel *p, const struct tui *t, WINDOW *win, int focused)
 	    stale ? "  STALE" : "");
 	wattrset(win, tui_theme_attr(focused ? STYLE_TITLE_FOCUS : STYLE_TITLE));
 	mvwhline(win, 0, 0, ' ', w);
-	panel_put(win, 0, 0, title, w, 0, tui_theme_attr(focused ? STYLE_TITLE_FOCUS : STYLE_TITLE));
+	panel_put(win, 0, 0, title, w, 0, 0,
+	    tui_theme_attr(focused ? STYLE_TITLE_FOCUS : STYLE_TITLE));
 	if (h < 3)
 		return;
 
@@ -288,7 +294,7 @@ panel_draw(struct panel *p, const struct tui *t, WINDOW *win, int focused)
 	for (int c = 0; cols[c].title != NULL; c++) {
 		if (widths[c] < 0)
 			continue;
-		panel_put(win, 1, x, cols[c].title, widths[c], cols[c].right,
+		panel_put(win, 1, x, cols[c].title, widths[c], cols[c].right, 0,
 		    tui_theme_attr(STYLE_HEADER));
 		x += widths[c] + 1;
 	}
@@ -322,13 +328,13 @@ panel_draw(struct panel *p, const struct tui *t, WINDOW *win, int focused)
 			if (selected && (stale || cells[c].style < STYLE_LEVEL0))
 				a = tui_theme_attr(STYLE_SELECTED);
 			panel_put(win, 2 + r, x, cells[c].text != NULL ? cells[c].text : cells[c].buf,
-			    widths[c], cols[c].right, a);
+			    widths[c], cols[c].right, cols[c].middle, a);
 			x += widths[c] + 1;
 		}
 	}
 	if (p->nview == 0) {
 		const char *empty = p->filter[0] ? "nothing matches the filter" : "nothing here";
-		panel_put(win, 2, 1, empty, w - 2, 0, tui_theme_attr(STYLE_DIM));
+		panel_put(win, 2, 1, empty, w - 2, 0, 0, tui_theme_attr(STYLE_DIM));
 	}
 	wattrset(win, A_NORMAL);
 }

@@ -28,6 +28,8 @@ struct panel_column {
 	int width;  /* columns; 0: flexible, shares what is left */
 	int right;  /* right-aligned (numbers, ages) */
 	int min_cols; /* hide this column when the panel is narrower */
+	int middle; /* cut long text in the middle: names that differ at
+	             * the end (sensor-01, sensor-02) stay different */
 };
 
 /* One cell of a row: untrusted TEXT (or BUF when TEXT is NULL) and its style. */
@@ -76,7 +78,9 @@ void        panel_set_sector(struct panel *, const char *);
 int         panel_watches(const struct panel *, unsigned kinds);
 
 /* The overlays: a case in full, and the keys. */
-void panel_detail_draw(struct tui *, WINDOW *);
+/* The detail overlay; KEYS is what the keys can do to the case, for its
+ * foot ("d dispatch  a assign ..."). */
+void panel_detail_draw(struct tui *, WINDOW *, const char *keys);
 void panel_help_draw(struct tui *, WINDOW *);
 
 /* Shared cell helpers. */

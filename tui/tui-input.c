@@ -61,7 +61,8 @@ input_word_start(const struct tui_input *in, int *word)
 }
 
 /* Complete the word under the cursor: the single match in full, or the
- * longest prefix the matches share. */
+ * longest prefix the matches share; when that adds nothing, list the
+ * matches (as a shell does on a second Tab), or say there are none. */
 static void
 input_complete(struct tui_input *in, tui_input_complete complete, void *arg)
 {
@@ -73,8 +74,10 @@ input_complete(struct tui_input *in, tui_input_complete complete, void *arg)
 	memcpy(prefix, in->buf + start, in->cursor - start);
 	prefix[in->cursor - start] = '\0';
 	int n = complete(arg, in->buf, word, prefix, cands, 64);
-	if (n <= 0)
+	if (n <= 0) {
+		snprintf(in->listed, sizeof in->listed, "nothing to complete here");
 		return;
+	}
 	size_t common = strlen(cands[0]);
 	for (int i = 1; i < n; i++) {
 		size_t k = 0;
@@ -84,6 +87,12 @@ input_complete(struct tui_input *in, tui_input_complete complete, void *arg)
 	}
 	if (common > strlen(prefix))
 		input_insert(in, cands[0] + strlen(prefix), common - strlen(prefix));
+	else if (n > 1) {
+		size_t used = 0;
+		for (int i = 0; i < n && used < sizeof in->listed; i++)
+			used += (size_t)snprintf(in->listed + used, sizeof in->listed - used, "%s%s",
+			    i > 0 ? "  " : "", cands[i]);
+	}
 	if (n == 1 && (in->cursor == in->len || in->buf[in->cursor] != ' '))
 		input_insert(in, " ", 1);
 }
@@ -96,6 +105,7 @@ tui_input_key(struct tui_input *in, int key, const char *utf8, tui_input_complet
 {
 	size_t at;
 
+	in->listed[0] = '\0'; /* a listing stays until the next key */
 	switch (key) {
 	case 0:
 		break;
@@ -167,7 +177,17 @@ tui_input_split_words(char *line, char **words, int max, int rest)
 		if (*p == '\0')
 			break;
 		if (rest && n == max - 1) {
-			words[n++] = p; /* the remainder, untouched */
+			/* The remainder as typed; only quotes around the whole of it
+			 * go, as they would in a shell ("Pump PLC reflashed"). */
+			size_t len = strlen(p);
+			while (len > 0 && p[len - 1] == ' ')
+				p[--len] = '\0';
+			if (len >= 2 && p[0] == '"' && p[len - 1] == '"' &&
+			    memchr(p + 1, '"', len - 2) == NULL) {
+				p[len - 1] = '\0';
+				p++;
+			}
+			words[n++] = p;
 			break;
 		}
 		words[n++] = out = p;

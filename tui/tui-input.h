@@ -14,7 +14,8 @@
 struct tui_input {
 	char buf[TUI_INPUT_MAX + 1];
 	size_t len, cursor; /* bytes */
-	char prompt[64];
+	char prompt[160]; /* a question may name counts and what it costs */
+	char listed[512]; /* what a Tab that could not complete matches, or "" */
 };
 
 /* What a key did to the line. */

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "bus-domain.h"
+#include "bus-hub.h"
 #include "bus-replica.h"
 #include "bus-rules.h"
 #include "bus-sync.h"
@@ -59,20 +60,33 @@ keys_need_case(struct tui *t, const struct bus_case **c)
 /* ------------------------------------------------------------------ */
 /* Moving around. */
 
+/*
+ * Quit, asking first when it would cost someone: a command still waiting
+ * for the hub, or, in the console that hosts the floor's hub, the other
+ * consoles and tools that follow it (quitting stops the hub for them).
+ */
 static void
 act_quit(struct tui *t)
 {
-	int n = bus_sync_in_flight(t->sync);
+	int waiting = bus_sync_in_flight(t->sync);
+	/* One of the events socket's connections is this console's own. */
+	int others = t->hub != NULL ? bus_hub_followers(t->hub) - 1 : 0;
+	char prompt[160];
 
-	if (n == 0) {
+	if (waiting == 0 && others <= 0) {
 		t->quit = 1;
 		return;
 	}
+	if (others > 0)
+		snprintf(prompt, sizeof prompt, "Quitting stops the hub for %d other %s%s. "
+		    "Quit anyway? (y/n) ", others, others == 1 ? "console or tool" :
+		    "consoles or tools", waiting > 0 ? ", and a command still waits" : "");
+	else
+		snprintf(prompt, sizeof prompt, "%s still waiting for the hub; quit anyway? (y/n) ",
+		    waiting == 1 ? "A command is" : "Commands are");
 	snprintf(t->pending_op, sizeof t->pending_op, "quit");
 	t->mode = MODE_CONFIRM;
-	tui_input_start(&t->input, n == 1 ? "A command is still waiting for the hub; quit "
-	    "anyway? (y/n) " : "Commands are still waiting for the hub; quit anyway? (y/n) ",
-	    NULL);
+	tui_input_start(&t->input, prompt, NULL);
 }
 
 static void
@@ -365,8 +379,7 @@ act_status(struct tui *t)
 
 	if (team != NULL) {
 		if (!tui_can(t, "team")) {
-			tui_message(t, 1, "moving a team needs the role lead; %s is %s", t->user,
-			    tui_role(t));
+			tui_refuse_role(t, "team", "moving a team");
 			return;
 		}
 		snprintf(t->pending_team, sizeof t->pending_team, "%s", team->id);
@@ -437,6 +450,19 @@ act_close(struct tui *t)
 }
 
 static void
+act_reopen(struct tui *t)
+{
+	const struct bus_case *c;
+	char q[160];
+
+	if (!keys_need_case(t, &c))
+		return;
+	snprintf(t->pending_case, sizeof t->pending_case, "%s", c->id);
+	snprintf(q, sizeof q, "Reopen %s? (y/n) ", c->id);
+	keys_confirm(t, "reopen", q);
+}
+
+static void
 act_note(struct tui *t)
 {
 	const struct bus_case *c;
@@ -485,8 +511,9 @@ static const struct tui_key_action key_actions[] = {
 	{ "assign", "a", KEYS_IN(PANEL_CASES), "assign", 1, "assign a handler", act_assign },
 	{ "status", "s", CASES_OR_TEAMS, "status", 1, "move the case or team (allowed moves only)",
 	  act_status },
-	{ "level", "l", KEYS_IN(PANEL_CASES), "level", 0, "set the case's NCISS level", act_level },
+	{ "level", "l", KEYS_IN(PANEL_CASES), "level", 1, "set the case's NCISS level", act_level },
 	{ "close", "c", KEYS_IN(PANEL_CASES), "close", 1, "close the case", act_close },
+	{ "reopen", "o", KEYS_IN(PANEL_CASES), "reopen", 1, "reopen the closed case", act_reopen },
 	{ "note", "n", KEYS_IN(PANEL_CASES), "note", 1, "add a note to the case", act_note },
 	{ "ack", "x", KEYS_IN(PANEL_CASES), "ack", 1, "acknowledge the case", act_ack },
 	{ "filter", "/", KEYS_ANY, NULL, 1, "filter this list (Enter keeps, Esc clears)",
@@ -814,23 +841,63 @@ keys_applies(const struct tui *t, const struct tui_key_action *a)
 	return a->where == KEYS_ANY || (a->where & KEYS_IN(keys_context(t)));
 }
 
-/* "Enter detail  d dispatch ...": the hinted keys that apply here and
- * that the operator's role may use. */
-void
-tui_keys_hints(const struct tui *t, char *buf, size_t size)
+/*
+ * What a case action needs of the case it would act on, beyond the role:
+ * the hub refuses the rest (a closed case takes only a reopen), so they
+ * are not offered. Actions not listed need nothing of a case.
+ */
+enum { ON_OPEN = 1, ON_CLOSED = 2, ON_UNACKED = 4, ON_TEAM = 8 };
+static const struct key_case_need {
+	const char *op;
+	unsigned needs;
+} key_case_needs[] = {
+	{ "dispatch", ON_OPEN }, { "recall", ON_OPEN | ON_TEAM }, { "assign", ON_OPEN },
+	{ "status", ON_OPEN },
+	{ "level", ON_OPEN }, { "close", ON_OPEN }, { "note", ON_OPEN },
+	{ "ack", ON_OPEN | ON_UNACKED }, { "reopen", ON_CLOSED },
+};
+
+/* Would the hub take action A on the case the operator means, as far as
+ * the case itself says? (On a team, the team's own rules apply.) */
+static int
+keys_case_allows(const struct tui *t, const struct tui_key_action *a)
+{
+	const struct bus_case *c = keys_team(t) == NULL ? keys_case(t) : NULL;
+
+	if (a->op == NULL || c == NULL)
+		return 1;
+	int closed = c->status != NULL && strcmp(c->status, "closed") == 0;
+	for (size_t i = 0; i < sizeof key_case_needs / sizeof key_case_needs[0]; i++) {
+		unsigned need = key_case_needs[i].needs;
+		if (strcmp(key_case_needs[i].op, a->op) != 0)
+			continue;
+		return !((need & ON_OPEN) && closed) && !((need & ON_CLOSED) && !closed) &&
+		    !((need & ON_UNACKED) && c->acked_at > 0) && !((need & ON_TEAM) && c->teams.n == 0);
+	}
+	return 1;
+}
+
+/* "Enter detail  d dispatch ...": the hinted keys that apply here, that
+ * the operator's role may use, and that the case in question can take. */
+static void
+keys_hints(const struct tui *t, int help_and_quit, char *buf, size_t size)
 {
 	char help[32], quit[32], key[32];
-	size_t used;
+	size_t used = 0;
 
 	/* Help and quit first: on a narrow screen the rest may not fit. Each
 	 * action by its first key: the help lists the others. */
-	keys_first("help", help, sizeof help);
-	keys_first("quit", quit, sizeof quit);
-	used = (size_t)snprintf(buf, size, " %s help  %s quit", help, quit);
+	buf[0] = '\0';
+	if (help_and_quit) {
+		keys_first("help", help, sizeof help);
+		keys_first("quit", quit, sizeof quit);
+		used = (size_t)snprintf(buf, size, " %s help  %s quit", help, quit);
+	}
 	for (size_t i = 0; i < NACTIONS; i++) {
 		const struct tui_key_action *a = &key_actions[i];
 		if (!a->hint || !keys_applies(t, a) || (a->op != NULL && !tui_can(t, a->op)) ||
-		    a->fn == act_help || a->fn == act_quit || bindings[i].n == 0)
+		    !keys_case_allows(t, a) || a->fn == act_help || a->fn == act_quit ||
+		    bindings[i].n == 0 || (!help_and_quit && a->op == NULL))
 			continue;
 		tui_keys_name(bindings[i].codes[0], key, sizeof key);
 		const char *word = a->op != NULL ? a->op : a->help;
@@ -841,10 +908,24 @@ tui_keys_hints(const struct tui *t, char *buf, size_t size)
 		if (space != NULL)
 			*space = '\0';
 		used += (size_t)snprintf(buf + used, size > used ? size - used : 0, "%s%s %s",
-		    used ? "  " : " ", key, first);
+		    used ? "  " : help_and_quit ? " " : "", key, first);
 		if (used >= size)
 			break;
 	}
+}
+
+void
+tui_keys_hints(const struct tui *t, char *buf, size_t size)
+{
+	keys_hints(t, 1, buf, size);
+}
+
+/* The same without help and quit: what can be done to the case or team in
+ * question ("d dispatch  a assign ..."; "o reopen" on a closed case). */
+void
+tui_keys_offers(const struct tui *t, char *buf, size_t size)
+{
+	keys_hints(t, 0, buf, size);
 }
 
 /* ------------------------------------------------------------------ */
@@ -863,6 +944,7 @@ keys_complete(void *arg, const char *line, int word, const char *prefix, const c
 	if (word == 0) {
 		for (size_t i = 0; i < bus_nverbs; i++)
 			OFFER(bus_verbs[i].name);
+		OFFER("whoami");
 		OFFER("help");
 		OFFER("quit");
 		return n;
@@ -897,6 +979,13 @@ keys_complete(void *arg, const char *line, int word, const char *prefix, const c
 	return n;
 }
 
+/* watchctl's commands that print a table or a stream, which the bottom
+ * line cannot hold: the : line names where they are. */
+static const char *const keys_watchctl_only[] = {
+	"staff", "audit", "stats", "snapshot", "replay", "tail", "publish", "simulate",
+	"follow", "keygen", "key", "request", NULL,
+};
+
 static void
 keys_run_command(struct tui *t, char *line)
 {
@@ -922,8 +1011,20 @@ keys_run_command(struct tui *t, char *line)
 		act_help(t);
 		return;
 	}
+	if (strcmp(words[0], "whoami") == 0) {
+		tui_send(t, "whoami", NULL, "whoami");
+		return;
+	}
 	const struct bus_verb *v = bus_verb_find(words[0]);
 	if (v == NULL) {
+		for (int i = 0; keys_watchctl_only[i] != NULL; i++) {
+			if (strcmp(words[0], keys_watchctl_only[i]) == 0) {
+				tui_message(t, 1, "%s prints more than this line holds: run watchctl "
+				    "%s in a shell. The : line takes the commands that act on the "
+				    "floor (Tab lists them), and whoami", words[0], words[0]);
+				return;
+			}
+		}
 		tui_message(t, 1, "no command '%s'; Tab lists them", words[0]);
 		return;
 	}
@@ -982,6 +1083,8 @@ keys_confirmed(struct tui *t, int key)
 		t->quit = 1;
 	else if (strcmp(t->pending_op, "close") == 0)
 		tui_send(t, "close", json_pack("{s:s}", "case", t->pending_case), "close");
+	else if (strcmp(t->pending_op, "reopen") == 0)
+		tui_send(t, "reopen", json_pack("{s:s}", "case", t->pending_case), "reopen");
 	else if (strcmp(t->pending_op, "recall") == 0) {
 		const struct bus_team *tm = bus_replica_find(t->replica, BUS_KIND_TEAM,
 		    t->pending_team);
@@ -1027,12 +1130,7 @@ tui_keys_press(struct tui *t, int key, const char *utf8)
 				return;
 			}
 			if (a->op != NULL && !tui_can(t, a->op)) {
-				if (t->read_only)
-					tui_message(t, 1, "%s: this console is read-only "
-					    "(--read-only)", a->op);
-				else
-					tui_message(t, 1, "%s needs another role; %s is %s", a->op,
-					    t->user, tui_role(t));
+				tui_refuse_role(t, a->op, a->op);
 				return;
 			}
 			t->status[0] = '\0';

@@ -50,5 +50,6 @@ void tui_keys_reset(void);
 
 void tui_keys_press(struct tui *, int key, const char *utf8);
 void tui_keys_hints(const struct tui *, char *buf, size_t size);
+void tui_keys_offers(const struct tui *, char *buf, size_t size);
 
 #endif

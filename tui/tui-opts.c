@@ -29,7 +29,9 @@ const struct bus_opt tui_opts_table[] = {
 	{ "read-only", "console", 0, BUS_OPT_BOOL, SET(read_only), 0, 0, NULL, NULL,
 	  "watch only: the console sends no command at all" },
 	{ "demo", NULL, 0, BUS_OPT_BOOL, SET(demo), 0, 0, NULL, NULL,
-	  "generate a live demo floor (incidents, intel, sensors)" },
+	  "a demo floor of made-up incidents, intel and sensors:\n"
+	  "in a hub of its own (demo.db), or a watchd --demo;\n"
+	  "never into a live floor's hub" },
 	{ "seed", NULL, 0, BUS_OPT_U64, SET(seed), 0, 0, NULL, "N",
 	  "seed of the demo traffic (default: the time)" },
 };

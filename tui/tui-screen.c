@@ -178,57 +178,103 @@ screen_put(WINDOW *win, int x, const char *text, int width, attr_t attr)
 	return used;
 }
 
+/* One piece of the top line: its text at each compactness (NULL: as at
+ * the level before; "" drops it), and how it is drawn. */
+#define TOP_LEVELS 4
+struct top_part {
+	const char *text[TOP_LEVELS];
+	attr_t attr;
+};
+
+/* Columns the parts take at compactness LEVEL. */
+static int
+screen_top_width(const struct top_part *parts, int n, int level)
+{
+	int w = 0;
+
+	for (int i = 0; i < n; i++) {
+		const char *text = NULL;
+		for (int l = level; l >= 0 && text == NULL; l--)
+			text = parts[i].text[l];
+		w += tui_text_width(text);
+	}
+	return w;
+}
+
 /*
- * The top line: connection, hub seq and lag, user and role, UTC clock.
- * Always there, so a watch officer can tell at a glance whether what the
- * screen shows is live.
+ * The top line: connection, DEMO on a demo floor, hub seq and lag, user
+ * and role, UTC clock. Always there, so a watch officer can tell at a
+ * glance whether what the screen shows is live and who they act as. On a
+ * narrow screen the parts get shorter, level by level, until they fit:
+ * the program's name goes first, then the long forms; the user and role
+ * and the clock stay to the last column.
  */
 static void
 screen_draw_top(struct tui *t)
 {
 	const struct bus_sync_status *st = bus_sync_status(t->sync);
 	WINDOW *w = t->win_top;
-	int cols = getmaxx(w), x = 0;
+	int cols = getmaxx(w), x = 0, n = 0;
 	int64_t now = bus_time_now_ms(), seq = bus_replica_seq(t->replica);
-	char buf[256], clock[32];
+	char state[64], seqs[2][64], user[128], clock[2][32];
+	attr_t top = tui_theme_attr(STYLE_TOP), alarm = tui_theme_attr(STYLE_ALARM);
 	time_t secs = (time_t)(now / 1000);
 	struct tm tm;
+	struct top_part parts[8];
 
-	wattrset(w, tui_theme_attr(STYLE_TOP));
-	mvwhline(w, 0, 0, ' ', cols);
-	/* The clock first, at the right: it must always be there. */
 	gmtime_r(&secs, &tm);
-	strftime(clock, sizeof clock, cols >= 70 ? " %Y-%m-%d %H:%M:%SZ " : " %H:%M:%SZ ", &tm);
-	int cw = (int)strlen(clock);
-	if (cols > cw)
-		screen_put(w, cols - cw, clock, cw, tui_theme_attr(STYLE_TOP) | A_BOLD);
-	cols -= cw;
-	x += screen_put(w, x, cols >= 60 ? " watchfloor " : " ", cols - x,
-	    tui_theme_attr(STYLE_TOP) | A_BOLD);
+	strftime(clock[0], sizeof clock[0], " %Y-%m-%d %H:%M:%SZ ", &tm);
+	strftime(clock[1], sizeof clock[1], " %H:%M:%SZ ", &tm);
+	parts[n++] = (struct top_part){ { " watchfloor ", " " }, top | A_BOLD };
 	if (st->state == BUS_SYNC_DISCONNECTED) {
 		int64_t silent = st->heard_mono_ms > 0 ?
 		    (bus_time_mono_ms() - st->heard_mono_ms) / 1000 : -1;
 		if (silent >= 0)
-			snprintf(buf, sizeof buf, " DISCONNECTED %llds, stale ", (long long)silent);
+			snprintf(state, sizeof state, " DISCONNECTED %llds, stale ", (long long)silent);
 		else
-			snprintf(buf, sizeof buf, " DISCONNECTED ");
-		x += screen_put(w, x, buf, cols - x, tui_theme_attr(STYLE_ALARM));
-	} else {
-		x += screen_put(w, x, t->hub != NULL ? " CONNECTED (hub in this console) " :
-		    t->curve ? " CONNECTED (CURVE) " : " CONNECTED ", cols - x,
-		    tui_theme_attr(STYLE_OK));
-		if (st->state == BUS_SYNC_SYNCING || st->repairing)
-			x += screen_put(w, x, " resyncing ", cols - x, tui_theme_attr(STYLE_ALARM));
-		if (st->store_full)
-			x += screen_put(w, x, " JOURNAL FULL: the hub refuses changes ", cols - x,
-			    tui_theme_attr(STYLE_ALARM) | A_BOLD);
-	}
+			snprintf(state, sizeof state, " DISCONNECTED ");
+		parts[n++] = (struct top_part){ { state }, alarm };
+	} else if (t->hub != NULL)
+		parts[n++] = (struct top_part){ { " CONNECTED (hub in this console) ", NULL,
+			" CONNECTED (own hub) " }, tui_theme_attr(STYLE_OK) };
+	else
+		parts[n++] = (struct top_part){ { t->curve ? " CONNECTED (CURVE) " : " CONNECTED " },
+			tui_theme_attr(STYLE_OK) };
+	/* Made-up traffic must never pass for the live floor. */
+	if (st->demo)
+		parts[n++] = (struct top_part){ { " DEMO " }, alarm | A_BOLD };
+	if (st->state != BUS_SYNC_DISCONNECTED && (st->state == BUS_SYNC_SYNCING || st->repairing))
+		parts[n++] = (struct top_part){ { " resyncing " }, alarm };
+	if (st->state != BUS_SYNC_DISCONNECTED && st->store_full)
+		parts[n++] = (struct top_part){ { " JOURNAL FULL: the hub refuses changes ", NULL,
+			NULL, " JOURNAL FULL " }, alarm | A_BOLD };
 	int64_t lag = st->hub_seq > seq ? st->hub_seq - seq : 0;
-	snprintf(buf, sizeof buf, "  seq %lld  lag %lld", (long long)seq, (long long)lag);
-	x += screen_put(w, x, buf, cols - x, tui_theme_attr(STYLE_TOP));
-	snprintf(buf, sizeof buf, "  %s (%s)%s", t->user, tui_role(t),
+	snprintf(seqs[0], sizeof seqs[0], "  seq %lld  lag %lld", (long long)seq, (long long)lag);
+	snprintf(seqs[1], sizeof seqs[1], " seq %lld lag %lld", (long long)seq, (long long)lag);
+	parts[n++] = (struct top_part){ { seqs[0], NULL, NULL, seqs[1] }, top };
+	snprintf(user, sizeof user, "  %s (%s)%s", t->user, tui_role(t),
 	    t->read_only ? " read-only" : "");
-	x += screen_put(w, x, buf, cols - x, tui_theme_attr(STYLE_TOP));
+	parts[n++] = (struct top_part){ { user }, top };
+	parts[n++] = (struct top_part){ { clock[0], NULL, clock[1] }, top | A_BOLD };
+
+	int level = 0;
+	while (level < TOP_LEVELS - 1 && screen_top_width(parts, n, level) > cols)
+		level++;
+	wattrset(w, top);
+	mvwhline(w, 0, 0, ' ', cols);
+	/* The clock at the right edge, the rest from the left: what does not
+	 * fit even so is cut, the clock last. */
+	const char *ctext = parts[n - 1].text[level >= 2 ? 2 : 0];
+	int cw = tui_text_width(ctext);
+	if (cols > cw)
+		screen_put(w, cols - cw, ctext, cw, parts[n - 1].attr);
+	cols -= cw;
+	for (int i = 0; i < n - 1; i++) {
+		const char *text = NULL;
+		for (int l = level; l >= 0 && text == NULL; l--)
+			text = parts[i].text[l];
+		x += screen_put(w, x, text, cols - x, parts[i].attr);
+	}
 	wnoutrefresh(w);
 }
 
@@ -322,8 +368,11 @@ screen_draw_picker(struct tui *t)
 static void
 screen_draw_overlay(struct tui *t, WINDOW *w)
 {
-	if (t->overlay == OVERLAY_DETAIL)
-		panel_detail_draw(t, w);
+	if (t->overlay == OVERLAY_DETAIL) {
+		char offers[512];
+		tui_keys_offers(t, offers, sizeof offers);
+		panel_detail_draw(t, w, offers);
+	}
 	else if (t->overlay == OVERLAY_HELP)
 		panel_help_draw(t, w);
 	if (t->overlay != OVERLAY_NONE)
@@ -332,43 +381,59 @@ screen_draw_overlay(struct tui *t, WINDOW *w)
 		screen_draw_picker(t);
 }
 
+/* TEXT (untrusted) wrapped onto up to four rows that end at row LAST,
+ * over the panels, if it is wider than MIN columns. */
+static void
+screen_draw_wrapped(struct tui *t, const char *text, int min, int last, attr_t attr)
+{
+	int cols = t->layout.cols;
+	char safe[TUI_TEXT_SANITIZE_SIZE(512)], part[TUI_TEXT_FIT_SIZE(512)];
+
+	tui_text_sanitize(text, TUI_TEXT_CSTR, safe, sizeof safe);
+	int width = tui_text_width(safe);
+	if (width <= min)
+		return;
+	/* Rows from above LAST down to it, in reading order. */
+	int rows = (width + cols - 1) / cols;
+	rows = rows > 4 ? 4 : rows < 1 ? 1 : rows;
+	if (last - rows + 1 < 1)
+		return;
+	WINDOW *w = newwin(rows, cols, last - rows + 1, 0);
+	if (w == NULL)
+		return;
+	const char *p = safe;
+	wattrset(w, attr);
+	for (int y = 0; y < rows && *p != '\0'; y++) {
+		/* Unpadded, so that its length is the text it took. */
+		tui_text_fit(p, TUI_TEXT_CSTR, cols > 512 ? 512 : cols, TUI_TEXT_NOPAD |
+		    (y == rows - 1 ? TUI_TEXT_ELLIPSIS : 0), part, sizeof part);
+		mvwhline(w, y, 0, ' ', cols);
+		mvwaddstr(w, y, 0, part);
+		p += strlen(part);
+	}
+	wnoutrefresh(w);
+	delwin(w);
+}
+
 /*
- * A message too long for the bottom line (a refusal with the hub's whole
- * sentence, on 80 columns) is shown whole: wrapped onto up to three rows
- * just above the bottom line, over the panels, until the next key.
+ * Above the bottom line, until the next key: a message too long for it
+ * (a refusal with the hub's whole sentence, on 80 columns) shown whole,
+ * wrapped onto the rows above; or, while a command is typed, what a Tab
+ * could not complete matches, as a shell lists them.
  */
 static void
 screen_draw_long_message(struct tui *t)
 {
 	int cols = t->layout.cols;
-	char safe[TUI_TEXT_SANITIZE_SIZE(sizeof t->status)], part[TUI_TEXT_FIT_SIZE(512)];
 
-	if (t->mode != MODE_NORMAL || t->status[0] == '\0' || cols < 20)
+	if (cols < 20)
 		return;
-	tui_text_sanitize(t->status, TUI_TEXT_CSTR, safe, sizeof safe);
-	int width = tui_text_width(safe);
-	if (width <= cols)
-		return;
-	/* Rows from above the bottom line down to it, in reading order. */
-	int rows = (width + cols - 1) / cols;
-	rows = rows > 4 ? 4 : rows;
-	if (t->layout.bottom.y - rows + 1 < 1)
-		return;
-	WINDOW *w = newwin(rows, cols, t->layout.bottom.y - rows + 1, 0);
-	if (w == NULL)
-		return;
-	const char *s = safe;
-	wattrset(w, tui_theme_attr(t->status_error ? STYLE_ALARM : STYLE_NORMAL));
-	for (int y = 0; y < rows && *s != '\0'; y++) {
-		/* Unpadded, so that its length is the text it took. */
-		tui_text_fit(s, TUI_TEXT_CSTR, cols > 512 ? 512 : cols, TUI_TEXT_NOPAD |
-		    (y == rows - 1 ? TUI_TEXT_ELLIPSIS : 0), part, sizeof part);
-		mvwhline(w, y, 0, ' ', cols);
-		mvwaddstr(w, y, 0, part);
-		s += strlen(part);
-	}
-	wnoutrefresh(w);
-	delwin(w);
+	if (t->mode == MODE_COMMAND && t->input.listed[0] != '\0')
+		screen_draw_wrapped(t, t->input.listed, 0, t->layout.bottom.y - 1,
+		    tui_theme_attr(STYLE_NORMAL) | A_REVERSE);
+	else if (t->mode == MODE_NORMAL && t->status[0] != '\0')
+		screen_draw_wrapped(t, t->status, cols, t->layout.bottom.y,
+		    tui_theme_attr(t->status_error ? STYLE_ALARM : STYLE_NORMAL));
 }
 
 static int

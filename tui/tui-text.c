@@ -548,3 +548,58 @@ tui_text_fit(const char *in, size_t len, int cols, int flags, char *out,
 	out[f.used] = '\0';
 	return f.width;
 }
+
+int
+tui_text_fit_middle(const char *in, size_t len, int cols, int flags, char *out,
+    size_t outsz)
+{
+	struct text_scan s;
+	struct text_unit u;
+	size_t limit = TUI_TEXT_SCAN_MAX(cols < 0 ? 0 : cols), used = 0;
+	int total = 0, head, tail, width = 0, seen = 0, in_tail = 0;
+
+	flags &= TUI_TEXT_RIGHT | TUI_TEXT_NOPAD;
+	if (in != NULL && len == TUI_TEXT_CSTR)
+		len = strnlen(in, limit + 1);
+	if (in == NULL || cols < 3 || outsz < TUI_TEXT_FIT_SIZE(cols) || len > limit)
+		return tui_text_fit(in, len, cols, flags | TUI_TEXT_ELLIPSIS, out, outsz);
+	/* The whole width first: only text that does not fit is cut. */
+	text_scan_init(&s, in, len, len);
+	while (text_next(&s, &u))
+		total += u.width;
+	if (total <= cols)
+		return tui_text_fit(in, len, cols, flags, out, outsz);
+
+	/* Then the start up to HEAD columns, "…", and the end from the first
+	 * character after which no more than TAIL columns are left. */
+	head = (cols - 1) / 2;
+	tail = cols - 1 - head;
+	text_scan_init(&s, in, len, len);
+	while (text_next(&s, &u)) {
+		if (u.width > 0 && !in_tail && total - seen <= tail) {
+			in_tail = 1;
+			memcpy(out + used, TEXT_ELLIPSIS, TEXT_ELLIPSIS_LEN);
+			used += TEXT_ELLIPSIS_LEN;
+			width++;
+		}
+		if (!in_tail && u.width > 0 && seen + u.width > head)
+			head = -1; /* the start is full: skip to the end */
+		if (in_tail || head >= 0) { /* a mark goes with its character */
+			used += text_encode(u.cp, out + used);
+			width += u.width;
+		}
+		seen += u.width;
+	}
+	if (!(flags & TUI_TEXT_NOPAD) && width < cols) {
+		size_t n = (size_t)(cols - width);
+		if (flags & TUI_TEXT_RIGHT) {
+			memmove(out + n, out, used);
+			memset(out, ' ', n);
+		} else
+			memset(out + used, ' ', n);
+		used += n;
+		width = cols;
+	}
+	out[used] = '\0';
+	return width;
+}

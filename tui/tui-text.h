@@ -105,4 +105,17 @@ int	tui_text_width(const char *s);
 int	tui_text_fit(const char *in, size_t len, int cols, int flags, char *out,
 	    size_t outsz);
 
+/*
+ * As tui_text_fit() with TUI_TEXT_ELLIPSIS, but text that does not fit is
+ * cut in the middle: its start, "…" and its end, the end the larger part,
+ * so that names that differ only at the end stay different
+ * ("s-transportation-01" in 16 columns is "s-trans…ation-01", and -02 is
+ * "s-trans…ation-02"). Cuts fall between whole characters, as for
+ * tui_text_fit(). flags: TUI_TEXT_RIGHT and TUI_TEXT_NOPAD. Text longer
+ * than TUI_TEXT_SCAN_MAX(cols) bytes, a field under 3 columns, or an out
+ * smaller than TUI_TEXT_FIT_SIZE(cols) get tui_text_fit()'s cut at the end.
+ */
+int	tui_text_fit_middle(const char *in, size_t len, int cols, int flags, char *out,
+	    size_t outsz);
+
 #endif

@@ -143,10 +143,14 @@ tui_theme_team_status(const char *status)
 	return STYLE_NORMAL;
 }
 
+/* The style of a TLP marking; an unmarked item (NULL) is dim, never
+ * CLEAR's: no label is not permission to share. */
 enum tui_style
 tui_theme_tlp(const char *tlp)
 {
-	if (tlp == NULL || strcmp(tlp, "clear") == 0)
+	if (tlp == NULL)
+		return STYLE_DIM;
+	if (strcmp(tlp, "clear") == 0)
 		return STYLE_TLP_CLEAR;
 	if (strcmp(tlp, "green") == 0)
 		return STYLE_TLP_GREEN;

@@ -57,6 +57,21 @@ tui_can(const struct tui *t, const char *op)
 	return bus_state_op_allowed(op, bus_role_find(tui_role(t)));
 }
 
+/* Say that this console's user may not send OP, and who may: the same
+ * words as the hub's own refusal ("dispatch needs the role lead"). */
+void
+tui_refuse_role(struct tui *t, const char *op, const char *what)
+{
+	char *roles = bus_state_op_roles(op);
+
+	if (t->read_only)
+		tui_message(t, 1, "%s: this console is read-only (--read-only)", what);
+	else
+		tui_message(t, 1, "%s needs the role %s; %s has the role %s", what,
+		    roles != NULL ? roles : "?", t->user, tui_role(t));
+	free(roles);
+}
+
 struct panel *
 tui_focused(const struct tui *t)
 {
@@ -73,10 +88,22 @@ tui_sent_reply(void *arg, int ok, const char *code, const char *message, json_t 
 {
 	struct sent *s = arg;
 
-	(void)reply;
-	if (ok)
-		tui_message(s->t, 0, "%s: done", s->what);
-	else
+	if (ok) {
+		/* What the hub made or named that the command did not say: the
+		 * new case's id for an open, who you are for a whoami. */
+		static const char *const named[] = { "case", "team", "user", "role", NULL };
+		char more[200] = "";
+		size_t used = 0;
+		for (int i = 0; named[i] != NULL && used < sizeof more; i++) {
+			const char *v = json_string_value(json_object_get(reply, named[i]));
+			if (v != NULL && strstr(s->what, v) == NULL)
+				used += (size_t)snprintf(more + used, sizeof more - used, "%s%s %s",
+				    used > 0 ? ", " : " (", named[i], v);
+		}
+		if (used > 0 && used < sizeof more)
+			snprintf(more + used, sizeof more - used, ")");
+		tui_message(s->t, 0, "%s: done%s", s->what, more);
+	} else
 		tui_message(s->t, 1, "%s refused (%s): %s", s->what, code ? code : "error",
 		    message ? message : "no reason given");
 	free(s);
@@ -95,7 +122,7 @@ tui_send(struct tui *t, const char *op, json_t *args, const char *what)
 
 	/* Every key and the command line end here: a read-only console
 	 * refuses at this one place, whatever asked. */
-	if (t->read_only) {
+	if (t->read_only && strcmp(op, "whoami") != 0) {
 		tui_message(t, 1, "%s: this console is read-only (--read-only); nothing was sent",
 		    what);
 		json_decref(args);
@@ -113,9 +140,11 @@ tui_send(struct tui *t, const char *op, json_t *args, const char *what)
 			used += (size_t)snprintf(s->what + used, sizeof s->what - used, " %lld",
 			    (long long)json_integer_value(v));
 	}
+	/* "level ICS-2026-0001 to 3", "open energy at level 3". */
 	json_t *level = json_object_get(args, "level");
 	if (json_is_integer(level) && used < sizeof s->what)
-		snprintf(s->what + used, sizeof s->what - used, " level %lld",
+		snprintf(s->what + used, sizeof s->what - used, strcmp(op, "level") == 0 ||
+		    strcmp(op, "sector_level") == 0 ? " to %lld" : " at level %lld",
 		    (long long)json_integer_value(level));
 	tui_message(t, 0, "%s: sent, waiting for the hub", s->what);
 	bus_sync_request(t->sync, op, args, tui_sent_reply, s);

@@ -92,6 +92,7 @@ void tui_message(struct tui *, int error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *tui_role(const struct tui *);
 int  tui_can(const struct tui *, const char *op);
+void tui_refuse_role(struct tui *, const char *op, const char *what);
 struct panel *tui_focused(const struct tui *);
 void tui_send(struct tui *, const char *op, struct json_t *args, const char *what);
 void tui_detail_fetch(struct tui *);

@@ -138,25 +138,29 @@ demo_stop(struct demo *d)
 	bus_demo_free(d->gen);
 }
 
-/* Does a hub answer at CONTROL? A short wait: a local hub answers at once. */
-static int
+/* Does a hub answer at CONTROL? A short wait: a local hub answers at once.
+ * HUB_NONE, or what it serves: a live floor or a demo. */
+enum hub_found { HUB_NONE, HUB_LIVE, HUB_DEMO };
+
+static enum hub_found
 hub_answers(void *zctx, const char *control, const char *user)
 {
 	char *cause = NULL;
 	struct bus_client *cl = bus_client_new(zctx, control, user, NULL, &cause);
 	json_t *r = cl != NULL ? bus_client_call(cl, "whoami", NULL, 400, &cause) : NULL;
-	int ok = r != NULL;
+	enum hub_found found = r == NULL ? HUB_NONE :
+	    json_is_true(json_object_get(r, "demo")) ? HUB_DEMO : HUB_LIVE;
 
 	json_decref(r);
 	bus_client_free(cl);
 	free(cause);
-	return ok;
+	return found;
 }
 
 /* Run a hub inside the console on the configured endpoints. */
 static struct bus_hub *
 hub_embed(struct tui *t, const char *ingest, const char *events, const char *control,
-    const char *db, char **cause)
+    const char *db, int demo, char **cause)
 {
 	struct bus_hub_config hc;
 	static char path[4096];
@@ -165,8 +169,12 @@ hub_embed(struct tui *t, const char *ingest, const char *events, const char *con
 	hc.ingest = ingest;
 	hc.events = events;
 	hc.control = control;
+	hc.demo = demo;
+	/* A demo floor has a database of its own: its made-up cases must
+	 * never show up on the floor the console hosts without --demo. */
 	if (db == NULL) {
-		char *file = bus_config_xdg_path("XDG_STATE_HOME", ".local/state", "watchd.db");
+		char *file = bus_config_xdg_path("XDG_STATE_HOME", ".local/state",
+		    demo ? "demo.db" : "watchd.db");
 		snprintf(path, sizeof path, "%s", file);
 		free(file);
 		/* mkdir -p of its directory: each level may exist already. */
@@ -449,7 +457,11 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	struct tui t;
+	struct event *ev_stdin = NULL, *ev_winch = NULL, *ev_int = NULL, *ev_term = NULL,
+	    *ev_hup = NULL;
+	int status = 0;
 	memset(&t, 0, sizeof t);
+	memset(&demo, 0, sizeof demo);
 	t.base = event_base_new();
 	/* Two priorities: the keyboard (0) before the sockets and timers (1),
 	 * so a key is read before the next batch of events. */
@@ -473,39 +485,51 @@ main(int argc, char **argv)
 	 * a console that finds a hub listening on the ipc:// control endpoint
 	 * but too busy (or slow) to answer in time: binding that path would
 	 * take it from the hub. */
-	if (!curve && !hub_answers(t.zctx, cfg.control, user) &&
-	    !bus_endpoint_is_listened(cfg.control)) {
+	enum hub_found found = curve ? HUB_NONE : hub_answers(t.zctx, cfg.control, user);
+	if (set.demo && found == HUB_LIVE) {
+		fprintf(stderr, "watchfloor: --demo sends made-up incidents, intel and sensor "
+		    "traffic, and the hub at %s serves a live floor, where it would be worked "
+		    "under real names. Run --demo where no hub answers (the console then runs a "
+		    "demo floor of its own), or against a hub started with watchd --demo.\n",
+		    cfg.control);
+		status = 2;
+		goto out;
+	}
+	if (!curve && found == HUB_NONE && !bus_endpoint_is_listened(cfg.control)) {
 		if (!bus_endpoint_is_local(ingest) || !bus_endpoint_is_local(cfg.events) ||
 		    !bus_endpoint_is_local(cfg.control)) {
 			fprintf(stderr, "watchfloor: no hub answers at %s, and a hub inside the "
 			    "console binds only local endpoints\n", cfg.control);
-			return 1;
+			status = 1;
+			goto out;
 		}
-		t.hub = hub_embed(&t, ingest, cfg.events, cfg.control, set.db, &cause);
+		t.hub = hub_embed(&t, ingest, cfg.events, cfg.control, set.db, set.demo, &cause);
 		if (t.hub == NULL) {
 			fprintf(stderr, "watchfloor: no hub answers at %s, and one cannot run here: "
 			    "%s\n", cfg.control, cause);
-			return 1;
+			status = 1;
+			goto out;
 		}
 	}
 	t.sync = bus_sync_new(t.base, t.zctx, &cfg, t.replica, on_sync_changed, &t, &cause);
 	if (t.sync == NULL) {
 		fprintf(stderr, "watchfloor: %s\n", cause);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	if (tui_screen_open(&t, set.theme, getenv("NO_COLOR") != NULL && getenv("NO_COLOR")[0] != '\0',
 	    &cause) != 0) {
 		fprintf(stderr, "watchfloor: %s\n", cause);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	log_info("console for %s: events %s, control %s", user, cfg.events, cfg.control);
 
-	struct event *ev_stdin = t.ev_stdin = event_new(t.base, STDIN_FILENO, EV_READ | EV_PERSIST,
-	    on_stdin, &t);
-	struct event *ev_winch = evsignal_new(t.base, SIGWINCH, on_winch, &t);
-	struct event *ev_int = evsignal_new(t.base, SIGINT, on_quit_signal, &t);
-	struct event *ev_term = evsignal_new(t.base, SIGTERM, on_quit_signal, &t);
-	struct event *ev_hup = evsignal_new(t.base, SIGHUP, on_quit_signal, &t);
+	ev_stdin = t.ev_stdin = event_new(t.base, STDIN_FILENO, EV_READ | EV_PERSIST, on_stdin, &t);
+	ev_winch = evsignal_new(t.base, SIGWINCH, on_winch, &t);
+	ev_int = evsignal_new(t.base, SIGINT, on_quit_signal, &t);
+	ev_term = evsignal_new(t.base, SIGTERM, on_quit_signal, &t);
+	ev_hup = evsignal_new(t.base, SIGHUP, on_quit_signal, &t);
 	t.clock_timer = event_new(t.base, -1, EV_PERSIST, on_clock, &t);
 	t.frame_timer = evtimer_new(t.base, on_frame, &t);
 	struct timeval second = { 1, 0 };
@@ -525,12 +549,12 @@ main(int argc, char **argv)
 		struct timeval silence = { 5, 0 };
 		event_base_once(t.base, -1, EV_TIMEOUT, on_curve_silence, &t, &silence);
 	}
-	memset(&demo, 0, sizeof demo);
 	if (set.demo && demo_start(&demo, &t, ingest, cfg.control, cfg.curve, set.seed,
 	    &cause) != 0) {
 		tui_screen_close(&t);
 		fprintf(stderr, "watchfloor: demo: %s\n", cause);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	t.dirty = DIRTY_ALL;
 	after_events(&t);
@@ -541,16 +565,16 @@ main(int argc, char **argv)
 		after_events(&t);
 	}
 
+out:
+	/* Every way out, a start that failed included, frees what it made. */
 	tui_screen_close(&t);
-	if (set.demo)
-		demo_stop(&demo);
-	event_free(ev_stdin);
-	event_free(ev_winch);
-	event_free(ev_int);
-	event_free(ev_term);
-	event_free(ev_hup);
-	event_free(t.clock_timer);
-	event_free(t.frame_timer);
+	demo_stop(&demo);
+	struct event *evs[] = { ev_stdin, ev_winch, ev_int, ev_term, ev_hup, t.clock_timer,
+		t.frame_timer };
+	for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+		if (evs[i] != NULL)
+			event_free(evs[i]);
+	}
 	bus_sync_free(t.sync);
 	/* The hub inside the console commits what it took, then stops. */
 	bus_hub_free(t.hub);
@@ -560,7 +584,8 @@ main(int argc, char **argv)
 	event_base_free(t.base);
 	bus_log_close();
 	free(login);
+	free(cause);
 	bus_cli_free(&cli);
 	free(conf);
-	return 0;
+	return status;
 }

@@ -119,31 +119,6 @@ ms_between(int64_t a, int64_t b)
 	return (double)(b - a) / 1e6;
 }
 
-/* utime + stime of PID (all its threads) in seconds, or -1 once it is gone. */
-static double
-proc_cpu_s(pid_t pid)
-{
-	char path[64], buf[1024];
-	unsigned long long ut, st;
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The name may hold spaces and parentheses: fields count from the
-	 * last ')'. After it: state (3), five ints (4-8), flags and four
-	 * fault counters (9-13), then utime (14) and stime (15). */
-	char *p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-	    &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* CPU time of this process: the terminal emulator (libvterm) and the pusher. */
 static double
 self_cpu_s(void)
@@ -410,8 +385,8 @@ look_equal(struct look a, struct look b)
 static struct usage
 bench_usage(struct bench *b)
 {
-	struct usage u = { bench_now_ns(), test_term_bytes(b->t), proc_cpu_s(b->pid),
-		proc_cpu_s(b->h.pid), self_cpu_s() };
+	struct usage u = { bench_now_ns(), test_term_bytes(b->t), test_proc_cpu_s(b->pid),
+		test_proc_cpu_s(b->h.pid), self_cpu_s() };
 
 	return u;
 }
@@ -1067,12 +1042,12 @@ bench_tail(struct bench *b, const struct bench_opts *o, const struct bench_msg *
 	int64_t t = bench_now_ns() + (int64_t)(o->warm_s * 1e9);
 	while (bench_now_ns() < t)
 		tail_drain(fd, 20);
-	double c0 = proc_cpu_s(pid);
+	double c0 = test_proc_cpu_s(pid);
 	int64_t t0 = bench_now_ns();
 	t = t0 + (int64_t)(o->steady_s * 1e9);
 	while (bench_now_ns() < t)
 		tail_drain(fd, 20);
-	double c1 = proc_cpu_s(pid);
+	double c1 = test_proc_cpu_s(pid);
 	double secs = (double)(bench_now_ns() - t0) / 1e9;
 	int quiet = tail_until_quiet(fd, &p) != 0;
 	if (producer_join(&p) != 0 || !quiet)
@@ -1082,10 +1057,10 @@ bench_tail(struct bench *b, const struct bench_opts *o, const struct bench_msg *
 
 	for (int round = 0; round < o->rounds; round++) {
 		struct bench_msg *msgs = burst_stream(o, "TAILB", round, pass0, &seed);
-		c0 = proc_cpu_s(pid);
+		c0 = test_proc_cpu_s(pid);
 		int started = producer_start(&p, &b->h, msgs, o->burst, 0) == 0;
 		int64_t done_ns = started ? tail_until_quiet(fd, &p) : 0;
-		c1 = proc_cpu_s(pid);
+		c1 = test_proc_cpu_s(pid);
 		int joined = started && producer_join(&p) == 0;
 		bench_free_stream(msgs, o->burst);
 		if (!joined || done_ns == 0)

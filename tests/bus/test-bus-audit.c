@@ -73,7 +73,7 @@ setup(void **state)
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	snprintf(f->path, sizeof f->path, "%s/hub.db", f->dir);
-	if ((f->st = bus_store_open(f->path, "normal", &cause)) == NULL)
+	if ((f->st = bus_store_open(f->path, "normal", BUS_STORE_WAL_LIMIT, &cause)) == NULL)
 		return -1;
 	*state = f;
 	return 0;

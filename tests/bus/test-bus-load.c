@@ -79,7 +79,7 @@ setup(void **state)
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
 	snprintf(f->path, sizeof f->path, "%s/hub.db", f->dir);
-	if ((f->store = bus_store_open(f->path, "normal", &cause)) == NULL)
+	if ((f->store = bus_store_open(f->path, "normal", BUS_STORE_WAL_LIMIT, &cause)) == NULL)
 		return -1;
 	f->written = bus_state_new(SENSOR_TIMEOUT, ALERT_WINDOW);
 	bus_state_seed(f->written, T0);
@@ -334,7 +334,7 @@ test_empty_store_loads(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/hub.db", dir);
-	struct bus_store *store = bus_store_open(path, "normal", &cause);
+	struct bus_store *store = bus_store_open(path, "normal", BUS_STORE_WAL_LIMIT, &cause);
 	assert_non_null(store);
 	struct bus_state *st = bus_state_new(SENSOR_TIMEOUT, ALERT_WINDOW);
 	assert_int_equal(bus_state_load(st, store, &cause), 0);

@@ -77,6 +77,41 @@ test_snapshot_then_events(void **state)
 	bus_replica_free(r);
 }
 
+/* What raised a sector, and an unmarked intel item, as the console keeps
+ * them: the reason fields, "no alert" as -1, TLP null as NULL. */
+static void
+test_sector_reason_and_unmarked_tlp(void **state)
+{
+	struct bus_replica *r = bus_replica_new();
+	const struct bus_sector_state *s;
+	const struct bus_intel *i;
+	(void)state;
+
+	apply(r, "sector.it", "{\"id\":\"it\",\"level\":3,\"level_source\":\"auto\","
+	    "\"manual_level\":null,\"level_reason\":\"alert\",\"level_case\":null,"
+	    "\"level_cases\":0,\"alert_level\":4,\"alert_at\":\"2026-11-27T00:45:12.000Z\","
+	    "\"open_cases\":1,\"seq\":1}");
+	s = bus_replica_find(r, BUS_KIND_SECTOR, "it");
+	assert_string_equal(s->level_reason, "alert");
+	assert_null(s->level_case);
+	assert_int_equal(s->alert_level, 4);
+	assert_int_equal(s->alert_at, 1795740312000LL);
+	apply(r, "sector.it", "{\"id\":\"it\",\"level\":2,\"level_reason\":\"cases\","
+	    "\"level_case\":\"ICS-2026-0012\",\"level_cases\":1,\"alert_level\":null,"
+	    "\"alert_at\":null,\"seq\":2}");
+	s = bus_replica_find(r, BUS_KIND_SECTOR, "it");
+	assert_string_equal(s->level_case, "ICS-2026-0012");
+	assert_int_equal(s->level_cases, 1);
+	assert_int_equal(s->alert_level, -1);
+	assert_int_equal(s->alert_at, 0);
+
+	apply(r, "intel.INT-2026-0001", "{\"id\":\"INT-2026-0001\",\"title\":\"t\","
+	    "\"source\":\"s\",\"tlp\":null,\"seq\":3}");
+	i = bus_replica_find(r, BUS_KIND_INTEL, "INT-2026-0001");
+	assert_null(i->tlp);
+	bus_replica_free(r);
+}
+
 static void
 test_tombstones_and_many_objects(void **state)
 {
@@ -229,6 +264,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshot_then_events),
+		cmocka_unit_test(test_sector_reason_and_unmarked_tlp),
 		cmocka_unit_test(test_tombstones_and_many_objects),
 		cmocka_unit_test(test_bad_events_refused),
 		cmocka_unit_test(test_tail_kept),

@@ -81,6 +81,35 @@ test_team_lifecycle_and_effects(void **state)
 	assert_non_null(bus_rules_team_move(TEAM_RETURNING, TEAM_AVAILABLE, VIA_STATUS));
 }
 
+/* A move "status" cannot make, and which op can, for refusals to name. */
+static void
+test_case_other_via_names_the_op(void **state)
+{
+	(void)state;
+	assert_int_equal(bus_rules_case_other_via(CASE_REPORTED, CASE_ASSIGNED), VIA_ASSIGN);
+	assert_string_equal(bus_rules_via_op(VIA_ASSIGN), "assign");
+	assert_int_equal(bus_rules_case_other_via(CASE_ANALYSIS, CASE_CLOSED), VIA_CLOSE);
+	assert_string_equal(bus_rules_via_op(VIA_CLOSE), "close");
+	assert_int_equal(bus_rules_case_other_via(CASE_CLOSED, CASE_INVESTIGATING), VIA_REOPEN);
+	/* A team's arrival moves a reported case on site: no op of its own. */
+	assert_int_equal(bus_rules_case_other_via(CASE_REPORTED, CASE_ONSITE), 0);
+	assert_string_equal(bus_rules_via_op(0), "dispatch");
+	/* What status makes itself, or nothing makes, has no other way. */
+	assert_int_equal(bus_rules_case_other_via(CASE_INVESTIGATING, CASE_ONSITE), -1);
+	assert_int_equal(bus_rules_case_other_via(CASE_INVESTIGATING, CASE_ASSIGNED), -1);
+	assert_int_equal(bus_rules_case_other_via(CASE_INVESTIGATING, CASE_REPORTED), -1);
+	/* Every via a case move has is put in words. */
+	for (int from = 0; from < CASE_NSTATUS; from++) {
+		for (int to = 0; to < CASE_NSTATUS; to++) {
+			int via = bus_rules_case_other_via(from, to);
+			if (via >= 0) {
+				assert_non_null(bus_rules_via_op(via));
+				assert_non_null(bus_rules_via_does(via));
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -89,6 +118,7 @@ main(void)
 		cmocka_unit_test(test_case_moves_need_their_op),
 		cmocka_unit_test(test_case_targets_list_allowed_moves),
 		cmocka_unit_test(test_team_lifecycle_and_effects),
+		cmocka_unit_test(test_case_other_via_names_the_op),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

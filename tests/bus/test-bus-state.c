@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-demo.h"
 #include "bus-domain.h"
 #include "bus-state.h"
 
@@ -335,29 +336,153 @@ test_sensor_down_and_back(void **state)
 	assert_int_equal(ifield(st, "sector", "water", "sensors_down"), 0);
 }
 
+/* The sector event's level and the reason it gives, in one line. */
 static void
-test_alerts_raise_sector_for_window(void **state)
+expect_sector(struct bus_state *st, const char *id, int level, const char *reason)
+{
+	json_t *s = bus_state_get(st, "sector", id);
+	const char *why = field(st, "sector", id, "level_reason");
+
+	if (ifield(st, "sector", id, "level") != level || why == NULL || strcmp(why, reason) != 0)
+		fail_msg("sector %s: expected level %d for %s, got %s", id, level, reason,
+		    json_dumps(s, JSON_COMPACT));
+}
+
+/*
+ * A sensor alert holds its sector at its level for one alert window, then
+ * one level less each window after, down to what the open cases justify;
+ * the tick notices each step and the next settle publishes it.
+ */
+static void
+test_alert_hold_steps_down(void **state)
 {
 	struct bus_state *st = *state;
 
 	free(ingest(st, "sensor", "{\"sensor\":\"s-it-01\",\"kind\":\"alert\",\"sector\":\"it\","
 	    "\"level\":4,\"signature\":\"ET EXPLOIT\"}", T0));
 	bus_state_settle(st, T0);
-	assert_int_equal(ifield(st, "sector", "it", "level"), 4);
-	assert_non_null(field(st, "sector", "it", "last_alert"));
+	expect_sector(st, "it", 4, "alert");
+	assert_int_equal(ifield(st, "sector", "it", "alert_level"), 4);
+	assert_string_equal(field(st, "sector", "it", "alert_at"),
+	    field(st, "sector", "it", "last_alert"));
+	assert_true(json_is_null(json_object_get(bus_state_get(st, "sector", "it"), "level_case")));
 
 	/* A lead's level wins over the computed one until set back to auto. */
 	expect_ok(op(st, "mori", "sector_level", "{\"sector\":\"it\",\"level\":1}"));
 	bus_state_settle(st, T0 + 1000);
-	assert_int_equal(ifield(st, "sector", "it", "level"), 1);
+	expect_sector(st, "it", 1, "manual");
 	assert_string_equal(field(st, "sector", "it", "level_source"), "manual");
 	expect_ok(op(st, "mori", "sector_level", "{\"sector\":\"it\",\"level\":\"auto\"}"));
 	bus_state_settle(st, T0 + 1000);
-	assert_int_equal(ifield(st, "sector", "it", "level"), 4);
+	expect_sector(st, "it", 4, "alert");
 
-	bus_state_tick(st, T0 + ALERT_WINDOW + 1);
-	bus_state_settle(st, T0 + ALERT_WINDOW + 1);
-	assert_int_equal(ifield(st, "sector", "it", "level"), 0);
+	/* A case at Medium: the alert still explains the level until it
+	 * steps below the case's. */
+	free(ingest(st, "incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\","
+	    "\"level\":2}", T0 + 2000));
+	bus_state_settle(st, T0 + 2000);
+	bus_state_pending_clear(st);
+	static const struct { int64_t at; int level; const char *reason; } steps[] = {
+		{ ALERT_WINDOW - 1, 4, "alert" }, { ALERT_WINDOW, 3, "alert" },
+		{ 2 * ALERT_WINDOW - 1, 3, "alert" }, { 2 * ALERT_WINDOW, 2, "cases" },
+		{ 4 * ALERT_WINDOW, 2, "cases" },
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		int64_t now = T0 + steps[i].at;
+		int before = ifield(st, "sector", "it", "level");
+		/* Heartbeats keep the sensor up: only the hold changes. */
+		free(ingest(st, "sensor", "{\"sensor\":\"s-it-01\",\"kind\":\"heartbeat\"}", now));
+		bus_state_tick(st, now);
+		bus_state_settle(st, now);
+		expect_sector(st, "it", steps[i].level, steps[i].reason);
+		/* A step down is published at once; no step, no event. */
+		assert_int_equal(pending_for(st, "sector.it"), before != steps[i].level);
+		bus_state_pending_clear(st);
+	}
+	assert_string_equal(field(st, "sector", "it", "level_case"), "ICS-2026-0001");
+	assert_int_equal(ifield(st, "sector", "it", "level_cases"), 1);
+	assert_true(json_is_null(json_object_get(bus_state_get(st, "sector", "it"), "alert_at")));
+
+	/* Without the case, the level falls to nothing once the hold ends. */
+	expect_ok(op(st, "chen", "close", "{\"case\":\"ICS-2026-0001\"}"));
+	bus_state_tick(st, T0 + 4 * ALERT_WINDOW);
+	bus_state_settle(st, T0 + 4 * ALERT_WINDOW);
+	expect_sector(st, "it", 0, "none");
+}
+
+/* What raised a sector: its one case, its cases, or an alert (the newest
+ * of those holding the most). */
+static void
+test_sector_says_why(void **state)
+{
+	struct bus_state *st = *state;
+
+	free(ingest(st, "incident", "{\"title\":\"a\",\"org\":\"o\",\"sector\":\"water\","
+	    "\"level\":3}", T0));
+	free(ingest(st, "incident", "{\"title\":\"b\",\"org\":\"o\",\"sector\":\"water\","
+	    "\"level\":1}", T0));
+	bus_state_settle(st, T0);
+	expect_sector(st, "water", 3, "cases");
+	assert_string_equal(field(st, "sector", "water", "level_case"), "ICS-2026-0001");
+	assert_int_equal(ifield(st, "sector", "water", "level_cases"), 1);
+	assert_int_equal(ifield(st, "sector", "water", "open_cases"), 2);
+
+	free(ingest(st, "incident", "{\"title\":\"c\",\"org\":\"o\",\"sector\":\"water\","
+	    "\"level\":3}", T0 + 10));
+	bus_state_settle(st, T0 + 10);
+	expect_sector(st, "water", 3, "cases");
+	assert_null(field(st, "sector", "water", "level_case"));
+	assert_int_equal(ifield(st, "sector", "water", "level_cases"), 2);
+
+	/* An alert above the cases explains the level; one at their level
+	 * does not (the cases hold it longer). */
+	free(ingest(st, "sensor", "{\"sensor\":\"s-water-01\",\"kind\":\"alert\","
+	    "\"sector\":\"water\",\"level\":3}", T0 + 20));
+	bus_state_settle(st, T0 + 20);
+	expect_sector(st, "water", 3, "cases");
+	free(ingest(st, "sensor", "{\"sensor\":\"s-water-02\",\"kind\":\"alert\","
+	    "\"sector\":\"water\",\"level\":5}", T0 + 30));
+	bus_state_settle(st, T0 + 30);
+	expect_sector(st, "water", 5, "alert");
+	assert_int_equal(ifield(st, "sector", "water", "alert_level"), 5);
+	assert_int_equal(ifield(st, "sector", "water", "level_cases"), 0);
+
+	/* Lowering the cases moves the reason with them. */
+	bus_state_tick(st, T0 + 30 + 5 * ALERT_WINDOW);
+	expect_ok(op(st, "mori", "level", "{\"case\":\"ICS-2026-0003\",\"level\":2}"));
+	bus_state_settle(st, T0 + 30 + 5 * ALERT_WINDOW);
+	expect_sector(st, "water", 3, "cases");
+	assert_string_equal(field(st, "sector", "water", "level_case"), "ICS-2026-0001");
+	expect_ok(op(st, "chen", "close", "{\"case\":\"ICS-2026-0001\"}"));
+	bus_state_settle(st, T0 + 30 + 5 * ALERT_WINDOW);
+	expect_sector(st, "water", 2, "cases");
+	assert_string_equal(field(st, "sector", "water", "level_case"), "ICS-2026-0003");
+}
+
+/* Intel sent without a marking stays unmarked (TLP 2.0: unmarked is not
+ * CLEAR): null on the wire, whatever else the producer updates. */
+static void
+test_unmarked_intel_stays_unmarked(void **state)
+{
+	struct bus_state *st = *state;
+	json_t *item;
+
+	char *object = ingest(st, "intel", "{\"title\":\"Advisory\",\"source\":\"ICS-CERT\","
+	    "\"ref\":\"adv-1\"}", T0);
+	assert_string_equal(object, "intel.INT-2026-0001");
+	free(object);
+	item = bus_state_get(st, "intel", "INT-2026-0001");
+	assert_non_null(json_object_get(item, "tlp"));
+	assert_true(json_is_null(json_object_get(item, "tlp")));
+	free(ingest(st, "intel", "{\"title\":\"Advisory, revised\",\"source\":\"ICS-CERT\","
+	    "\"ref\":\"adv-1\"}", T0 + 1));
+	assert_true(json_is_null(json_object_get(item, "tlp")));
+	free(ingest(st, "intel", "{\"title\":\"Advisory, revised\",\"source\":\"ICS-CERT\","
+	    "\"ref\":\"adv-1\",\"tlp\":\"amber+strict\"}", T0 + 2));
+	assert_string_equal(field(st, "intel", "INT-2026-0001", "tlp"), "amber+strict");
+	free(ingest(st, "intel", "{\"title\":\"Marked\",\"source\":\"s\",\"tlp\":\"clear\"}",
+	    T0 + 3));
+	assert_string_equal(field(st, "intel", "INT-2026-0002", "tlp"), "clear");
 }
 
 static void
@@ -442,10 +567,23 @@ test_assigned_needs_a_handler(void **state)
 	struct bus_state *st = *state;
 
 	free(ingest(st, "incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"dams\"}", T0));
-	/* "assigned" means someone is: only the assign op gets a case there. */
+	/* "assigned" means someone is: only the assign op gets a case there,
+	 * and the refusal says so. */
 	expect_error(op(st, "chen", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"assigned\"}"),
-	    "bad_transition", NULL);
+	    "bad_transition", "from reported it can go to investigating. Use assign, which names "
+	    "its handler and moves it to assigned.");
 	assert_string_equal(field(st, "case", "ICS-2026-0001", "status"), "reported");
+	expect_error(op(st, "chen", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"onsite\"}"),
+	    "bad_transition", "Use dispatch, which sends a team");
+	/* Nobody who could not move the case is made its handler. */
+	expect_error(op(st, "chen", "assign", "{\"case\":\"ICS-2026-0001\",\"handler\":\"watch\"}"),
+	    "bad_handler", "watch is a viewer and could not move case ICS-2026-0001");
+	assert_true(json_is_null(json_object_get(bus_state_get(st, "case", "ICS-2026-0001"),
+	    "handler")));
+	expect_ok(op(st, "chen", "assign", "{\"case\":\"ICS-2026-0001\",\"handler\":\"tanaka\"}"));
+	expect_ok(op(st, "chen", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"investigating\"}"));
+	expect_error(op(st, "chen", "status", "{\"case\":\"ICS-2026-0001\",\"status\":\"assigned\"}"),
+	    "bad_transition", "Only assign takes a case to assigned, from reported.");
 }
 
 static void
@@ -480,6 +618,142 @@ test_sector_level_always_on_record(void **state)
 	bus_state_pending_clear(st);
 	bus_state_settle(st, T0 + 2000);
 	assert_int_equal(pending_for(st, "sector.food"), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * The demo generator (bus/bus-demo.c) driving the state engine for hours
+ * of floor time on a clock of the test's own, as watchd does it: ingest
+ * pushed, reports opening cases whose ids go back to the generator, ops
+ * run as the demo roster, a tick every second and a settle per batch.
+ * Without sockets, every run with a seed is the same run, and two and a
+ * half hours take a second or two.
+ */
+struct floor_run {
+	int samples;
+	int min_calm;      /* fewest sectors at Low or Baseline in a sample */
+	int max_severe;    /* most sectors at Severe or Emergency */
+	int max_open;      /* most open cases */
+	int opened, closed;
+	int refused;
+};
+
+static void
+demo_apply(struct bus_state *st, struct bus_demo *d, struct bus_demo_action *a, int64_t now,
+    struct floor_run *run)
+{
+	char *object = NULL;
+
+	if (a->op == NULL) {
+		assert_int_equal(bus_state_ingest(st, a->topic, a->args, "ingest", now, &object), 0);
+	} else if (strcmp(a->op, "report") == 0) {
+		json_t *body = json_object_get(a->args, "body");
+		assert_int_equal(bus_state_ingest(st, json_string_value(json_object_get(a->args,
+		    "topic")), body, a->user, now, &object), 0);
+		bus_demo_opened(d, object + strlen("case."), (int)json_integer_value(json_object_get(
+		    body, "level")), json_is_true(json_object_get(body, "onsite_requested")), now);
+		run->opened++;
+	} else {
+		struct bus_actor who = { a->user, bus_state_role(st, a->user) };
+		json_t *r = bus_state_op(st, &who, a->op, a->args, now);
+		int ok = json_is_true(json_object_get(r, "ok"));
+		run->refused += !ok;
+		run->closed += ok && strcmp(a->op, "close") == 0;
+		json_decref(r);
+	}
+	free(object);
+	json_decref(a->args);
+}
+
+/* The floor now: sectors at Low or below, at Severe or above, open cases. */
+static void
+floor_sample(struct bus_state *st, struct floor_run *run, int64_t at)
+{
+	int calm = 0, severe = 0, open = 0, levels[BUS_LEVEL_MAX + 1] = { 0 };
+
+	for (int i = 0; i < BUS_NSECTORS; i++) {
+		int level = ifield(st, "sector", bus_sectors[i].id, "level");
+		calm += level <= 1;
+		severe += level >= 4;
+		open += ifield(st, "sector", bus_sectors[i].id, "open_cases");
+		levels[level]++;
+	}
+	print_message("  %3lld min: levels 0-5 %2d %2d %2d %2d %2d %2d, %d open cases\n",
+	    (long long)(at - T0) / 60000, levels[0], levels[1], levels[2], levels[3], levels[4],
+	    levels[5], open);
+	if (run->samples++ == 0 || calm < run->min_calm)
+		run->min_calm = calm;
+	if (severe > run->max_severe)
+		run->max_severe = severe;
+	if (open > run->max_open)
+		run->max_open = open;
+}
+
+/* MINUTES of floor time of the demo at RATE and SPEED, seeded with SEED,
+ * against a state with the hub's default settings; sampled every ten
+ * minutes after the first twenty. */
+static void
+demo_fast_forward(uint64_t seed, double rate, double speed, int minutes, struct floor_run *run)
+{
+	struct bus_state *st = bus_state_new(10000 * 3, 300 * 1000);
+	struct bus_demo *d = bus_demo_new(seed, rate, speed, T0);
+	struct bus_demo_action acts[64];
+	int64_t now = T0, end = T0 + (int64_t)minutes * 60000, tick = T0 + 1000;
+	int64_t sample = T0 + 20 * 60000;
+
+	memset(run, 0, sizeof *run);
+	bus_state_seed(st, T0);
+	while (now < end) {
+		int64_t next = bus_demo_next(d);
+		now = next > tick ? tick : next > now ? next : now;
+		size_t n = bus_demo_due(d, now, acts, 64);
+		for (size_t i = 0; i < n; i++)
+			demo_apply(st, d, &acts[i], now, run);
+		if (now >= tick) {
+			bus_state_tick(st, now);
+			tick += 1000;
+		}
+		bus_state_settle(st, now);
+		bus_state_pending_clear(st);
+		if (now >= sample) {
+			floor_sample(st, run, now);
+			sample += 10 * 60000;
+		}
+	}
+	print_message("  %d cases opened, %d closed, %d demo commands refused\n", run->opened,
+	    run->closed, run->refused);
+	bus_demo_free(d);
+	bus_state_free(st);
+}
+
+/*
+ * Issue 12: after 14 minutes of demo every sector read Severe or
+ * Emergency. Over two and a half hours the floor must stay believable:
+ * mostly Baseline and Low with a few sectors raised, and cases closing
+ * as fast as they open, so the open count stays bounded. Both at the
+ * console's demo settings (1.5 events a second, lifecycles at three times
+ * life) and at watchctl simulate's defaults (1 a second, speed 1).
+ */
+static void
+test_demo_floor_stays_believable(void **state)
+{
+	static const struct { double rate, speed; int max_open; } runs[] = {
+		{ 1.5, 3, 25 }, { 1, 1, 40 },
+	};
+	struct floor_run run;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		print_message("demo at rate %.1f, speed %.0f, seed 7:\n", runs[i].rate, runs[i].speed);
+		demo_fast_forward(7, runs[i].rate, runs[i].speed, 150, &run);
+		assert_int_equal(run.samples, 14);
+		assert_true(run.min_calm >= 10);
+		assert_true(run.max_severe <= 2);
+		assert_true(run.max_open <= runs[i].max_open);
+		/* Cases close at the rate they open: what is open at the end is
+		 * a few minutes' worth. */
+		assert_true(run.opened - run.closed <= runs[i].max_open);
+	}
 }
 
 /* An op name of 63 bytes and an 'é' is quoted cut at 64 bytes, inside the
@@ -517,13 +791,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_roles_are_enforced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests_say_why, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sensor_down_and_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_alerts_raise_sector_for_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alert_hold_steps_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sector_says_why, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmarked_intel_stays_unmarked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot_and_roster, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_carry_a_timeline_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_teams_on_one_case, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_assigned_needs_a_handler, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_roster_is_not_reseeded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sector_level_always_on_record, setup, teardown),
+		cmocka_unit_test(test_demo_floor_stays_believable),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,7 +169,7 @@ test_viewer_dispatch_refused_with_hub_sentence(void **state)
 	EXPECT_ROW(narrow, 23, "? help");
 	assert_null(strstr(test_term_row(narrow, 23), "dispatch"));
 	assert_int_equal(test_term_send_str(narrow, "d"), 0);
-	EXPECT_ROW(narrow, 23, "dispatch needs another role");
+	EXPECT_ROW(narrow, 23, "dispatch needs the role lead; watch has the role viewer");
 	EXPECT_GONE(narrow, "Dispatch which team");
 
 	json_t *snap = test_hub_snapshot(h);
@@ -260,6 +260,105 @@ test_detail_shows_the_whole_timeline(void **state)
 	test_hub_passed(h);
 }
 
+/* The : line as a new officer meets it: an open says which case it made
+ * and keeps no quotes around the title; a level says it once; Tab on an
+ * empty line lists the commands; whoami answers; a watchctl command that
+ * prints a table says where to run it. */
+static void
+test_command_line_answers_plainly(void **state)
+{
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *t = console_spawn(state, 0, 40, 120, "chen", NULL);
+	char id[32], want[96];
+
+	EXPECT_ROW(t, 0, " CONNECTED ");
+	command(t, "open energy \"Grid West\" \"Pump PLC reflashed\"");
+	EXPECT(t, "open energy: done (case ICS-2026-");
+	json_t *snap = test_hub_snapshot(h);
+	json_t *c = json_array_get(json_object_get(snap, "cases"), 0);
+	assert_non_null(c);
+	assert_string_equal(test_jstr(c, "title"), "Pump PLC reflashed");
+	assert_string_equal(test_jstr(c, "org"), "Grid West");
+	snprintf(id, sizeof id, "%s", test_jstr(c, "id"));
+	json_decref(snap);
+	snprintf(want, sizeof want, "open energy: done (case %s)", id);
+	EXPECT(t, want);
+	EXPECT_LINE(t, id, "Pump PLC reflashed");
+	assert_int_equal(test_term_find(t, "\"Pump", NULL, NULL), -1);
+
+	snprintf(want, sizeof want, "level %s 3", id);
+	command(t, want);
+	snprintf(want, sizeof want, "level %s to 3: done", id);
+	EXPECT(t, want);
+
+	command(t, "whoami");
+	EXPECT(t, "whoami: done (user chen, role intake)");
+	command(t, "audit");
+	EXPECT(t, "run watchctl audit in a shell");
+
+	/* Tab on an empty line: every command, over the panels. */
+	assert_int_equal(test_term_send_str(t, ":"), 0);
+	assert_int_equal(test_term_key(t, TEST_TERM_KEY_TAB), 0);
+	EXPECT_LINE(t, "open  assign  status  level  dispatch");
+	/* Ambiguous: "re" is recall or reopen. */
+	assert_int_equal(test_term_send_str(t, "re"), 0);
+	EXPECT_GONE(t, "open  assign  status");
+	assert_int_equal(test_term_key(t, TEST_TERM_KEY_TAB), 0);
+	EXPECT_LINE(t, "recall  reopen");
+	assert_int_equal(test_term_key(t, TEST_TERM_KEY_ESC), 0);
+	EXPECT_GONE(t, "recall  reopen");
+	test_hub_passed(f->h);
+}
+
+/* The detail overlay's foot offers what this role may do to this case:
+ * an officer no dispatch, assign or close; on a closed case only reopen,
+ * to those who may. The hint line offers l (level) to a lead. */
+static void
+test_detail_offers_what_the_role_may_do(void **state)
+{
+	struct console_fx *f = *state;
+	struct test_hub *h = console_start_hub(state);
+	struct test_term *lead = console_spawn(state, 0, 40, 120, "mori", NULL);
+	struct test_term *officer = console_spawn(state, 1, 40, 120, "okafor", NULL);
+	char id[32];
+
+	console_report_incident(h, "dams", "Twin Rivers Dam", "Spillway PLC reset", 2, id);
+	EXPECT_LINE(lead, "2 Medium", id);
+	EXPECT_LINE(officer, "2 Medium", id);
+	EXPECT_ROW(lead, 39, "l level");
+
+	assert_int_equal(test_term_key(officer, TEST_TERM_KEY_ENTER), 0);
+	int row = EXPECT_LINE(officer, "Esc close  j/k scroll", "s status", "n note", "x ack");
+	const char *foot = test_term_row(officer, row);
+	assert_null(strstr(foot, "dispatch"));
+	assert_null(strstr(foot, "assign"));
+	assert_null(strstr(foot, "  c close"));
+	assert_null(strstr(foot, "reopen"));
+
+	assert_int_equal(test_term_key(lead, TEST_TERM_KEY_ENTER), 0);
+	EXPECT_LINE(lead, "Esc close  j/k scroll", "d dispatch", "a assign", "  c close");
+	test_hub_ok_(h, "chen", "close", json_pack("{s:s, s:s}", "case", id, "reason",
+	    "contained"));
+	row = EXPECT_LINE(lead, "Esc close  j/k scroll", "o reopen");
+	foot = test_term_row(lead, row);
+	assert_null(strstr(foot, "  c close"));
+	assert_null(strstr(foot, "d dispatch"));
+	assert_null(strstr(foot, "n note"));
+	/* o asks, y reopens. */
+	assert_int_equal(test_term_send_str(lead, "o"), 0);
+	char q[64];
+	snprintf(q, sizeof q, "Reopen %s? (y/n)", id);
+	EXPECT(lead, q);
+	assert_int_equal(test_term_send_str(lead, "y"), 0);
+	EXPECT_LINE(lead, "Esc close  j/k scroll", "  c close");
+	json_t *snap = test_hub_snapshot(h);
+	assert_string_not_equal(test_jstr(test_jfind(json_object_get(snap, "cases"), "id", id),
+	    "status"), "closed");
+	json_decref(snap);
+	test_hub_passed(f->h);
+}
+
 int
 main(void)
 {
@@ -269,6 +368,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_viewer_dispatch_refused_with_hub_sentence,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_detail_shows_the_whole_timeline, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_command_line_answers_plainly, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_detail_offers_what_the_role_may_do, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_busy_team_refused_and_picker_skips_it, setup,
 		    teardown),

@@ -546,7 +546,7 @@ test_database_refuses_changes(void **state)
 	assert_int_equal(test_hub_stop_clean(h), 0);
 
 	sqlite3 *db = open_db(h);
-	assert_int_equal(db_number(db, "PRAGMA user_version"), 2);
+	assert_int_equal(db_number(db, "PRAGMA user_version"), 3);
 	for (size_t i = 0; i < sizeof attempts / sizeof attempts[0]; i++) {
 		char *err = NULL;
 		int rc = sqlite3_exec(db, attempts[i], NULL, NULL, &err);
@@ -607,7 +607,7 @@ test_database_from_before(void **state)
 	assert_int_equal(test_hub_stop_clean(h), 0);
 
 	db = open_db(h);
-	assert_int_equal(db_number(db, "PRAGMA user_version"), 2);
+	assert_int_equal(db_number(db, "PRAGMA user_version"), 3);
 	char *err = NULL;
 	assert_int_equal(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, &err),
 	    SQLITE_CONSTRAINT);

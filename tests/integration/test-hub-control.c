@@ -360,6 +360,17 @@ test_rules(void **state)
 	assert_non_null(strstr(msg, "analysis"));
 	assert_non_null(strstr(msg, "onsite"));
 	assert_non_null(strstr(msg, "followup"));
+	assert_non_null(strstr(msg, "Only assign takes a case to assigned, from reported."));
+	free(msg);
+	/* Asked for a status another op reaches, the sentence names the op. */
+	msg = refused(h, "chen", "status", json_pack("{s:s, s:s}", "case", c2, "status",
+	    "assigned"), "bad_transition");
+	assert_non_null(strstr(msg, "from reported it can go to investigating. Use assign, which "
+	    "names its handler"));
+	free(msg);
+	msg = refused(h, "chen", "status", json_pack("{s:s, s:s}", "case", c2, "status",
+	    "onsite"), "bad_transition");
+	assert_non_null(strstr(msg, "Use dispatch"));
 	free(msg);
 	refused_(h, "chen", "status", json_pack("{s:s, s:s}", "case", c1, "status", "closed"),
 	    "bad_transition");
@@ -378,6 +389,15 @@ test_rules(void **state)
 	    "analysis"), "forbidden");
 	refused_(h, "chen", "assign", json_pack("{s:s, s:s}", "case", c2, "handler", "nobody"),
 	    "unknown_staff");
+	/* A viewer could not move the case: never its handler. */
+	msg = refused(h, "chen", "assign", json_pack("{s:s, s:s}", "case", c2, "handler", "watch"),
+	    "bad_handler");
+	assert_non_null(strstr(msg, "watch is a viewer"));
+	assert_non_null(strstr(msg, "staff add watch --role officer"));
+	free(msg);
+	snap = test_hub_snapshot(h);
+	assert_string_equal(test_jstr(find(snap, "cases", c2), "handler"), "okafor");
+	json_decref(snap);
 
 	/* Names that do not exist, and arguments that do not fit. */
 	refused_(h, "mori", "dispatch", json_pack("{s:s, s:s}", "team", "FLY-9", "case", c1),

@@ -856,6 +856,32 @@ test_revoke_by_op(void **state)
 	assert_null(test_jfind(json_object_get(r, "keys"), "key", okafor.c.public_key));
 	json_decref(r);
 
+	/* watchctl key list: a table for people, a header and a key a line;
+	 * --json gives the hub's reply. */
+	const char *const list[] = { "--key", lead.path, "--hub-key", hub.pub_path, "key",
+		"list", NULL };
+	const char *const list_json[] = { "--key", lead.path, "--hub-key", hub.pub_path,
+		"--json", "key", "list", NULL };
+	assert_int_equal(test_watchctl(h, list, NULL, &out, &err), 0);
+	assert_int_equal(strncmp(out, "KEY ", 4), 0);
+	assert_non_null(strstr(out, "PERSON"));
+	char *row = strchr(out, '\n');
+	assert_non_null(row);
+	assert_int_equal(strncmp(row + 1, lead.c.public_key, strlen(lead.c.public_key)), 0);
+	assert_non_null(strstr(row, " mori "));
+	assert_non_null(strstr(row, " lead "));
+	assert_null(strstr(out, okafor.c.public_key));
+	assert_null(strstr(out, "\"keys\""));
+	free(out);
+	free(err);
+	assert_int_equal(test_watchctl(h, list_json, NULL, &out, &err), 0);
+	json_t *listed = json_loads(out, 0, NULL);
+	assert_non_null(listed);
+	assert_int_equal(json_array_size(json_object_get(listed, "keys")), 1);
+	json_decref(listed);
+	free(out);
+	free(err);
+
 	assert_cut_off(h, &c, &okafor, live, case_id, denied);
 	free(case_id);
 

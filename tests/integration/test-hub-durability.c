@@ -3,7 +3,7 @@
  * restart on the same database. What a subscriber saw and what a client
  * was told "ok" about must be in the journal, the sequence must go on
  * without a gap or a reuse, and the recovered state must be the state the
- * hub had.
+ * hub had; and the database itself keeps a case's timeline append-only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -442,6 +442,78 @@ test_damaged_store_refused(void **state)
 	test_hub_passed(h);
 }
 
+/*
+ * A case's timeline is the floor's record of who did what: with the hub
+ * stopped, SQL on the database file can neither change, delete nor replace
+ * an entry (as the audit trail in test-hub-audit.c); the restarted hub
+ * serves the same entries and goes on appending.
+ */
+static void
+test_timeline_cannot_be_rewritten(void **state)
+{
+	struct test_hub *h = *state;
+	char sql[4][256];
+	sqlite3 *db;
+
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	json_t *r = test_hub_ok(h, "chen", "open", json_pack("{s:s, s:s, s:s, s:i}", "title",
+	    "Ransom note on a file server", "org", "County Hospital", "sector", "healthcare",
+	    "level", 3));
+	char id[32];
+	snprintf(id, sizeof id, "%s", test_jstr(r, "case"));
+	json_decref(r);
+	test_hub_ok_(h, "okafor", "note", json_pack("{s:s, s:s}", "case", id, "text",
+	    "backups offline since Monday"));
+	test_hub_ok_(h, "mori", "note", json_pack("{s:s, s:s}", "case", id, "text",
+	    "do not pay"));
+	json_t *before = test_hub_ok(h, "watch", "timeline", json_pack("{s:s}", "case", id));
+	assert_int_equal(json_array_size(json_object_get(before, "entries")), 3);
+	assert_int_equal(test_hub_stop_clean(h), 0);
+
+	snprintf(sql[0], sizeof sql[0], "UPDATE timeline SET entry = '{}' WHERE case_id = '%s' "
+	    "AND n = 3", id);
+	snprintf(sql[1], sizeof sql[1], "DELETE FROM timeline WHERE case_id = '%s'", id);
+	snprintf(sql[2], sizeof sql[2], "INSERT OR REPLACE INTO timeline(case_id, n, ts, entry) "
+	    "VALUES ('%s', 2, 0, '{}')", id);
+	snprintf(sql[3], sizeof sql[3], "INSERT INTO timeline(case_id, n, ts, entry) VALUES "
+	    "('%s', 1, 0, '{}') ON CONFLICT(case_id, n) DO UPDATE SET entry = '{}'", id);
+	assert_int_equal(sqlite3_open_v2(h->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_stmt *s;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 3);
+	sqlite3_finalize(s);
+	for (int i = 0; i < 5; i++) {
+		const char *attempt = i < 4 ? sql[i] : "DELETE FROM timeline";
+		char *err = NULL;
+		int rc = sqlite3_exec(db, attempt, NULL, NULL, &err);
+		if (rc != SQLITE_CONSTRAINT || err == NULL ||
+		    strcmp(err, "the case timeline is append-only") != 0) {
+			sqlite3_close(db);
+			fail_msg("%s: rc %d (%s); expected the append-only refusal", attempt, rc,
+			    err != NULL ? err : "no message");
+		}
+		sqlite3_free(err);
+	}
+	sqlite3_close(db);
+
+	/* The same entries from the restarted hub, and one more. */
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	json_t *after = test_hub_ok(h, "watch", "timeline", json_pack("{s:s}", "case", id));
+	assert_true(json_equal(json_object_get(before, "entries"),
+	    json_object_get(after, "entries")));
+	json_decref(after);
+	test_hub_ok_(h, "okafor", "note", json_pack("{s:s, s:s}", "case", id, "text",
+	    "restored from tape"));
+	after = test_hub_ok(h, "watch", "timeline", json_pack("{s:s}", "case", id));
+	assert_int_equal(json_array_size(json_object_get(after, "entries")), 4);
+	assert_string_equal(test_jstr(after, "entries.3.text"), "restored from tape");
+	json_decref(after);
+	json_decref(before);
+	assert_int_equal(test_hub_stop_clean(h), 0);
+	test_hub_passed(h);
+}
+
 int
 main(void)
 {
@@ -453,6 +525,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restart_does_not_reseed, setup,
 		    test_hub_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_store_refused, setup,
+		    test_hub_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_timeline_cannot_be_rewritten, setup,
 		    test_hub_fixture_teardown),
 	};
 

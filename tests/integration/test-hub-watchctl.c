@@ -358,6 +358,61 @@ test_tail(void **state)
 	test_hub_passed(h);
 }
 
+/* Demo traffic lands only on a demo floor: simulate refuses a live hub
+ * and changes nothing there; a live floor's database cannot be served as
+ * a demo; a demo floor says so (whoami, heartbeats, stats) and stays one
+ * when its hub restarts without --demo. */
+static void
+test_demo_only_on_a_demo_floor(void **state)
+{
+	struct test_hub *h = *state;
+	const char *const demo[] = { "--demo", NULL };
+	const char *const sim[] = { "--user", "mori", "simulate", "--rate", "50", "--duration",
+		"1", "--seed", "3", NULL };
+	char *err = NULL;
+
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	json_t *me = test_hub_ok(h, "mori", "whoami", NULL);
+	assert_true(json_is_false(json_object_get(me, "demo")));
+	json_decref(me);
+	assert_int_equal(test_watchctl(h, sim, NULL, NULL, &err), 2);
+	assert_non_null(strstr(err, "serves a live floor"));
+	free(err);
+	json_t *snap = test_hub_snapshot(h);
+	assert_int_equal(json_array_size(json_object_get(snap, "cases")), 0);
+	assert_int_equal(json_array_size(json_object_get(snap, "intel")), 0);
+	json_decref(snap);
+	assert_int_equal(test_hub_stop_clean(h), 0);
+
+	/* That database holds a live floor now: no demo on it. */
+	assert_int_equal(test_hub_start(h, demo), -1);
+
+	snprintf(h->db, sizeof h->db, "%s/demo.db", h->dir);
+	assert_int_equal(test_hub_start(h, demo), 0);
+	void *sub = test_hub_sub(h, "hub.");
+	json_t *hb = NULL;
+	assert_int_equal(test_sub_wait(sub, "hub.heartbeat", NULL, &hb, WAIT), 0);
+	assert_true(json_is_true(json_object_get(hb, "demo")));
+	json_decref(hb);
+	test_hub_close(h, sub);
+	assert_int_equal(test_watchctl(h, sim, NULL, NULL, NULL), 0);
+	snap = test_hub_snapshot(h);
+	assert_true(json_array_size(json_object_get(snap, "intel")) +
+	    json_array_size(json_object_get(snap, "cases")) > 0);
+	json_decref(snap);
+	assert_int_equal(test_hub_stop_clean(h), 0);
+
+	assert_int_equal(test_hub_start(h, NULL), 0);
+	me = test_hub_ok(h, "mori", "whoami", NULL);
+	assert_true(json_is_true(json_object_get(me, "demo")));
+	json_decref(me);
+	json_t *st = test_hub_stats(h);
+	assert_true(json_is_true(json_object_get(st, "demo")));
+	json_decref(st);
+	assert_int_equal(test_hub_stop_clean(h), 0);
+	test_hub_passed(h);
+}
+
 int
 main(void)
 {
@@ -366,6 +421,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_publish_snapshot_replay, setup,
 		    test_hub_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_tail, setup, test_hub_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_demo_only_on_a_demo_floor, setup,
+		    test_hub_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests_name("watchctl", tests, NULL, NULL);

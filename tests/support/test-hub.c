@@ -923,6 +923,30 @@ test_proc_kb(pid_t pid, const char *field)
 	return kb;
 }
 
+double
+test_proc_cpu_s(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long ut, st;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The name may hold spaces and parentheses: fields count from the
+	 * last ')'. After it: state (3), five ints (4-8), flags and four
+	 * fault counters (9-13), then utime (14) and stime (15). */
+	char *p = strrchr(buf, ')');
+	if (p == NULL || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+	    &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 int
 test_hub_start_measured(struct test_hub *h, const char *const *extra)
 {

@@ -167,6 +167,9 @@ int     test_reap_within(pid_t pid, int timeout_ms);
 /* A process's memory figure from /proc/PID/status in kB ("VmRSS",
  * "VmHWM"), or -1. */
 long    test_proc_kb(pid_t pid, const char *field);
+/* The CPU time PID has used (utime + stime, all its threads) in seconds,
+ * or -1 once it is gone. */
+double  test_proc_cpu_s(pid_t pid);
 /* End a checker (watchctl follow --check, from test_watchctl_spawn, its
  * output on FD): SIGTERM, then it must exit 0 saying it is equal to the
  * hub's snapshot at SEQ; fails the test otherwise. */

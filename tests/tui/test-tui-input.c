@@ -97,6 +97,26 @@ test_rest_of_line_kept_as_typed(void **state)
 	assert_int_equal(strlen(w[2]), 100 * 5 - 1);
 }
 
+/* A title typed in quotes, as a shell would take it, loses the quotes
+ * around it; quotes inside it stay. */
+static void
+test_rest_of_line_loses_enclosing_quotes(void **state)
+{
+	char line[256] = "open energy \"Grid West\" \"Pump PLC reflashed\"  ";
+	char *w[4];
+	(void)state;
+
+	assert_int_equal(tui_input_split_n(line, w, 4), 4);
+	assert_string_equal(w[2], "Grid West");
+	assert_string_equal(w[3], "Pump PLC reflashed");
+	strcpy(line, "note ICS-1 \"no\" said the CISO, \"twice\"");
+	assert_int_equal(tui_input_split_n(line, w, 3), 3);
+	assert_string_equal(w[2], "\"no\" said the CISO, \"twice\"");
+	strcpy(line, "note ICS-1 \"");
+	assert_int_equal(tui_input_split_n(line, w, 3), 3);
+	assert_string_equal(w[2], "\"");
+}
+
 static int
 complete_teams(void *arg, const char *line, int word, const char *prefix, const char **out,
     int max)
@@ -128,6 +148,29 @@ test_tab_completes(void **state)
 	tui_input_start(&in, ":", "recall FLY-20");
 	tui_input_key(&in, '\t', NULL, complete_teams, NULL);
 	assert_string_equal(in.buf, "recall FLY-20 ");
+	assert_string_equal(in.listed, "");
+}
+
+/* A Tab that cannot add a letter lists what matches, as a shell's second
+ * Tab does, until the next key; or says nothing matches. */
+static void
+test_tab_lists_candidates(void **state)
+{
+	struct tui_input in;
+	(void)state;
+
+	tui_input_start(&in, ":", "recall FLY-");
+	tui_input_key(&in, '\t', NULL, complete_teams, NULL);
+	assert_string_equal(in.buf, "recall FLY-");
+	assert_string_equal(in.listed, "FLY-1  FLY-2  FLY-20");
+	type(&in, "2");
+	assert_string_equal(in.listed, "");
+	tui_input_key(&in, '\t', NULL, complete_teams, NULL);
+	assert_string_equal(in.listed, "FLY-2  FLY-20");
+	tui_input_start(&in, ":", "recall X");
+	tui_input_key(&in, '\t', NULL, complete_teams, NULL);
+	assert_string_equal(in.buf, "recall X");
+	assert_string_equal(in.listed, "nothing to complete here");
 }
 
 int
@@ -138,6 +181,8 @@ main(void)
 		cmocka_unit_test(test_line_is_bounded),
 		cmocka_unit_test(test_split_keeps_quoted_words),
 		cmocka_unit_test(test_rest_of_line_kept_as_typed),
+		cmocka_unit_test(test_rest_of_line_loses_enclosing_quotes),
+		cmocka_unit_test(test_tab_lists_candidates),
 		cmocka_unit_test(test_tab_completes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -327,6 +327,49 @@ test_narrow_fields(void **state)
 	assert_string_equal(FIT("制", 2, ELL), "制");
 }
 
+static const char *
+fit_middle(const char *in, int cols, int flags)
+{
+	static char out[TUI_TEXT_FIT_SIZE(200)];
+	int used;
+
+	assert_true(cols <= 200);
+	used = tui_text_fit_middle(in, TUI_TEXT_CSTR, cols, flags, out, sizeof out);
+	assert_int_equal(used, columns(out));
+	return out;
+}
+
+/* Names that differ at the end stay different when cut: the middle goes. */
+static void
+test_fit_middle_keeps_the_end(void **state)
+{
+	(void)state;
+
+	assert_string_equal(fit_middle("s-transportation-01", 16, 0), "s-trans" DOTS "ation-01");
+	assert_string_equal(fit_middle("s-transportation-02", 16, 0), "s-trans" DOTS "ation-02");
+	assert_string_equal(fit_middle("NORTHEAST-1+1", 7, 0), "NOR" DOTS "1+1");
+	/* Text that fits is as tui_text_fit() gives it, padded or not. */
+	assert_string_equal(fit_middle("FLY-2+1", 7, 0), "FLY-2+1");
+	assert_string_equal(fit_middle("FLY-2", 7, 0), "FLY-2  ");
+	assert_string_equal(fit_middle("FLY-2", 7, TUI_TEXT_RIGHT), "  FLY-2");
+	assert_string_equal(fit_middle("FLY-2", 7, TUI_TEXT_NOPAD), "FLY-2");
+	assert_string_equal(fit_middle("abcdefgh", 7, TUI_TEXT_NOPAD), "abc" DOTS "fgh");
+	/* Wide characters are never split: the field is padded instead. */
+	assert_string_equal(fit_middle(KANJI_TITLE, 8, 0), "制" DOTS "ーク ");
+	assert_string_equal(fit_middle(KANJI_TITLE, 8, TUI_TEXT_RIGHT), " 制" DOTS "ーク");
+	assert_string_equal(fit_middle(KANJI_TITLE, 9, 0), "制御" DOTS "ーク");
+	/* Marks stay on their character; what is removed stays removed. */
+	assert_string_equal(fit_middle("e\xcc\x81" "bcdefgh\x1b[31mxyz", 7, 0),
+	    "e\xcc\x81" "bc" DOTS "xyz");
+	/* Under 3 columns, or longer than the scan limit: cut at the end. */
+	assert_string_equal(fit_middle("abcdef", 2, 0), "a" DOTS);
+	static char huge[TUI_TEXT_SCAN_MAX(10) + 10];
+	memset(huge, 'a', sizeof huge - 1);
+	huge[sizeof huge - 2] = 'z';
+	assert_string_equal(fit_middle(huge, 10, 0), "aaaaaaaaa" DOTS);
+	assert_string_equal(fit_middle(NULL, 3, 0), "   ");
+}
+
 static void
 test_right_alignment(void **state)
 {
@@ -921,6 +964,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_narrow_fields),
 		cmocka_unit_test(test_right_alignment),
+		cmocka_unit_test(test_fit_middle_keeps_the_end),
 		cmocka_unit_test(test_small_buffers),
 		cmocka_unit_test(test_fit_at_the_scan_limit),
 		cmocka_unit_test(test_property_random_bytes),
