@@ -1422,14 +1422,6 @@ test_producer_limits(void **state)
 /* ------------------------------------------------------------------ */
 /* 9. Oversized frames are refused without the hub's memory growing. */
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-
 #define BIG_MAX (4 << 20)
 #define BIG_FRAMES 320 /* half on ingest, half on control */
 #define BIG_BATCH 16   /* connections at a time */

@@ -49,14 +49,6 @@
 #define CHECKERS      2
 #define WAIT          10000
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-
 /* Under valgrind the hub is 10 to 50 times slower, under AddressSanitizer
  * three to four times: fewer updates, the same checks (even a few thousand
  * make several limits' worth of WAL). */

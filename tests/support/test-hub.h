@@ -15,6 +15,16 @@
 #include <jansson.h>
 #include <sys/types.h>
 
+/* TEST_ASAN: built with AddressSanitizer (gcc says so one way, clang the
+ * other), for tests that scale their work or their bounds to it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+
 #define TEST_HUB_MAX_OWNED 32 /* sockets the harness closes for a test */
 #define TEST_HUB_MAX_KIDS  64 /* child processes it kills for a test (fifty checkers) */
 #define TEST_HUB_WAIT_MS 10000 /* default upper bound for one wait */
