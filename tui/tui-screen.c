@@ -382,34 +382,52 @@ screen_draw_overlay(struct tui *t, WINDOW *w)
 }
 
 /* TEXT (untrusted) wrapped onto up to four rows that end at row LAST,
- * over the panels, if it is wider than MIN columns. */
+ * over the panels, if it is wider than MIN columns. Rows break at a space
+ * when there is one in their second half, so words stay whole. */
+#define WRAP_ROWS 4
 static void
 screen_draw_wrapped(struct tui *t, const char *text, int min, int last, attr_t attr)
 {
-	int cols = t->layout.cols;
+	int cols = t->layout.cols > 512 ? 512 : t->layout.cols;
 	char safe[TUI_TEXT_SANITIZE_SIZE(512)], part[TUI_TEXT_FIT_SIZE(512)];
+	size_t at[WRAP_ROWS + 1];
+	int rows = 0;
 
 	tui_text_sanitize(text, TUI_TEXT_CSTR, safe, sizeof safe);
-	int width = tui_text_width(safe);
-	if (width <= min)
+	if (tui_text_width(safe) <= min)
+		return;
+	/* Where each row starts; what is left past the last row is cut. */
+	at[0] = 0;
+	while (rows < WRAP_ROWS && safe[at[rows]] != '\0') {
+		const char *p = safe + at[rows];
+		tui_text_fit(p, TUI_TEXT_CSTR, cols, TUI_TEXT_NOPAD, part, sizeof part);
+		size_t n = strlen(part);
+		char *sp = p[n] != '\0' ? strrchr(part, ' ') : NULL;
+		if (sp != NULL && sp - part > (long)n / 2)
+			n = (size_t)(sp - part) + 1;
+		if (n == 0)
+			break; /* nothing fits a row: stop rather than loop */
+		at[rows + 1] = at[rows] + n;
+		rows++;
+	}
+	if (rows == 0 || last - rows + 1 < 1)
 		return;
 	/* Rows from above LAST down to it, in reading order. */
-	int rows = (width + cols - 1) / cols;
-	rows = rows > 4 ? 4 : rows < 1 ? 1 : rows;
-	if (last - rows + 1 < 1)
-		return;
-	WINDOW *w = newwin(rows, cols, last - rows + 1, 0);
+	WINDOW *w = newwin(rows, t->layout.cols, last - rows + 1, 0);
 	if (w == NULL)
 		return;
-	const char *p = safe;
 	wattrset(w, attr);
-	for (int y = 0; y < rows && *p != '\0'; y++) {
-		/* Unpadded, so that its length is the text it took. */
-		tui_text_fit(p, TUI_TEXT_CSTR, cols > 512 ? 512 : cols, TUI_TEXT_NOPAD |
-		    (y == rows - 1 ? TUI_TEXT_ELLIPSIS : 0), part, sizeof part);
-		mvwhline(w, y, 0, ' ', cols);
+	for (int y = 0; y < rows; y++) {
+		int cut = y == rows - 1 && safe[at[rows]] != '\0';
+		size_t len = cut ? strlen(safe + at[y]) : at[y + 1] - at[y];
+		char row[sizeof safe];
+		memcpy(row, safe + at[y], len);
+		row[len] = '\0';
+		/* The last row ends in an ellipsis if text is left over. */
+		tui_text_fit(row, TUI_TEXT_CSTR, cols, TUI_TEXT_NOPAD | (cut ? TUI_TEXT_ELLIPSIS : 0),
+		    part, sizeof part);
+		mvwhline(w, y, 0, ' ', t->layout.cols);
 		mvwaddstr(w, y, 0, part);
-		p += strlen(part);
 	}
 	wnoutrefresh(w);
 	delwin(w);
