@@ -359,10 +359,11 @@ after_events(struct tui *t)
 		tui_detail_check(t);
 		tui_dirty(t, DIRTY_OVERLAY);
 	}
-	if (t->dirty == 0) {
-		bus_log_flush();
+	/* The log first: what a frame shows was logged before it is seen, so
+	 * whoever reads the log after seeing the screen finds the cause. */
+	bus_log_flush();
+	if (t->dirty == 0)
 		return;
-	}
 	/*
 	 * A key's effect is shown at once: people notice 50 ms. Everything
 	 * else waits for the frame interval, stretched while the terminal is
@@ -387,7 +388,7 @@ after_events(struct tui *t)
 		struct timeval tv = { 0, (suseconds_t)wait * 1000 };
 		evtimer_add(t->frame_timer, &tv);
 	}
-	bus_log_flush();
+	bus_log_flush(); /* what the draw itself logged */
 }
 
 int
