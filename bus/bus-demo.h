@@ -1,5 +1,5 @@
 /*
- * Demo traffic: a seeded generator of a realistic floor (DOMAIN.md).
+ * Demo traffic: a seeded generator of a realistic floor (docs/DOMAIN.md).
  * Incident reports from organisations across the sixteen sectors, mostly
  * NCISS 1-2, sometimes 3-4, rarely 5; intel with TLP markings; sensor
  * alerts (mostly 0-1) and heartbeats from two sensors a sector, one of

@@ -1,5 +1,5 @@
 /*
- * The floor's vocabulary as tables (DOMAIN.md): sectors, NCISS levels,
+ * The floor's vocabulary as tables (docs/DOMAIN.md): sectors, NCISS levels,
  * case and team statuses, roles, TLP markings, intel and sensor kinds.
  * Every name here is what travels on the wire.
  */

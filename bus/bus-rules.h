@@ -1,5 +1,5 @@
 /*
- * The lifecycles of DOMAIN.md as data: which case and team transitions
+ * The lifecycles of docs/DOMAIN.md as data: which case and team transitions
  * exist, which op makes each, and what a team transition does to its case.
  * bus-state applies them; the console reads them to offer only moves the
  * hub will accept.

@@ -750,7 +750,7 @@ sector_ensure(struct bus_state *st, int64_t now)
 	}
 }
 
-/* Give an empty database its sectors and the demo roster (DOMAIN.md). */
+/* Give an empty database its sectors and the demo roster (docs/DOMAIN.md). */
 void
 bus_state_seed(struct bus_state *st, int64_t now)
 {

@@ -1,5 +1,5 @@
 /*
- * Colours and attributes by meaning: NCISS levels (DOMAIN.md), team
+ * Colours and attributes by meaning: NCISS levels (docs/DOMAIN.md), team
  * statuses (as CAD boards colour them), TLP markings, and the chrome.
  * Three modes: 256 colours, 8 colours, and none (NO_COLOR or a terminal
  * without colour), where levels still differ by attribute and always by

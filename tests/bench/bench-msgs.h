@@ -1,6 +1,6 @@
 /*
  * The benchmarks' messages: realistic incident reports (titles, orgs,
- * findings of the kind DOMAIN.md describes), the same on every run and
+ * findings of the kind docs/DOMAIN.md describes), the same on every run and
  * machine, so that figures from different runs compare.
  */
 #ifndef BENCH_MSGS_H

@@ -11,7 +11,7 @@ static void
 test_case_lifecycle_follows_domain(void **state)
 {
 	(void)state;
-	/* The path of DOMAIN.md, step by step. */
+	/* The path of docs/DOMAIN.md, step by step. */
 	assert_non_null(bus_rules_case_move(CASE_REPORTED, CASE_ASSIGNED, VIA_ASSIGN));
 	assert_non_null(bus_rules_case_move(CASE_ASSIGNED, CASE_INVESTIGATING, VIA_STATUS));
 	assert_non_null(bus_rules_case_move(CASE_INVESTIGATING, CASE_ANALYSIS, VIA_STATUS));
