@@ -22,6 +22,11 @@
  */
 #define BUS_MAX_MSG   (4 * BUS_MAX_BODY)
 
+/* What the hub publishes of itself, and its id: 16 hex digits, new at
+ * every start, so that a follower knows a restart when it sees one. */
+#define BUS_HEARTBEAT_TOPIC "hub.heartbeat"
+#define BUS_HUB_ID_LEN      16
+
 struct bus_frame {
 	const void *data;
 	size_t size;

@@ -60,14 +60,9 @@ const char *const bus_member_role_names[] = {
 	"lead", "analyst", "ics", NULL
 };
 
-static const struct {
-	int role;
-	const char *name;
-} bus_roles[] = {
-	{ ROLE_VIEWER, "viewer" },
-	{ ROLE_OFFICER, "officer" },
-	{ ROLE_INTAKE, "intake" },
-	{ ROLE_LEAD, "lead" },
+/* Floor roles by bit number: role 1 << i is named bus_role_names[i]. */
+const char *const bus_role_names[] = {
+	"viewer", "officer", "intake", "lead", NULL
 };
 
 int
@@ -106,19 +101,17 @@ bus_team_status_find(const char *name)
 int
 bus_role_find(const char *name)
 {
-	for (size_t i = 0; i < sizeof bus_roles / sizeof bus_roles[0]; i++) {
-		if (strcmp(bus_roles[i].name, name) == 0)
-			return bus_roles[i].role;
-	}
-	return 0;
+	int i = bus_domain_index(bus_role_names, (size_t)-1, name);
+
+	return i < 0 ? 0 : 1 << i;
 }
 
 const char *
 bus_role_name(int role)
 {
-	for (size_t i = 0; i < sizeof bus_roles / sizeof bus_roles[0]; i++) {
-		if (bus_roles[i].role == role)
-			return bus_roles[i].name;
+	for (int i = 0; bus_role_names[i] != NULL; i++) {
+		if (role == 1 << i)
+			return bus_role_names[i];
 	}
 	return "viewer";
 }

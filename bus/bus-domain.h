@@ -59,6 +59,7 @@ extern const char *const bus_team_status_names[TEAM_NSTATUS + 1];
 extern const char *const bus_tlp_names[];
 extern const char *const bus_intel_kind_names[];
 extern const char *const bus_member_role_names[];
+extern const char *const bus_role_names[]; /* by bit: ROLE_VIEWER is [0] */
 
 /* Index of NAME in a NULL-terminated or counted name table, or -1. */
 int bus_domain_index(const char *const *names, size_t n, const char *name);

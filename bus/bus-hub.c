@@ -17,6 +17,7 @@
 #include "bus-hub.h"
 #include "bus-json.h"
 #include "bus-keys.h"
+#include "bus-reply.h"
 #include "bus-request.h"
 #include "bus-log.h"
 #include "bus-schema.h"
@@ -89,7 +90,7 @@ struct bus_hub {
 	 * change, keeps serving reads, and store_retry tries again. */
 	int store_full, need_reload;
 	struct event *store_retry;
-	char hub_id[17];
+	char hub_id[BUS_HUB_ID_LEN + 1];
 	int64_t started_at;
 
 	struct hub_reply *replies;
@@ -1142,15 +1143,15 @@ hub_store_retry(evutil_socket_t fd, short what, void *arg)
 /* ------------------------------------------------------------------ */
 
 static void
-hub_make_id(char out[17])
+hub_make_id(char out[BUS_HUB_ID_LEN + 1])
 {
-	unsigned char raw[8];
+	unsigned char raw[BUS_HUB_ID_LEN / 2];
 
 	if (getrandom(raw, sizeof raw, 0) != sizeof raw) {
 		uint64_t v = (uint64_t)bus_time_now_ms() ^ ((uint64_t)getpid() << 32);
 		memcpy(raw, &v, sizeof raw);
 	}
-	for (int i = 0; i < 8; i++)
+	for (size_t i = 0; i < sizeof raw; i++)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 

@@ -20,8 +20,6 @@
 struct event_base;
 struct bus_hub;
 
-#define BUS_HEARTBEAT_TOPIC "hub.heartbeat"
-
 struct bus_hub_config {
 	const char *ingest, *events, *control;
 	const char *db;

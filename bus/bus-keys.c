@@ -15,8 +15,8 @@
 
 #include "bus-domain.h"
 #include "bus-keys.h"
+#include "bus-reply.h"
 #include "bus-schema.h"
-#include "bus-state.h"
 #include "bus-time.h"
 #include "xmalloc.h"
 

@@ -7,10 +7,10 @@
 
 #include "bus-codec.h"
 #include "bus-domain.h"
+#include "bus-reply.h"
 #include "bus-request.h"
 #include "bus-schema.h"
 #include "bus-sock.h"
-#include "bus-state.h"
 #include "xmalloc.h"
 
 int

@@ -11,6 +11,7 @@
 #include "bus-json.h"
 #include "bus-log.h"
 #include "bus-offload.h"
+#include "bus-reply.h"
 #include "bus-rules.h"
 #include "bus-schema.h"
 #include "bus-state.h"
@@ -96,32 +97,6 @@ jset_time(json_t *obj, const char *key, int64_t ms)
 
 	bus_time_format(ms, stamp);
 	json_object_set_new(obj, key, json_string(stamp));
-}
-
-json_t *
-bus_reply_ok(void)
-{
-	return json_pack("{s:b}", "ok", 1);
-}
-
-json_t *
-bus_reply_error(const char *code, const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	/* A message quotes what the client sent, maybe cut inside a character
-	 * ("%.64s"); jansson builds no string that is not UTF-8, and a reply
-	 * that cannot be built would leave the hub nothing to send. */
-	bus_codec_scrub_utf8(msg);
-	json_t *r = json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code", code,
-	    "message", msg);
-	free(msg);
-	return r;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1695,8 +1670,6 @@ op_team_remove(struct op_ctx *o)
 #define F_TEAM { "team", FIELD_STRING, 1, 1, 32, NULL, bus_check_team_name }
 #define F_END  { NULL, 0, 0, 0, 0, NULL, NULL }
 
-static const char *const role_names[] = { "viewer", "officer", "intake", "lead", NULL };
-
 static const struct bus_field assign_f[] = { F_CASE,
 	{ "handler", FIELD_STRING, 1, 1, 64, NULL, bus_check_name }, F_END };
 static const struct bus_field status_f[] = { F_CASE,
@@ -1717,7 +1690,7 @@ static const struct bus_field sector_level_f[] = {
 	{ "level", FIELD_LEVEL_OR_AUTO, 1, 0, 0, NULL, NULL }, F_END };
 static const struct bus_field staff_add_f[] = {
 	{ "name", FIELD_STRING, 1, 1, 64, NULL, bus_check_name },
-	{ "role", FIELD_STRING, 1, 1, 16, role_names, NULL }, F_END };
+	{ "role", FIELD_STRING, 1, 1, 16, bus_role_names, NULL }, F_END };
 static const struct bus_field staff_remove_f[] = {
 	{ "name", FIELD_STRING, 1, 1, 64, NULL, bus_check_name }, F_END };
 static const struct bus_field team_add_f[] = { F_TEAM,

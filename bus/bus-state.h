@@ -78,8 +78,4 @@ size_t   bus_state_pending_timeline(const struct bus_state *,
              const struct bus_timeline_row **);
 void     bus_state_pending_clear(struct bus_state *);
 
-json_t  *bus_reply_error(const char *code, const char *fmt, ...)
-             __attribute__((format(printf, 2, 3)));
-json_t  *bus_reply_ok(void);
-
 #endif

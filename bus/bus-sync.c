@@ -8,7 +8,6 @@
 #include <zmq.h>
 
 #include "bus-codec.h"
-#include "bus-hub.h"
 #include "bus-json.h"
 #include "bus-log.h"
 #include "bus-replica.h"

@@ -11,6 +11,7 @@
 
 #include "bus-audit.h"
 #include "bus-domain.h"
+#include "bus-reply.h"
 #include "bus-state.h"
 #include "bus-store.h"
 

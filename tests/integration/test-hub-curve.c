@@ -41,6 +41,7 @@
 #include <zmq.h>
 
 #include "bus-client.h"
+#include "bus-codec.h"
 #include "bus-curve.h"
 #include "bus-hub.h"
 #include "bus-time.h"

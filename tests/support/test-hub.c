@@ -15,6 +15,7 @@
 #include <zmq.h>
 
 #include "bus-client.h"
+#include "bus-codec.h"
 #include "bus-hub.h"
 #include "bus-time.h"
 #include "test-hub.h"
