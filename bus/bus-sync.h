@@ -32,7 +32,7 @@ enum bus_sync_state {
 struct bus_sync_status {
 	enum bus_sync_state state;
 	int repairing;            /* replaying a gap while LIVE */
-	char hub_id[BUS_HUB_ID_LEN + 1];          /* "" until the first heartbeat */
+	char hub_id[BUS_HUB_ID_LEN + 1]; /* "" until the first heartbeat */
 	int64_t hub_seq;          /* seq in the last heartbeat */
 	int64_t heard_mono_ms;    /* when the hub was last heard (monotonic) */
 	int store_full;           /* the last heartbeat said "store": "full" */
