@@ -11,7 +11,7 @@
 #include "bus-domain.h"
 #include "bus-time.h"
 #include "panel.h"
-#include "tui-text.h"
+#include "bus-text.h"
 #include "tui.h"
 #include "xmalloc.h"
 
@@ -42,19 +42,19 @@ static void
 detail_wrap(struct detail *d, int indent, const char *label, const char *text)
 {
 	size_t len = strlen(text);
-	char *safe = xmalloc(TUI_TEXT_SANITIZE_SIZE(len));
-	char *line = xmalloc(TUI_TEXT_FIT_SIZE(512) + 64);
+	char *safe = xmalloc(BUS_TEXT_SANITIZE_SIZE(len));
+	char *line = xmalloc(BUS_TEXT_FIT_SIZE(512) + 64);
 	int room = d->width - indent;
 	const char *s = safe;
 
-	tui_text_sanitize(text, len, safe, TUI_TEXT_SANITIZE_SIZE(len));
+	bus_text_sanitize(text, len, safe, BUS_TEXT_SANITIZE_SIZE(len));
 	if (room < 8)
 		room = 8;
 	if (room > 512)
 		room = 512;
 	do {
-		char part[TUI_TEXT_FIT_SIZE(512)];
-		tui_text_fit(s, TUI_TEXT_CSTR, room, TUI_TEXT_NOPAD, part, sizeof part);
+		char part[BUS_TEXT_FIT_SIZE(512)];
+		bus_text_fit(s, BUS_TEXT_CSTR, room, BUS_TEXT_NOPAD, part, sizeof part);
 		size_t n = strlen(part);
 		/* Break at a space when one is in the second half of the line. */
 		if (n < strlen(s)) {
@@ -66,7 +66,7 @@ detail_wrap(struct detail *d, int indent, const char *label, const char *text)
 		}
 		if (n == 0 && s != safe)
 			break;
-		snprintf(line, TUI_TEXT_FIT_SIZE(512) + 64, "%-*s%s", indent,
+		snprintf(line, BUS_TEXT_FIT_SIZE(512) + 64, "%-*s%s", indent,
 		    s == safe ? label : "", part);
 		detail_add(d, A_NORMAL, line);
 		s += n;
@@ -192,9 +192,9 @@ panel_detail_draw(struct tui *t, WINDOW *win, const char *keys)
 		t->overlay_scroll = d.n - rows > 0 ? d.n - rows : 0;
 	for (int y = 0; y < rows && t->overlay_scroll + y < d.n; y++) {
 		struct detail_line *l = &d.lines[t->overlay_scroll + y];
-		char out[TUI_TEXT_FIT_SIZE(512)];
+		char out[BUS_TEXT_FIT_SIZE(512)];
 		/* Lines are already sanitised; fit only cuts them to the box. */
-		tui_text_fit(l->text, TUI_TEXT_CSTR, d.width > 512 ? 512 : d.width, TUI_TEXT_NOPAD,
+		bus_text_fit(l->text, BUS_TEXT_CSTR, d.width > 512 ? 512 : d.width, BUS_TEXT_NOPAD,
 		    out, sizeof out);
 		wattrset(win, l->attr);
 		mvwaddstr(win, 1 + y, 2, out);

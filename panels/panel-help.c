@@ -7,7 +7,7 @@
 
 #include "panel.h"
 #include "tui-keys.h"
-#include "tui-text.h"
+#include "bus-text.h"
 #include "tui.h"
 
 static const char *const where_names[TUI_NPANELS] = {
@@ -20,7 +20,7 @@ panel_help_draw(struct tui *t, WINDOW *win)
 	size_t n;
 	const struct tui_key_action *keys = tui_keys_table(&n);
 	int h, w, y = 1;
-	char line[512], out[TUI_TEXT_FIT_SIZE(512)];
+	char line[512], out[BUS_TEXT_FIT_SIZE(512)];
 
 	getmaxyx(win, h, w);
 	werase(win);
@@ -45,7 +45,7 @@ panel_help_draw(struct tui *t, WINDOW *win)
 		tui_keys_label(a, label, sizeof label);
 		snprintf(line, sizeof line, "%-8s %s%s%s", label, a->help, where,
 		    allowed ? "" : "   [not for your role]");
-		tui_text_fit(line, TUI_TEXT_CSTR, w - 4 > 512 ? 512 : w - 4, TUI_TEXT_ELLIPSIS,
+		bus_text_fit(line, BUS_TEXT_CSTR, w - 4 > 512 ? 512 : w - 4, BUS_TEXT_ELLIPSIS,
 		    out, sizeof out);
 		wattrset(win, allowed ? A_NORMAL : tui_theme_attr(STYLE_DIM));
 		mvwaddstr(win, y, 2, out);

@@ -7,7 +7,7 @@
 #include "bus-sync.h"
 #include "bus-time.h"
 #include "panel.h"
-#include "tui-text.h"
+#include "bus-text.h"
 #include "tui.h"
 #include "xmalloc.h"
 
@@ -44,7 +44,7 @@ panel_matches(const struct panel *p, const struct tui *t, const void *obj, int64
 	for (int c = 0; c < PANEL_MAX_COLUMNS && p->ops->colspec[c].title != NULL; c++) {
 		const char *text = cells[c].text != NULL ? cells[c].text : cells[c].buf;
 		/* Match what the operator sees, not the raw bytes. */
-		tui_text_sanitize(text, TUI_TEXT_CSTR, safe, sizeof safe);
+		bus_text_sanitize(text, BUS_TEXT_CSTR, safe, sizeof safe);
 		if (strcasestr(safe, p->filter) != NULL)
 			return 1;
 	}
@@ -243,18 +243,18 @@ static void
 panel_put(WINDOW *win, int y, int x, const char *text, int width, int right, int middle,
     attr_t attr)
 {
-	char field[TUI_TEXT_FIT_SIZE(256)];
+	char field[BUS_TEXT_FIT_SIZE(256)];
 
 	if (width <= 0)
 		return;
 	if (width > 256)
 		width = 256;
 	if (middle)
-		tui_text_fit_middle(text, TUI_TEXT_CSTR, width, right ? TUI_TEXT_RIGHT : 0, field,
+		bus_text_fit_middle(text, BUS_TEXT_CSTR, width, right ? BUS_TEXT_RIGHT : 0, field,
 		    sizeof field);
 	else
-		tui_text_fit(text, TUI_TEXT_CSTR, width,
-		    TUI_TEXT_ELLIPSIS | (right ? TUI_TEXT_RIGHT : 0), field, sizeof field);
+		bus_text_fit(text, BUS_TEXT_CSTR, width,
+		    BUS_TEXT_ELLIPSIS | (right ? BUS_TEXT_RIGHT : 0), field, sizeof field);
 	wattrset(win, attr);
 	mvwaddstr(win, y, x, field);
 }

@@ -11,11 +11,9 @@
 #include <strings.h>
 
 #include "bus-domain.h"
-#include "bus-hub.h"
 #include "bus-replica.h"
 #include "bus-rules.h"
 #include "bus-sync.h"
-#include "bus-verbs.h"
 #include "panel.h"
 #include "tui-keys.h"
 #include "tui-screen.h"
@@ -70,7 +68,7 @@ act_quit(struct tui *t)
 {
 	int waiting = bus_sync_in_flight(t->sync);
 	/* One of the events socket's connections is this console's own. */
-	int others = t->hub != NULL ? bus_hub_followers(t->hub) - 1 : 0;
+	int others = t->host.followers != NULL ? t->host.followers(t->host.arg) - 1 : 0;
 	char prompt[160];
 
 	if (waiting == 0 && others <= 0) {
@@ -215,15 +213,13 @@ act_redraw(struct tui *t)
 static void
 pick_team_for_case(struct tui *t, const char *team)
 {
-	tui_send(t, "dispatch", json_pack("{s:s, s:s}", "team", team, "case", t->pending_case),
-	    "dispatch");
+	TUI_SEND_WORDS(t, BUS_OP_DISPATCH, team, t->pending_case);
 }
 
 static void
 pick_case_for_team(struct tui *t, const char *case_id)
 {
-	tui_send(t, "dispatch", json_pack("{s:s, s:s}", "team", t->pending_team, "case", case_id),
-	    "dispatch");
+	TUI_SEND_WORDS(t, BUS_OP_DISPATCH, t->pending_team, case_id);
 }
 
 /* 'd': on a case, pick a team (available ones first); on a team, pick a case. */
@@ -330,8 +326,7 @@ act_recall(struct tui *t)
 static void
 pick_handler(struct tui *t, const char *name)
 {
-	tui_send(t, "assign", json_pack("{s:s, s:s}", "case", t->pending_case, "handler", name),
-	    "assign");
+	TUI_SEND_WORDS(t, BUS_OP_ASSIGN, t->pending_case, name);
 }
 
 /* 'a': pick a handler from the roster. */
@@ -358,15 +353,13 @@ act_assign(struct tui *t)
 static void
 pick_case_status(struct tui *t, const char *status)
 {
-	tui_send(t, "status", json_pack("{s:s, s:s}", "case", t->pending_case, "status", status),
-	    "status");
+	TUI_SEND_WORDS(t, BUS_OP_STATUS, t->pending_case, status);
 }
 
 static void
 pick_team_status(struct tui *t, const char *status)
 {
-	tui_send(t, "team", json_pack("{s:s, s:s}", "team", t->pending_team, "status", status),
-	    "team");
+	TUI_SEND_WORDS(t, BUS_OP_TEAM, t->pending_team, status);
 }
 
 /* 's': only the moves the rules allow from where the case (or team) is. */
@@ -412,8 +405,7 @@ act_status(struct tui *t)
 static void
 pick_level(struct tui *t, const char *level)
 {
-	tui_send(t, "level", json_pack("{s:s, s:i}", "case", t->pending_case, "level",
-	    atoi(level)), "level");
+	TUI_SEND_WORDS(t, BUS_OP_LEVEL, t->pending_case, level);
 }
 
 static void
@@ -483,7 +475,7 @@ act_ack(struct tui *t)
 
 	if (!keys_need_case(t, &c))
 		return;
-	tui_send(t, "ack", json_pack("{s:s}", "case", c->id), "ack");
+	TUI_SEND_WORDS(t, BUS_OP_ACK, c->id);
 }
 
 #define CASES_OR_TEAMS (KEYS_IN(PANEL_CASES) | KEYS_IN(PANEL_TEAMS))
@@ -942,8 +934,8 @@ keys_complete(void *arg, const char *line, int word, const char *prefix, const c
 #define OFFER(s) do { if ((s) != NULL && strncmp((s), prefix, plen) == 0 && n < max) \
 	out[n++] = (s); } while (0)
 	if (word == 0) {
-		for (size_t i = 0; i < bus_nverbs; i++)
-			OFFER(bus_verbs[i].name);
+		for (size_t i = 0; i < BUS_NOPS; i++)
+			OFFER(bus_ops[i].verb);
 		OFFER("whoami");
 		OFFER("help");
 		OFFER("quit");
@@ -951,7 +943,7 @@ keys_complete(void *arg, const char *line, int word, const char *prefix, const c
 	}
 	char verb[32] = "";
 	sscanf(line, "%31s", verb);
-	const struct bus_verb *v = bus_verb_find(verb);
+	const struct bus_op *v = bus_op_typed(verb);
 	if (v == NULL || word > 3)
 		return 0;
 	const char *field = v->fields[word - 1];
@@ -970,7 +962,7 @@ keys_complete(void *arg, const char *line, int word, const char *prefix, const c
 		for (int i = 0; i < BUS_NSECTORS; i++)
 			OFFER(bus_sectors[i].id);
 	} else if (strcmp(field, "status") == 0) {
-		const char *const *names = strcmp(v->op, "team") == 0 ? bus_team_status_names :
+		const char *const *names = v->id == BUS_OP_TEAM ? bus_team_status_names :
 		    bus_case_status_names;
 		for (int i = 0; names[i] != NULL; i++)
 			OFFER(names[i]);
@@ -990,11 +982,10 @@ static void
 keys_run_command(struct tui *t, char *line)
 {
 	char *words[64];
-	char *cause = NULL;
 	char verb[32] = "";
 
 	sscanf(line, "%31s", verb);
-	const struct bus_verb *rv = bus_verb_find(verb);
+	const struct bus_op *rv = bus_op_typed(verb);
 	/* A verb whose last field takes "the rest" (a note, a reason) gets it
 	 * exactly as typed: quotes, spacing and any number of words. */
 	int fixed = rv == NULL || !rv->rest ? 64 :
@@ -1015,7 +1006,7 @@ keys_run_command(struct tui *t, char *line)
 		tui_send(t, "whoami", NULL, "whoami");
 		return;
 	}
-	const struct bus_verb *v = bus_verb_find(words[0]);
+	const struct bus_op *v = bus_op_typed(words[0]);
 	if (v == NULL) {
 		for (int i = 0; keys_watchctl_only[i] != NULL; i++) {
 			if (strcmp(words[0], keys_watchctl_only[i]) == 0) {
@@ -1028,13 +1019,7 @@ keys_run_command(struct tui *t, char *line)
 		tui_message(t, 1, "no command '%s'; Tab lists them", words[0]);
 		return;
 	}
-	json_t *args = bus_verb_args(v, n - 1, words + 1, &cause);
-	if (args == NULL) {
-		tui_message(t, 1, "%s", cause);
-		free(cause);
-		return;
-	}
-	tui_send(t, v->op, args, v->name);
+	tui_send_words(t, v->id, n - 1, (const char *const *)(words + 1));
 }
 
 static void
@@ -1063,8 +1048,7 @@ keys_line(struct tui *t, int key, const char *utf8)
 		break;
 	case MODE_NOTE:
 		if (r == INPUT_DONE && t->input.len > 0)
-			tui_send(t, "note", json_pack("{s:s, s:s}", "case", t->pending_case, "text",
-			    t->input.buf), "note");
+			TUI_SEND_WORDS(t, BUS_OP_NOTE, t->pending_case, t->input.buf);
 		break;
 	default:
 		break;
@@ -1082,9 +1066,9 @@ keys_confirmed(struct tui *t, int key)
 	if (strcmp(t->pending_op, "quit") == 0)
 		t->quit = 1;
 	else if (strcmp(t->pending_op, "close") == 0)
-		tui_send(t, "close", json_pack("{s:s}", "case", t->pending_case), "close");
+		TUI_SEND_WORDS(t, BUS_OP_CLOSE, t->pending_case);
 	else if (strcmp(t->pending_op, "reopen") == 0)
-		tui_send(t, "reopen", json_pack("{s:s}", "case", t->pending_case), "reopen");
+		TUI_SEND_WORDS(t, BUS_OP_REOPEN, t->pending_case);
 	else if (strcmp(t->pending_op, "recall") == 0) {
 		const struct bus_team *tm = bus_replica_find(t->replica, BUS_KIND_TEAM,
 		    t->pending_team);
@@ -1092,7 +1076,7 @@ keys_confirmed(struct tui *t, int key)
 			tui_message(t, 1, "%s is no longer on %s; nothing was sent", t->pending_team,
 			    t->pending_case);
 		else
-			tui_send(t, "recall", json_pack("{s:s}", "team", t->pending_team), "recall");
+			TUI_SEND_WORDS(t, BUS_OP_RECALL, t->pending_team);
 	}
 }
 

@@ -5,7 +5,7 @@
 
 #include "tui-picker.h"
 #include "xmalloc.h"
-#include "tui-text.h"
+#include "bus-text.h"
 #include "tui-theme.h"
 #include "tui.h"
 
@@ -101,14 +101,14 @@ void
 tui_picker_draw(struct tui_picker *p, WINDOW *win)
 {
 	int h, w;
-	char line[TUI_TEXT_FIT_SIZE(256)];
+	char line[BUS_TEXT_FIT_SIZE(256)];
 
 	getmaxyx(win, h, w);
 	werase(win);
 	wattrset(win, tui_theme_attr(STYLE_NORMAL));
 	box(win, 0, 0);
-	tui_text_fit(p->title, TUI_TEXT_CSTR, w - 4 > 256 ? 256 : w - 4, TUI_TEXT_ELLIPSIS |
-	    TUI_TEXT_NOPAD, line, sizeof line);
+	bus_text_fit(p->title, BUS_TEXT_CSTR, w - 4 > 256 ? 256 : w - 4, BUS_TEXT_ELLIPSIS |
+	    BUS_TEXT_NOPAD, line, sizeof line);
 	wattrset(win, tui_theme_attr(STYLE_TITLE_FOCUS));
 	mvwaddstr(win, 0, 2, line);
 	/* Scroll so that the selected choice is always in view. */
@@ -120,8 +120,8 @@ tui_picker_draw(struct tui_picker *p, WINDOW *win)
 	for (int i = p->top, y = 1; i < p->n && y < h - 2; i++, y++) {
 		attr_t a = !p->items[i].enabled ? tui_theme_attr(STYLE_DIM) :
 		    i == p->selected ? tui_theme_attr(STYLE_SELECTED) : A_NORMAL;
-		tui_text_fit(p->items[i].label, TUI_TEXT_CSTR, w - 4 > 256 ? 256 : w - 4,
-		    TUI_TEXT_ELLIPSIS, line, sizeof line);
+		bus_text_fit(p->items[i].label, BUS_TEXT_CSTR, w - 4 > 256 ? 256 : w - 4,
+		    BUS_TEXT_ELLIPSIS, line, sizeof line);
 		wattrset(win, a);
 		mvwaddstr(win, y, 2, line);
 	}

@@ -15,7 +15,7 @@
 #include "panel.h"
 #include "tui-keys.h"
 #include "tui-screen.h"
-#include "tui-text.h"
+#include "bus-text.h"
 #include "tui-theme.h"
 #include "tui.h"
 #include "xmalloc.h"
@@ -165,13 +165,13 @@ tui_screen_resize(struct tui *t, int rows, int cols)
 static int
 screen_put(WINDOW *win, int x, const char *text, int width, attr_t attr)
 {
-	char field[TUI_TEXT_FIT_SIZE(512)];
+	char field[BUS_TEXT_FIT_SIZE(512)];
 
 	if (width <= 0)
 		return 0;
 	if (width > 512)
 		width = 512;
-	int used = tui_text_fit(text, TUI_TEXT_CSTR, width, TUI_TEXT_ELLIPSIS | TUI_TEXT_NOPAD,
+	int used = bus_text_fit(text, BUS_TEXT_CSTR, width, BUS_TEXT_ELLIPSIS | BUS_TEXT_NOPAD,
 	    field, sizeof field);
 	wattrset(win, attr);
 	mvwaddstr(win, 0, x, field);
@@ -196,7 +196,7 @@ screen_top_width(const struct top_part *parts, int n, int level)
 		const char *text = NULL;
 		for (int l = level; l >= 0 && text == NULL; l--)
 			text = parts[i].text[l];
-		w += tui_text_width(text);
+		w += bus_text_width(text);
 	}
 	return w;
 }
@@ -234,7 +234,7 @@ screen_draw_top(struct tui *t)
 		else
 			snprintf(state, sizeof state, " DISCONNECTED ");
 		parts[n++] = (struct top_part){ { state }, alarm };
-	} else if (t->hub != NULL)
+	} else if (t->host.followers != NULL)
 		parts[n++] = (struct top_part){ { " CONNECTED (hub in this console) ", NULL,
 			" CONNECTED (own hub) " }, tui_theme_attr(STYLE_OK) };
 	else
@@ -265,7 +265,7 @@ screen_draw_top(struct tui *t)
 	/* The clock at the right edge, the rest from the left: what does not
 	 * fit even so is cut, the clock last. */
 	const char *ctext = parts[n - 1].text[level >= 2 ? 2 : 0];
-	int cw = tui_text_width(ctext);
+	int cw = bus_text_width(ctext);
 	if (cols > cw)
 		screen_put(w, cols - cw, ctext, cw, parts[n - 1].attr);
 	cols -= cw;
@@ -317,7 +317,7 @@ screen_draw_bottom(struct tui *t)
 			/* Show the end of a long line, where the cursor is. */
 			const char *text = t->input.buf;
 			int room = cols - x - 1;
-			while (tui_text_width(text) > room && *text != '\0') {
+			while (bus_text_width(text) > room && *text != '\0') {
 				text++;
 				while ((*text & 0xc0) == 0x80)
 					text++;
@@ -328,12 +328,12 @@ screen_draw_bottom(struct tui *t)
 			memcpy(before, text, n);
 			before[n] = '\0';
 			screen_put(w, x, text, room, A_NORMAL);
-			wmove(w, 0, x + tui_text_width(before));
+			wmove(w, 0, x + bus_text_width(before));
 			curs_set(1);
 		}
 	} else if (t->status[0] != '\0') {
-		char part[TUI_TEXT_FIT_SIZE(512)];
-		tui_text_fit(t->status, TUI_TEXT_CSTR, cols > 512 ? 512 : cols, 0, part, sizeof part);
+		char part[BUS_TEXT_FIT_SIZE(512)];
+		bus_text_fit(t->status, BUS_TEXT_CSTR, cols > 512 ? 512 : cols, 0, part, sizeof part);
 		wattrset(w, tui_theme_attr(t->status_error ? STYLE_ALARM : STYLE_NORMAL));
 		mvwaddstr(w, 0, 0, part);
 	} else {
@@ -348,10 +348,10 @@ static void
 screen_draw_picker(struct tui *t)
 {
 	const struct tui_rect *o = &t->layout.overlay;
-	int width = tui_text_width(t->picker.title) + 6;
+	int width = bus_text_width(t->picker.title) + 6;
 
 	for (int i = 0; i < t->picker.n; i++) {
-		int w = tui_text_width(t->picker.items[i].label) + 6;
+		int w = bus_text_width(t->picker.items[i].label) + 6;
 		width = w > width ? w : width;
 	}
 	int h = t->picker.n + 4 < o->h ? t->picker.n + 4 : o->h;
@@ -389,18 +389,18 @@ static void
 screen_draw_wrapped(struct tui *t, const char *text, int min, int last, attr_t attr)
 {
 	int cols = t->layout.cols > 512 ? 512 : t->layout.cols;
-	char safe[TUI_TEXT_SANITIZE_SIZE(512)], part[TUI_TEXT_FIT_SIZE(512)];
+	char safe[BUS_TEXT_SANITIZE_SIZE(512)], part[BUS_TEXT_FIT_SIZE(512)];
 	size_t at[WRAP_ROWS + 1];
 	int rows = 0;
 
-	tui_text_sanitize(text, TUI_TEXT_CSTR, safe, sizeof safe);
-	if (tui_text_width(safe) <= min)
+	bus_text_sanitize(text, BUS_TEXT_CSTR, safe, sizeof safe);
+	if (bus_text_width(safe) <= min)
 		return;
 	/* Where each row starts; what is left past the last row is cut. */
 	at[0] = 0;
 	while (rows < WRAP_ROWS && safe[at[rows]] != '\0') {
 		const char *p = safe + at[rows];
-		tui_text_fit(p, TUI_TEXT_CSTR, cols, TUI_TEXT_NOPAD, part, sizeof part);
+		bus_text_fit(p, BUS_TEXT_CSTR, cols, BUS_TEXT_NOPAD, part, sizeof part);
 		size_t n = strlen(part);
 		char *sp = p[n] != '\0' ? strrchr(part, ' ') : NULL;
 		if (sp != NULL && sp - part > (long)n / 2)
@@ -424,7 +424,7 @@ screen_draw_wrapped(struct tui *t, const char *text, int min, int last, attr_t a
 		memcpy(row, safe + at[y], len);
 		row[len] = '\0';
 		/* The last row ends in an ellipsis if text is left over. */
-		tui_text_fit(row, TUI_TEXT_CSTR, cols, TUI_TEXT_NOPAD | (cut ? TUI_TEXT_ELLIPSIS : 0),
+		bus_text_fit(row, BUS_TEXT_CSTR, cols, BUS_TEXT_NOPAD | (cut ? BUS_TEXT_ELLIPSIS : 0),
 		    part, sizeof part);
 		mvwhline(w, y, 0, ' ', t->layout.cols);
 		mvwaddstr(w, y, 0, part);

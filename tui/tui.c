@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "bus-domain.h"
+#include "bus-ops.h"
 #include "bus-replica.h"
-#include "bus-state.h"
 #include "bus-sync.h"
 #include "bus-time.h"
 #include "panel.h"
@@ -46,15 +46,16 @@ tui_role(const struct tui *t)
 	return bus_replica_role_of(t->replica, t->user);
 }
 
-/* May this console's user send OP? The hub's own table answers, so the
- * console never offers what the hub would refuse for the role. (A case's
- * handler may also move its status: the hub decides that one.) */
+/* May this console's user send OP? The op registry answers, as it does
+ * for the hub, so the console never offers what the hub would refuse for
+ * the role. (A case's handler may also move its status: the hub decides
+ * that one.) */
 int
 tui_can(const struct tui *t, const char *op)
 {
 	if (t->read_only)
 		return 0;
-	return bus_state_op_allowed(op, bus_role_find(tui_role(t)));
+	return bus_op_allowed(bus_op_find(op), bus_role_find(tui_role(t)));
 }
 
 /* Say that this console's user may not send OP, and who may: the same
@@ -62,7 +63,8 @@ tui_can(const struct tui *t, const char *op)
 void
 tui_refuse_role(struct tui *t, const char *op, const char *what)
 {
-	char *roles = bus_state_op_roles(op);
+	const struct bus_op *o = bus_op_find(op);
+	char *roles = o != NULL ? bus_op_roles_text(o) : NULL;
 
 	if (t->read_only)
 		tui_message(t, 1, "%s: this console is read-only (--read-only)", what);
@@ -148,6 +150,23 @@ tui_send(struct tui *t, const char *op, json_t *args, const char *what)
 		    (long long)json_integer_value(level));
 	tui_message(t, 0, "%s: sent, waiting for the hub", s->what);
 	bus_sync_request(t->sync, op, args, tui_sent_reply, s);
+}
+
+/* Send typed op ID with WORDS for its fields, as the ':' line does: keys
+ * and the line build their arguments in one place (bus_op_args). */
+void
+tui_send_words(struct tui *t, enum bus_op_id id, int n, const char *const *words)
+{
+	const struct bus_op *op = &bus_ops[id];
+	char *cause = NULL;
+	json_t *args = bus_op_args(op, n, words, &cause);
+
+	if (args == NULL) {
+		tui_message(t, 1, "%s", cause);
+		free(cause);
+		return;
+	}
+	tui_send(t, op->name, args, op->verb);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <curses.h>
 #include <stdint.h>
 
+#include "bus-ops.h"
 #include "tui-input.h"
 #include "tui-layout.h"
 #include "tui-picker.h"
@@ -20,7 +21,15 @@ struct json_t;
 struct event_base;
 struct bus_replica;
 struct bus_sync;
-struct bus_hub;
+
+/* The hub this console runs inside itself (--demo, --hub), as the console
+ * sees it: the console does not link the hub, the program does and fills
+ * this in. Zeroed when the hub runs elsewhere. */
+struct tui_host {
+	int (*followers)(void *arg); /* connections following it, this one's too */
+	void *arg;
+};
+
 struct panel;
 struct bus_entry;
 
@@ -49,7 +58,7 @@ struct tui {
 	char key_user[65];        /* with CURVE: our key's person and role, */
 	char key_role[16];        /* from whoami ("" until it answers) */
 	int whoami_asked;
-	struct bus_hub *hub;      /* a hub run inside this console, or NULL */
+	struct tui_host host;     /* a hub run inside this console, if any */
 
 	SCREEN *screen;
 	struct tui_layout layout;
@@ -95,6 +104,12 @@ int  tui_can(const struct tui *, const char *op);
 void tui_refuse_role(struct tui *, const char *op, const char *what);
 struct panel *tui_focused(const struct tui *);
 void tui_send(struct tui *, const char *op, struct json_t *args, const char *what);
+void tui_send_words(struct tui *, enum bus_op_id, int n, const char *const *words);
+/* tui_send_words(t, BUS_OP_DISPATCH, 2, { team, case }) with the count made
+ * from the words. */
+#define TUI_SEND_WORDS(t, id, ...) tui_send_words((t), (id), \
+	(int)(sizeof (const char *[]){ __VA_ARGS__ } / sizeof (const char *)), \
+	(const char *[]){ __VA_ARGS__ })
 void tui_detail_fetch(struct tui *);
 void tui_detail_check(struct tui *);
 void tui_free(struct tui *);

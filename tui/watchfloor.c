@@ -337,6 +337,13 @@ on_frame(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 }
 
+/* What the console sees of the hub it runs (tui_host). */
+static int
+host_followers(void *hub)
+{
+	return bus_hub_followers(hub);
+}
+
 /* The after-events hook: mark what the replica's changes touch, then draw
  * if a frame is due, else wake up when it is. */
 static void
@@ -346,8 +353,8 @@ after_events(struct tui *t)
 
 	/* A hub inside the console commits and publishes its batch first, so
 	 * that this very frame can show it. */
-	if (t->hub != NULL)
-		bus_hub_flush(t->hub);
+	if (t->host.arg != NULL)
+		bus_hub_flush(t->host.arg);
 	kinds = bus_replica_take_changes(t->replica);
 
 	for (int i = 0; kinds != 0 && i < TUI_NPANELS; i++) {
@@ -504,13 +511,15 @@ main(int argc, char **argv)
 			status = 1;
 			goto out;
 		}
-		t.hub = hub_embed(&t, ingest, cfg.events, cfg.control, set.db, set.demo, &cause);
-		if (t.hub == NULL) {
+		struct bus_hub *hub = hub_embed(&t, ingest, cfg.events, cfg.control, set.db,
+		    set.demo, &cause);
+		if (hub == NULL) {
 			fprintf(stderr, "watchfloor: no hub answers at %s, and one cannot run here: "
 			    "%s\n", cfg.control, cause);
 			status = 1;
 			goto out;
 		}
+		t.host = (struct tui_host){ host_followers, hub };
 	}
 	t.sync = bus_sync_new(t.base, t.zctx, &cfg, t.replica, on_sync_changed, &t, &cause);
 	if (t.sync == NULL) {
@@ -578,7 +587,7 @@ out:
 	}
 	bus_sync_free(t.sync);
 	/* The hub inside the console commits what it took, then stops. */
-	bus_hub_free(t.hub);
+	bus_hub_free(t.host.arg);
 	tui_free(&t);
 	bus_replica_free(t.replica);
 	zmq_ctx_term(t.zctx);

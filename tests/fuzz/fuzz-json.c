@@ -1,5 +1,5 @@
 /*
- * fuzz-json: the fast decoder of the hub's stored bodies (bus/bus-json.c)
+ * fuzz-json: the fast decoder of the hub's stored bodies (bus/wire/bus-json.c)
  * against jansson's json_loads(), on any text: bus_json_loads() must give
  * exactly what json_loads(text, 0) gives, the same tree with its members
  * in the same order, or NULL with the same error. A body in the store is

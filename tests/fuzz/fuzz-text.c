@@ -1,23 +1,23 @@
 /*
- * fuzz-text: untrusted text through tui_text_sanitize(), tui_text_width()
- * and tui_text_fit(), checking what tui-text.h promises (abort() if not):
+ * fuzz-text: untrusted text through bus_text_sanitize(), bus_text_width()
+ * and bus_text_fit(), checking what bus-text.h promises (abort() if not):
  *
  *  - the output is valid UTF-8 and holds no C0 control, DEL, C1 control,
  *    line separator, bidi control or listed invisible character, nothing
  *    wcwidth() calls unprintable, and no combining mark except up to
- *    TUI_TEXT_MARKS_MAX right after a character that takes columns;
- *  - tui_text_width() of the output is the sum of wcwidth() over it, and of
+ *    BUS_TEXT_MARKS_MAX right after a character that takes columns;
+ *  - bus_text_width() of the output is the sum of wcwidth() over it, and of
  *    any C string the width of its sanitised form;
  *  - a sanitize into a short buffer is the longest start of the whole
  *    output that ends between characters and fits;
- *  - tui_text_fit() never uses more columns than asked (nor than the buffer
+ *  - bus_text_fit() never uses more columns than asked (nor than the buffer
  *    allows), exactly that many when padding, and returns what it wrote;
  *    its text is the start of the sanitised input (then "…" if asked for),
  *    padded on the side asked for, and all of it when it fits.
  *
  * The checks decode and measure with code of their own, not the module's.
  *
- * Input: byte 0 the tui_text_fit() flags (low three bits), byte 1 the
+ * Input: byte 0 the bus_text_fit() flags (low three bits), byte 1 the
  * columns minus 8 (so -8..247: negative counts as 0), byte 2 the size of
  * the output buffers (0: as large as the header says is enough), then the
  * text.
@@ -30,7 +30,7 @@
 #include <wchar.h>
 
 #include "test-utf8.h"
-#include "tui-text.h"
+#include "bus-text.h"
 #include "xmalloc.h"
 
 #define ELLIPSIS "\xe2\x80\xa6"
@@ -55,7 +55,7 @@ check_safe(const char *s, size_t n)
 			abort();
 		int w = wcwidth((wchar_t)cp);
 		if (w == 0) {
-			if (marks < 0 || ++marks > TUI_TEXT_MARKS_MAX)
+			if (marks < 0 || ++marks > BUS_TEXT_MARKS_MAX)
 				abort();
 		} else
 			marks = 0;
@@ -100,13 +100,13 @@ common_prefix(const char *a, size_t an, const char *b, size_t bn)
 	return i;
 }
 
-/* tui_text_sanitize() into a buffer of outsz bytes, against the whole
+/* bus_text_sanitize() into a buffer of outsz bytes, against the whole
  * output full[0..n). */
 static void
 check_short_sanitize(const char *in, size_t len, size_t outsz, const char *full, size_t n)
 {
 	char *out = xmalloc(outsz);
-	size_t m = tui_text_sanitize(in, len, out, outsz);
+	size_t m = bus_text_sanitize(in, len, out, outsz);
 
 	check_safe(out, m);
 	if (m > outsz - 1 || m > n || memcmp(out, full, m) != 0)
@@ -123,12 +123,12 @@ starts_full(const char *text, size_t tn, int flags, const char *full, size_t n)
 {
 	if (common_prefix(text, tn, full, n) == tn)
 		return 1;
-	return (flags & TUI_TEXT_ELLIPSIS) && tn >= 3 &&
+	return (flags & BUS_TEXT_ELLIPSIS) && tn >= 3 &&
 	    memcmp(text + tn - 3, ELLIPSIS, 3) == 0 &&
 	    common_prefix(text, tn - 3, full, n) == tn - 3;
 }
 
-/* tui_text_fit() of in[0..len) (len may be TUI_TEXT_CSTR; inlen is then
+/* bus_text_fit() of in[0..len) (len may be BUS_TEXT_CSTR; inlen is then
  * its strlen), against its whole sanitised form full[0..n). */
 static void
 check_fit(const char *in, size_t len, size_t inlen, int cols, int flags, size_t outsz,
@@ -139,15 +139,15 @@ check_fit(const char *in, size_t len, size_t inlen, int cols, int flags, size_t 
 	size_t on, lead = 0, trail = 0, j;
 
 	if (outsz == 0)
-		outsz = TUI_TEXT_FIT_SIZE(want);
+		outsz = BUS_TEXT_FIT_SIZE(want);
 	if ((size_t)want > outsz - 1)
 		want = (int)(outsz - 1);
 	out = xmalloc(outsz);
-	int r = tui_text_fit(in, len, cols, flags, out, outsz);
+	int r = bus_text_fit(in, len, cols, flags, out, outsz);
 	on = strlen(out);
 	if (on > outsz - 1 || r < 0 || r > want || check_safe(out, on) != r)
 		abort();
-	if (!(flags & TUI_TEXT_NOPAD) && r != want)
+	if (!(flags & BUS_TEXT_NOPAD) && r != want)
 		abort();
 
 	/* The text, without the padding: the start of the sanitised input. */
@@ -155,14 +155,14 @@ check_fit(const char *in, size_t len, size_t inlen, int cols, int flags, size_t 
 		lead++;
 	while (trail < on && out[on - 1 - trail] == ' ')
 		trail++;
-	if (flags & TUI_TEXT_NOPAD) {
+	if (flags & BUS_TEXT_NOPAD) {
 		if (!starts_full(out, on, flags, full, n))
 			abort();
 		/* Cut between characters (with an ellipsis, a "…" of the
 		 * text's own could make the output look cut elsewhere). */
-		if (!(flags & TUI_TEXT_ELLIPSIS) && is_mark_at(full, n, on))
+		if (!(flags & BUS_TEXT_ELLIPSIS) && is_mark_at(full, n, on))
 			abort();
-	} else if (flags & TUI_TEXT_RIGHT) {
+	} else if (flags & BUS_TEXT_RIGHT) {
 		for (j = 0; j <= lead && !starts_full(out + j, on - j, flags, full, n); j++)
 			;
 		if (j > lead)
@@ -174,14 +174,14 @@ check_fit(const char *in, size_t len, size_t inlen, int cols, int flags, size_t 
 	/* All of it when it fits: columns, bytes with the padding, and no more
 	 * input than the scan reads (a C string that reaches the limit counts
 	 * as going on). */
-	size_t pad = flags & TUI_TEXT_NOPAD ? 0 : (size_t)(want - full_width);
-	size_t limit = TUI_TEXT_SCAN_MAX(want);
+	size_t pad = flags & BUS_TEXT_NOPAD ? 0 : (size_t)(want - full_width);
+	size_t limit = BUS_TEXT_SCAN_MAX(want);
 	if (full_width <= want && n + pad <= outsz - 1 &&
-	    (len == TUI_TEXT_CSTR ? inlen < limit : inlen <= limit)) {
-		if (flags & TUI_TEXT_NOPAD) {
+	    (len == BUS_TEXT_CSTR ? inlen < limit : inlen <= limit)) {
+		if (flags & BUS_TEXT_NOPAD) {
 			if (on != n || memcmp(out, full, n) != 0)
 				abort();
-		} else if (flags & TUI_TEXT_RIGHT) {
+		} else if (flags & BUS_TEXT_RIGHT) {
 			if (on != n + pad || memcmp(out + pad, full, n) != 0)
 				abort();
 		} else if (on != n + pad || memcmp(out, full, n) != 0)
@@ -214,11 +214,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *in = xmalloc(len), *full, *cstr, *cfull;
 	memcpy(in, data + 3, len);
 
-	size_t fullsz = TUI_TEXT_SANITIZE_SIZE(len);
+	size_t fullsz = BUS_TEXT_SANITIZE_SIZE(len);
 	full = xmalloc(fullsz);
-	size_t n = tui_text_sanitize(in, len, full, fullsz);
+	size_t n = bus_text_sanitize(in, len, full, fullsz);
 	int width = check_safe(full, n);
-	if (tui_text_width(full) != width)
+	if (bus_text_width(full) != width)
 		abort();
 	if (outsz > 0)
 		check_short_sanitize(in, len, outsz, full, n);
@@ -229,12 +229,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cstr = xmalloc(clen + 1);
 	memcpy(cstr, in, clen);
 	cstr[clen] = '\0';
-	cfull = xmalloc(TUI_TEXT_SANITIZE_SIZE(clen));
-	size_t cn = tui_text_sanitize(cstr, TUI_TEXT_CSTR, cfull, TUI_TEXT_SANITIZE_SIZE(clen));
+	cfull = xmalloc(BUS_TEXT_SANITIZE_SIZE(clen));
+	size_t cn = bus_text_sanitize(cstr, BUS_TEXT_CSTR, cfull, BUS_TEXT_SANITIZE_SIZE(clen));
 	int cwidth = check_safe(cfull, cn);
-	if (tui_text_width(cstr) != cwidth)
+	if (bus_text_width(cstr) != cwidth)
 		abort();
-	check_fit(cstr, TUI_TEXT_CSTR, clen, cols, flags, outsz, cfull, cn, cwidth);
+	check_fit(cstr, BUS_TEXT_CSTR, clen, cols, flags, outsz, cfull, cn, cwidth);
 
 	free(cfull);
 	free(cstr);

@@ -26,7 +26,7 @@ for target in fuzz-codec fuzz-request fuzz-lists fuzz-json fuzz-config fuzz-text
 	fi
 	mkdir -p "$work/$target/corpus"
 	cp "$here/corpus/$target/"* "$work/$target/corpus/"
-	# fuzz-text reads up to TUI_TEXT_SCAN_MAX bytes (over 4 KiB): give it
+	# fuzz-text reads up to BUS_TEXT_SCAN_MAX bytes (over 4 KiB): give it
 	# inputs long enough to reach that limit.
 	more=""
 	[ "$target" = fuzz-text ] && more="-max_len=8192"

@@ -468,7 +468,7 @@ open_case(struct test_hub *h, const char *title, const char *ref)
 }
 
 /* The audit entries for CASE (NULL: all), read by the lead; NULL, with a
- * note, if this hub has no audit op (bus/bus-audit.c was being written
+ * note, if this hub has no audit op (bus/hub/bus-audit.c was being written
  * with these tests: the assertions on the trail then wait for it). */
 static json_t *
 audit_of(struct test_hub *h, const char *case_id)

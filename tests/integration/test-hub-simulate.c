@@ -1,5 +1,5 @@
 /*
- * watchctl simulate (bus/bus-demo.c) against a real watchd: within seconds
+ * watchctl simulate (bus/demo/bus-demo.c) against a real watchd: within seconds
  * the floor has cases across sectors at mixed levels, worked through their
  * lifecycle, intel with TLP markings, and sensors reporting; run fast for
  * hours of floor time, it stays a floor people believe (mostly Baseline
@@ -101,7 +101,7 @@ calm_sectors(json_t *snap, int *max)
  * came. Issue 12: a one-hour hold and the old mix read every sector
  * Severe or Emergency within minutes. A statistic of a run, not of
  * timing: the bounds are far from what the generator gives (the unit
- * test in tests/bus/test-bus-state.c checks the same floor exactly).
+ * test in tests/bus/hub/test-bus-state.c checks the same floor exactly).
  */
 static void
 test_simulate_floor_stays_calm(void **state)

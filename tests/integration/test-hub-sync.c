@@ -1,5 +1,5 @@
 /*
- * The console's sync engine (bus/bus-sync.c) against a real watchd: the
+ * The console's sync engine (bus/client/bus-sync.c) against a real watchd: the
  * Clone pattern at start, gap repair when the subscription drops events,
  * and resync across a hub restart. The replica must end equal to a fresh
  * snapshot every time.

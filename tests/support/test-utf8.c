@@ -1,7 +1,7 @@
 /*
- * An oracle for tests of the text sanitiser (tests/tui/test-tui-text.c,
+ * An oracle for tests of the text sanitiser (tests/bus/base/test-bus-text.c,
  * tests/fuzz/fuzz-text.c): UTF-8 decoded, and the code points that must
- * never reach a terminal listed, independently of tui/tui-text.c.
+ * never reach a terminal listed, independently of bus/base/bus-text.c.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -44,7 +44,7 @@ test_utf8_next(const unsigned char *s, size_t n, size_t *i, uint32_t *cp)
 }
 
 /* Code points that must never reach the terminal, written out again here
- * from tui-text.h rather than taken from the module. */
+ * from bus-text.h rather than taken from the module. */
 int
 test_utf8_banned(uint32_t cp)
 {

@@ -14,11 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bus-ops.h"
+
 #define BUS_AUDIT_ARGS_MAX  4096 /* bytes of arguments (compact JSON) a row keeps */
 #define BUS_AUDIT_VALUE_MAX  256 /* bytes of one argument kept when they are over */
-#define BUS_AUDIT_NAME_MAX    64 /* bytes of an op, case or team a row keeps */
-#define BUS_AUDIT_PAGE       200 /* rows in one audit reply, by default */
-#define BUS_AUDIT_PAGE_MAX  1000 /* and at most */
+#define BUS_AUDIT_PAGE       200 /* rows in one audit reply, by default; at
+                                    most BUS_AUDIT_PAGE_MAX (bus-ops.h) */
 
 struct bus_actor;
 struct bus_store;
@@ -39,6 +40,6 @@ void    bus_audit_clear(struct bus_audit *);
 char   *bus_audit_args(json_t *args);
 
 /* The "audit" op: its reply. */
-json_t *bus_audit_op(struct bus_store *, const struct bus_actor *, json_t *args);
+json_t *bus_audit_op(struct bus_store *, json_t *args);
 
 #endif

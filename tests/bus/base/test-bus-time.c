@@ -1,4 +1,4 @@
-/* RFC 3339 parsing and formatting (bus/bus-time.c). */
+/* RFC 3339 parsing and formatting (bus/base/bus-time.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

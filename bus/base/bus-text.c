@@ -21,7 +21,7 @@
  *                             line breaks into one space; drops controls,
  *                             bidi and invisible characters and whatever
  *                             wcwidth() cannot print; lets at most
- *                             TUI_TEXT_MARKS_MAX combining marks ride on the
+ *                             BUS_TEXT_MARKS_MAX combining marks ride on the
  *                             character right before them
  *         -> units            a code point and its width in columns
  *
@@ -29,14 +29,14 @@
  * because nothing below U+0020 or in U+007F-009F ever leaves text_next().
  * The stream depends only on what came before, so any prefix of the output
  * of a prefix of the input is a prefix of the output of the whole input:
- * tui_text_fit() can stop reading as soon as its field is full, and its
- * result is still the start of what tui_text_sanitize() gives. Units are
+ * bus_text_fit() can stop reading as soon as its field is full, and its
+ * result is still the start of what bus_text_sanitize() gives. Units are
  * written at "cluster" boundaries (before a character that takes columns),
  * so a cut never separates a character from its marks.
  *
- * tui_text_fit() is what panels call while drawing: no allocation, and its
+ * bus_text_fit() is what panels call while drawing: no allocation, and its
  * reading stops at the first character that does not fit or after
- * TUI_TEXT_SCAN_MAX(cols) bytes, whichever is first, so a 10,000-character
+ * BUS_TEXT_SCAN_MAX(cols) bytes, whichever is first, so a 10,000-character
  * title costs what a 40-column one does.
  */
 #include <limits.h>
@@ -44,7 +44,7 @@
 #include <string.h>
 #include <wchar.h>
 
-#include "tui-text.h"
+#include "bus-text.h"
 
 #define TEXT_REPLACEMENT 0xFFFD
 #define TEXT_ELLIPSIS    "\xe2\x80\xa6" /* U+2026, one column */
@@ -329,7 +329,7 @@ text_next(struct text_scan *s, struct text_unit *u)
 		if (w < 0)
 			goto removed;
 		if (w == 0) {
-			if (s->marks < 0 || s->marks >= TUI_TEXT_MARKS_MAX)
+			if (s->marks < 0 || s->marks >= BUS_TEXT_MARKS_MAX)
 				goto removed;
 			s->marks++;
 		} else
@@ -380,7 +380,7 @@ text_encoded_len(uint32_t cp)
 }
 
 size_t
-tui_text_sanitize(const char *in, size_t len, char *out, size_t outsz)
+bus_text_sanitize(const char *in, size_t len, char *out, size_t outsz)
 {
 	struct text_scan s;
 	struct text_unit u;
@@ -388,7 +388,7 @@ tui_text_sanitize(const char *in, size_t len, char *out, size_t outsz)
 
 	if (outsz == 0)
 		return 0;
-	if (in != NULL && len == TUI_TEXT_CSTR)
+	if (in != NULL && len == BUS_TEXT_CSTR)
 		len = strlen(in);
 	text_scan_init(&s, in, len, len);
 	while (text_next(&s, &u)) {
@@ -408,7 +408,7 @@ tui_text_sanitize(const char *in, size_t len, char *out, size_t outsz)
 }
 
 int
-tui_text_width(const char *s)
+bus_text_width(const char *s)
 {
 	struct text_scan scan;
 	struct text_unit u;
@@ -482,10 +482,10 @@ text_field_add(struct text_field *f, const struct text_unit *u)
 }
 
 int
-tui_text_fit(const char *in, size_t len, int cols, int flags, char *out,
+bus_text_fit(const char *in, size_t len, int cols, int flags, char *out,
     size_t outsz)
 {
-	struct text_field f = { .out = out, .pad = !(flags & TUI_TEXT_NOPAD) };
+	struct text_field f = { .out = out, .pad = !(flags & BUS_TEXT_NOPAD) };
 	struct text_scan s;
 	struct text_unit u;
 	size_t limit, n;
@@ -499,8 +499,8 @@ tui_text_fit(const char *in, size_t len, int cols, int flags, char *out,
 	if ((size_t)f.cols > f.room)
 		f.cols = (int)f.room;
 
-	limit = TUI_TEXT_SCAN_MAX(f.cols);
-	if (in != NULL && len == TUI_TEXT_CSTR) {
+	limit = BUS_TEXT_SCAN_MAX(f.cols);
+	if (in != NULL && len == BUS_TEXT_CSTR) {
 		/* No strlen(): a string that reaches the limit goes on. */
 		len = strnlen(in, limit);
 		text_scan_init(&s, in, len, limit);
@@ -526,7 +526,7 @@ tui_text_fit(const char *in, size_t len, int cols, int flags, char *out,
 	if (cut) {
 		f.used = f.cl_used;
 		f.width = f.cl_width;
-		if ((flags & TUI_TEXT_ELLIPSIS) && f.el_ok) {
+		if ((flags & BUS_TEXT_ELLIPSIS) && f.el_ok) {
 			f.used = f.el_used;
 			f.width = f.el_width;
 			memcpy(out + f.used, TEXT_ELLIPSIS, TEXT_ELLIPSIS_LEN);
@@ -537,7 +537,7 @@ tui_text_fit(const char *in, size_t len, int cols, int flags, char *out,
 
 	if (f.pad && f.width < f.cols) {
 		n = (size_t)(f.cols - f.width);
-		if (flags & TUI_TEXT_RIGHT) {
+		if (flags & BUS_TEXT_RIGHT) {
 			memmove(out + n, out, f.used);
 			memset(out, ' ', n);
 		} else
@@ -550,25 +550,25 @@ tui_text_fit(const char *in, size_t len, int cols, int flags, char *out,
 }
 
 int
-tui_text_fit_middle(const char *in, size_t len, int cols, int flags, char *out,
+bus_text_fit_middle(const char *in, size_t len, int cols, int flags, char *out,
     size_t outsz)
 {
 	struct text_scan s;
 	struct text_unit u;
-	size_t limit = TUI_TEXT_SCAN_MAX(cols < 0 ? 0 : cols), used = 0;
+	size_t limit = BUS_TEXT_SCAN_MAX(cols < 0 ? 0 : cols), used = 0;
 	int total = 0, head, tail, width = 0, seen = 0, in_tail = 0;
 
-	flags &= TUI_TEXT_RIGHT | TUI_TEXT_NOPAD;
-	if (in != NULL && len == TUI_TEXT_CSTR)
+	flags &= BUS_TEXT_RIGHT | BUS_TEXT_NOPAD;
+	if (in != NULL && len == BUS_TEXT_CSTR)
 		len = strnlen(in, limit + 1);
-	if (in == NULL || cols < 3 || outsz < TUI_TEXT_FIT_SIZE(cols) || len > limit)
-		return tui_text_fit(in, len, cols, flags | TUI_TEXT_ELLIPSIS, out, outsz);
+	if (in == NULL || cols < 3 || outsz < BUS_TEXT_FIT_SIZE(cols) || len > limit)
+		return bus_text_fit(in, len, cols, flags | BUS_TEXT_ELLIPSIS, out, outsz);
 	/* The whole width first: only text that does not fit is cut. */
 	text_scan_init(&s, in, len, len);
 	while (text_next(&s, &u))
 		total += u.width;
 	if (total <= cols)
-		return tui_text_fit(in, len, cols, flags, out, outsz);
+		return bus_text_fit(in, len, cols, flags, out, outsz);
 
 	/* Then the start up to HEAD columns, "…", and the end from the first
 	 * character after which no more than TAIL columns are left. */
@@ -590,9 +590,9 @@ tui_text_fit_middle(const char *in, size_t len, int cols, int flags, char *out,
 		}
 		seen += u.width;
 	}
-	if (!(flags & TUI_TEXT_NOPAD) && width < cols) {
+	if (!(flags & BUS_TEXT_NOPAD) && width < cols) {
 		size_t n = (size_t)(cols - width);
-		if (flags & TUI_TEXT_RIGHT) {
+		if (flags & BUS_TEXT_RIGHT) {
 			memmove(out + n, out, used);
 			memset(out, ' ', n);
 		} else

@@ -1,4 +1,4 @@
-/* What an audit row says (bus/bus-audit.c), written to a real store. */
+/* What an audit row says (bus/hub/bus-audit.c), written to a real store. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

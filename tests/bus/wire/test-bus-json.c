@@ -1,5 +1,5 @@
 /*
- * The fast decoder (bus/bus-json.c) against jansson's json_loads(): for
+ * The fast decoder (bus/wire/bus-json.c) against jansson's json_loads(): for
  * every text, the same tree with its members in the same order, or NULL
  * and the same error; and the hub's own bodies take the fast path.
  */

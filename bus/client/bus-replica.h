@@ -6,7 +6,7 @@
  * object whole, and applying it twice is harmless.
  *
  * Strings here are as the wire sent them: untrusted. Panels sanitise them
- * (tui-text) when they draw.
+ * (bus-text) when they draw.
  */
 #ifndef BUS_REPLICA_H
 #define BUS_REPLICA_H

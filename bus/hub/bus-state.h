@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
+struct bus_op;
 struct bus_store;
 struct bus_state;
 
@@ -59,11 +60,11 @@ int      bus_state_role(const struct bus_state *, const char *user);
 
 int      bus_state_ingest(struct bus_state *, const char *topic, json_t *body,
              const char *who, int64_t now, char **object);
-json_t  *bus_state_op(struct bus_state *, const struct bus_actor *, const char *op,
+/* An op the registry let through (bus_op_refusal), run for WHO. */
+json_t  *bus_state_op(struct bus_state *, const struct bus_actor *, const struct bus_op *,
              json_t *args, int64_t now);
-int      bus_state_has_op(const char *op);
-int      bus_state_op_allowed(const char *op, int role);
-char    *bus_state_op_roles(const char *op);
+/* Does the state answer OP (else the hub does, bus_hub_answers)? */
+int      bus_state_answers(const struct bus_op *);
 void     bus_state_tick(struct bus_state *, int64_t now);
 void     bus_state_settle(struct bus_state *, int64_t now);
 /* The snapshot reply's text: HEAD's members (ok, id, hub; it gets the

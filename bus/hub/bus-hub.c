@@ -20,6 +20,7 @@
 #include "bus-reply.h"
 #include "bus-request.h"
 #include "bus-log.h"
+#include "bus-ops.h"
 #include "bus-schema.h"
 #include "bus-sock.h"
 #include "bus-state.h"
@@ -28,7 +29,6 @@
 #include "bus-zap.h"
 #include "xmalloc.h"
 
-#define HUB_REPLAY_MAX    1000 /* events per replay reply */
 #define HUB_SNAPSHOT_INTEL 500 /* newest intel items in a snapshot */
 #define HUB_WELCOME_MS     100 /* least time between heartbeats for newcomers */
 #define HUB_REJECT_LOGS     20 /* rejection lines logged per second */
@@ -493,47 +493,21 @@ hub_replay_event(int64_t seq, const char *topic, const char *body, void *arg)
 	return 0;
 }
 
-static const struct bus_field replay_f[] = {
-	{ "after", FIELD_INT, 1, 0, INT64_MAX, NULL, NULL },
-	{ "limit", FIELD_INT, 0, 1, HUB_REPLAY_MAX, NULL, NULL },
-	{ NULL, 0, 0, 0, 0, NULL, NULL },
-};
-static const struct bus_schema replay_schema = { "replay", replay_f };
-
-static const struct bus_field timeline_f[] = {
-	{ "case", FIELD_STRING, 1, 1, 64, NULL, NULL },
-	{ "after", FIELD_INT, 0, 0, INT64_MAX, NULL, NULL },
-	{ "limit", FIELD_INT, 0, 1, HUB_REPLAY_MAX, NULL, NULL },
-	{ NULL, 0, 0, 0, 0, NULL, NULL },
-};
-static const struct bus_schema timeline_schema = { "timeline", timeline_f };
-
-static const struct bus_field report_f[] = {
-	{ "topic", FIELD_STRING, 1, 1, 32, bus_ingest_names, NULL },
-	{ "body", FIELD_OBJECT, 1, 0, 0, NULL, NULL },
-	{ NULL, 0, 0, 0, 0, NULL, NULL },
-};
-static const struct bus_schema report_schema = { "report", report_f };
-
 /* Events after a seq from the journal: cheap repair of a gap. */
 static json_t *
-hub_op_replay(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+hub_op_replay(struct bus_hub *hub, const struct bus_actor *who, const struct bus_op *op,
+    json_t *args)
 {
+	(void)op;
 	(void)who;
 	struct replay_ctx rc = { json_array(), 0 };
 	char *cause = NULL;
 	int64_t after;
 	int limit;
 
-	if (bus_schema_check(&replay_schema, args, &cause) != 0) {
-		json_t *r = bus_reply_error("invalid", "%s", cause);
-		free(cause);
-		json_decref(rc.events);
-		return r;
-	}
 	after = json_integer_value(json_object_get(args, "after"));
 	limit = json_object_get(args, "limit") ?
-	    (int)json_integer_value(json_object_get(args, "limit")) : HUB_REPLAY_MAX;
+	    (int)json_integer_value(json_object_get(args, "limit")) : BUS_REPLAY_MAX;
 	if (bus_store_replay(hub->store, after, limit, hub_replay_event, &rc, &cause) != 0) {
 		json_t *r = bus_reply_error("store_failed", "Cannot read the journal: %s", cause);
 		free(cause);
@@ -558,24 +532,21 @@ hub_timeline_entry(const char *text, void *arg)
 
 /* A case's whole timeline (committed entries), in pages. */
 static json_t *
-hub_op_timeline(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+hub_op_timeline(struct bus_hub *hub, const struct bus_actor *who, const struct bus_op *op,
+    json_t *args)
 {
+	(void)op;
 	(void)who;
 	char *cause = NULL;
 	json_t *r, *c;
 
-	if (bus_schema_check(&timeline_schema, args, &cause) != 0) {
-		r = bus_reply_error("invalid", "%s", cause);
-		free(cause);
-		return r;
-	}
 	const char *id = json_string_value(json_object_get(args, "case"));
 	json_t *after = json_object_get(args, "after"), *limit = json_object_get(args, "limit");
 	if ((c = bus_state_get(hub->state, "case", id)) == NULL)
 		return bus_reply_error("unknown_case", "There is no case %s.", id);
 	json_t *entries = json_array();
 	if (bus_store_timeline(hub->store, id, after ? json_integer_value(after) : 0,
-	    limit ? (int)json_integer_value(limit) : HUB_REPLAY_MAX, hub_timeline_entry,
+	    limit ? (int)json_integer_value(limit) : BUS_REPLAY_MAX, hub_timeline_entry,
 	    entries, &cause) != 0) {
 		r = bus_reply_error("store_failed", "Cannot read the timeline: %s", cause);
 		free(cause);
@@ -588,21 +559,15 @@ hub_op_timeline(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 
 /* An acknowledged ingest: the reply comes after the commit. */
 static json_t *
-hub_op_report(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+hub_op_report(struct bus_hub *hub, const struct bus_actor *who, const struct bus_op *op,
+    json_t *args)
 {
+	(void)op;
 	char *cause = NULL, *object = NULL;
 	const char *topic;
 	json_t *body, *r;
 	int class;
 
-	if (!(who->role & (ROLE_OFFICER | ROLE_INTAKE | ROLE_LEAD)))
-		return bus_reply_error("forbidden", "report needs the role officer, intake "
-		    "or lead; %s has the role %s.", who->user, bus_role_name(who->role));
-	if (bus_schema_check(&report_schema, args, &cause) != 0) {
-		r = bus_reply_error("invalid", "%s", cause);
-		free(cause);
-		return r;
-	}
 	topic = json_string_value(json_object_get(args, "topic"));
 	body = json_object_get(args, "body");
 	hub->stats.ingest_received++;
@@ -621,8 +586,10 @@ hub_op_report(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
 }
 
 static json_t *
-hub_op_stats(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+hub_op_stats(struct bus_hub *hub, const struct bus_actor *who, const struct bus_op *op,
+    json_t *args)
 {
+	(void)op;
 	(void)who;
 	(void)args;
 	json_t *rej = json_object();
@@ -688,92 +655,73 @@ hub_op_snapshot(struct bus_hub *hub, json_t *args, json_t *id, json_t **refusal)
 /* The allow-list's ops, for leads; a key that lost access loses its open
  * connections too. */
 static json_t *
-hub_op_keys(struct bus_hub *hub, const struct bus_actor *who, const char *op, json_t *args)
+hub_op_keys(struct bus_hub *hub, const struct bus_actor *who, const struct bus_op *op,
+    json_t *args)
 {
 	int revoked;
 
 	if (hub->keys == NULL)
 		return bus_reply_error("invalid", "%s: CURVE is off on this hub, so it has no "
-		    "keys; set [curve] key in watchd.conf", op);
-	if (!(who->role & ROLE_LEAD))
-		return bus_reply_error("forbidden", "%s needs the role lead; %s has the role %s.",
-		    op, who->user, bus_role_name(who->role));
-	json_t *r = bus_keys_op(hub->keys, op, args, &revoked);
+		    "keys; set [curve] key in watchd.conf", op->name);
+	json_t *r = bus_keys_op(hub->keys, op->name, args, &revoked);
 	if (revoked)
 		hub_cut_listeners(hub);
-	if (json_is_true(json_object_get(r, "ok")) && strcmp(op, "key_list") != 0)
-		log_info("keys: %s by %s: %s", op, who->user,
+	if (json_is_true(json_object_get(r, "ok")) && op->writes)
+		log_info("keys: %s by %s: %s", op->name, who->user,
 		    json_string_value(json_object_get(args, "key")));
 	return r;
 }
 
-static json_t *
-hub_op_key_allow(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
-{
-	return hub_op_keys(hub, who, "key_allow", args);
-}
-
-static json_t *
-hub_op_key_revoke(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
-{
-	return hub_op_keys(hub, who, "key_revoke", args);
-}
-
-static json_t *
-hub_op_key_list(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
-{
-	return hub_op_keys(hub, who, "key_list", args);
-}
-
 /* The audit trail, for leads (bus-audit). */
 static json_t *
-hub_op_audit(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+hub_op_audit(struct bus_hub *hub, const struct bus_actor *who, const struct bus_op *op,
+    json_t *args)
 {
-	return bus_audit_op(hub->store, who, args);
+	(void)who;
+	(void)op;
+	return bus_audit_op(hub->store, args);
 }
 
 static json_t *
-hub_op_whoami(struct bus_hub *hub, const struct bus_actor *who, json_t *args)
+hub_op_whoami(struct bus_hub *hub, const struct bus_actor *who, const struct bus_op *op,
+    json_t *args)
 {
+	(void)op;
 	(void)args;
 	return json_pack("{s:b, s:s, s:s, s:b}", "ok", 1, "user", who->user, "role",
 	    bus_role_name(who->role), "demo", hub->demo);
 }
 
 /*
- * Ops the hub answers itself, because they need the store or the hub's
- * counters; every other op goes to the state's table. Read-only ops are
- * not logged, nor audited when they succeed: consoles ask for them all
- * the time.
+ * The ops the hub answers itself, because they need the store, the keys
+ * or the hub's counters, bound to their registry entries (bus-ops); every
+ * other op goes to the state's table.
  */
-static const struct hub_op {
-	const char *name;
-	json_t *(*fn)(struct bus_hub *, const struct bus_actor *, json_t *);
-	int read_only;
+typedef json_t *hub_op_fn(struct bus_hub *, const struct bus_actor *, const struct bus_op *,
+    json_t *args);
+static const struct hub_handler {
+	hub_op_fn *fn;
 	/* Instead of fn: the reply made as text, with the request's id; NULL
 	 * and a refusal when it is refused. */
 	char *(*text)(struct bus_hub *, json_t *args, json_t *id, json_t **refusal);
-} hub_ops[] = {
-	{ "snapshot", NULL, 1, hub_op_snapshot },
-	{ "replay", hub_op_replay, 1, NULL },
-	{ "timeline", hub_op_timeline, 1, NULL },
-	{ "stats", hub_op_stats, 1, NULL },
-	{ "whoami", hub_op_whoami, 1, NULL },
-	{ "audit", hub_op_audit, 1, NULL },
-	{ "report", hub_op_report, 0, NULL },
-	{ "key_allow", hub_op_key_allow, 0, NULL },
-	{ "key_revoke", hub_op_key_revoke, 0, NULL },
-	{ "key_list", hub_op_key_list, 1, NULL },
+} hub_handlers[BUS_NOPS] = {
+	[BUS_OP_SNAPSHOT] = { NULL, hub_op_snapshot },
+	[BUS_OP_REPLAY] = { hub_op_replay, NULL },
+	[BUS_OP_TIMELINE] = { hub_op_timeline, NULL },
+	[BUS_OP_STATS] = { hub_op_stats, NULL },
+	[BUS_OP_WHOAMI] = { hub_op_whoami, NULL },
+	[BUS_OP_AUDIT] = { hub_op_audit, NULL },
+	[BUS_OP_REPORT] = { hub_op_report, NULL },
+	[BUS_OP_KEY_ALLOW] = { hub_op_keys, NULL },
+	[BUS_OP_KEY_REVOKE] = { hub_op_keys, NULL },
+	[BUS_OP_KEY_LIST] = { hub_op_keys, NULL },
 };
 
-static const struct hub_op *
-hub_op_find(const char *name)
+/* Does the hub answer OP itself (else the state does)? */
+int
+bus_hub_answers(const struct bus_op *op)
 {
-	for (size_t i = 0; i < sizeof hub_ops / sizeof hub_ops[0]; i++) {
-		if (strcmp(hub_ops[i].name, name) == 0)
-			return &hub_ops[i];
-	}
-	return NULL;
+	return hub_handlers[op->id].fn != NULL || hub_handlers[op->id].text != NULL;
 }
 
 /*
@@ -839,11 +787,12 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 		who = (struct bus_actor){ name, bus_state_role(hub->state, name) };
 	}
 	const char *user = who.user;
-	const struct hub_op *hop = hub_op_find(req.op);
-	if ((hub->store_full || hub->need_reload) && (hop == NULL || !hop->read_only)) {
+	const struct bus_op *op = bus_op_find(req.op);
+	int writes = op == NULL || op->writes;
+	if ((hub->store_full || hub->need_reload) && writes) {
 		/* Not audited: the trail cannot be written either. A refused
 		 * report counts as a refused ingest, as on the ingest socket. */
-		if (hop != NULL && hop->fn == hub_op_report) {
+		if (op != NULL && op->id == BUS_OP_REPORT) {
 			hub->stats.ingest_received++;
 			hub->stats.ingest_rejected[REJECT_STORE_FULL]++;
 		}
@@ -853,28 +802,31 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 			log_warn("control: %s by %s refused: the store cannot commit", req.op, user);
 		goto queue;
 	}
-	if (hop != NULL && hop->text != NULL) {
-		char *text = hop->text(hub, req.args, req.id, &reply);
+	const struct hub_handler *h = op != NULL ? &hub_handlers[op->id] : NULL;
+	if ((reply = bus_op_refusal(op, req.op, user, who.role, req.args)) != NULL)
+		;
+	else if (h->text != NULL) {
+		char *text = h->text(hub, req.args, req.id, &reply);
 		if (text != NULL) {
 			/* A read that succeeded: neither logged nor audited. */
 			hub_queue_text(hub, frames, nenv, req.id, 1, text);
 			bus_request_clear(&req);
 			return;
 		}
-	} else if (hop != NULL)
-		reply = hop->fn(hub, &who, req.args);
+	} else if (h->fn != NULL)
+		reply = h->fn(hub, &who, op, req.args);
 	else
-		reply = bus_state_op(hub->state, &who, req.op, req.args, bus_time_now_ms());
+		reply = bus_state_op(hub->state, &who, op, req.args, bus_time_now_ms());
 	if (!json_is_true(json_object_get(reply, "ok"))) {
 		hub->stats.control_refused++;
 		log_info("control: %s by %s (%s) refused: %s", req.op, user,
 		    bus_role_name(who.role),
 		    json_string_value(json_object_get(json_object_get(reply, "error"), "message")));
-	} else if (hop == NULL || !hop->read_only)
+	} else if (writes)
 		log_info("control: %s by %s (%s) ok", req.op, user, bus_role_name(who.role));
 	/* On record: every change and every refusal; not the reads consoles
 	 * make all the time. The row is committed before the reply is sent. */
-	if (!json_is_true(json_object_get(reply, "ok")) || hop == NULL || !hop->read_only)
+	if (!json_is_true(json_object_get(reply, "ok")) || writes)
 		bus_audit_add(hub->audit, &who, req.op, req.args, reply, bus_time_now_ms());
 queue:
 	hub_queue_reply(hub, frames, nenv, req.id, reply);

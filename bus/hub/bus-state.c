@@ -11,6 +11,7 @@
 #include "bus-json.h"
 #include "bus-log.h"
 #include "bus-offload.h"
+#include "bus-ops.h"
 #include "bus-reply.h"
 #include "bus-rules.h"
 #include "bus-schema.h"
@@ -1665,148 +1666,51 @@ op_team_remove(struct op_ctx *o)
 	return state_remove(o, KIND_TEAM, jstr(o->args, "team"));
 }
 
-/* Argument tables, one per op. */
-#define F_CASE { "case", FIELD_STRING, 1, 1, 64, NULL, NULL }
-#define F_TEAM { "team", FIELD_STRING, 1, 1, 32, NULL, bus_check_team_name }
-#define F_END  { NULL, 0, 0, 0, 0, NULL, NULL }
-
-static const struct bus_field assign_f[] = { F_CASE,
-	{ "handler", FIELD_STRING, 1, 1, 64, NULL, bus_check_name }, F_END };
-static const struct bus_field status_f[] = { F_CASE,
-	{ "status", FIELD_STRING, 1, 1, 32, bus_case_status_names, NULL }, F_END };
-static const struct bus_field level_f[] = { F_CASE,
-	{ "level", FIELD_INT, 1, BUS_LEVEL_MIN, BUS_LEVEL_MAX, NULL, NULL }, F_END };
-static const struct bus_field dispatch_f[] = { F_TEAM, F_CASE, F_END };
-static const struct bus_field team_f[] = { F_TEAM,
-	{ "status", FIELD_STRING, 1, 1, 32, bus_team_status_names, NULL }, F_END };
-static const struct bus_field recall_f[] = { F_TEAM, F_END };
-static const struct bus_field note_f[] = { F_CASE,
-	{ "text", FIELD_STRING, 1, 1, 2000, NULL, NULL }, F_END };
-static const struct bus_field close_f[] = { F_CASE,
-	{ "reason", FIELD_STRING, 0, 1, 2000, NULL, NULL }, F_END };
-static const struct bus_field case_f[] = { F_CASE, F_END };
-static const struct bus_field sector_level_f[] = {
-	{ "sector", FIELD_STRING, 1, 1, 32, NULL, bus_check_sector },
-	{ "level", FIELD_LEVEL_OR_AUTO, 1, 0, 0, NULL, NULL }, F_END };
-static const struct bus_field staff_add_f[] = {
-	{ "name", FIELD_STRING, 1, 1, 64, NULL, bus_check_name },
-	{ "role", FIELD_STRING, 1, 1, 16, bus_role_names, NULL }, F_END };
-static const struct bus_field staff_remove_f[] = {
-	{ "name", FIELD_STRING, 1, 1, 64, NULL, bus_check_name }, F_END };
-static const struct bus_field team_add_f[] = { F_TEAM,
-	{ "base", FIELD_STRING, 0, 0, 120, NULL, NULL },
-	{ "members", FIELD_ARRAY, 0, 0, 12, NULL, NULL }, F_END };
-
-#define SCHEMA(name, fields) (&(const struct bus_schema){ name, fields })
-
 /*
- * The ops the state answers, who may ask for each, and their arguments.
- * "status" is open to officers here because a case's handler may move
- * their own case; op_status checks the rest.
+ * The ops the state answers, bound to their registry entries (bus-ops),
+ * which has checked the role and the arguments before they run. "status"
+ * is open to officers there because a case's handler may move their own
+ * case; op_status checks the rest.
  */
-static const struct state_op {
-	const char *name;
-	int roles;
-	const struct bus_schema *schema;
-	op_fn fn;
-} state_ops[] = {
-	{ "open", ROLE_INTAKE | ROLE_LEAD, &bus_incident_schema, op_open },
-	{ "assign", ROLE_INTAKE | ROLE_LEAD, SCHEMA("assign", assign_f), op_assign },
-	{ "status", ROLE_OFFICER | ROLE_INTAKE | ROLE_LEAD, SCHEMA("status", status_f), op_status },
-	{ "level", ROLE_INTAKE | ROLE_LEAD, SCHEMA("level", level_f), op_level },
-	{ "dispatch", ROLE_LEAD, SCHEMA("dispatch", dispatch_f), op_dispatch },
-	{ "team", ROLE_LEAD, SCHEMA("team", team_f), op_team },
-	{ "recall", ROLE_LEAD, SCHEMA("recall", recall_f), op_recall },
-	{ "note", ROLE_OFFICER | ROLE_INTAKE | ROLE_LEAD, SCHEMA("note", note_f), op_note },
-	{ "close", ROLE_INTAKE | ROLE_LEAD, SCHEMA("close", close_f), op_close },
-	{ "reopen", ROLE_INTAKE | ROLE_LEAD, SCHEMA("reopen", close_f), op_reopen },
-	{ "ack", ROLE_OFFICER | ROLE_INTAKE | ROLE_LEAD, SCHEMA("ack", case_f), op_ack },
-	{ "sector_level", ROLE_LEAD, SCHEMA("sector_level", sector_level_f), op_sector_level },
-	{ "staff_add", ROLE_LEAD, SCHEMA("staff_add", staff_add_f), op_staff_add },
-	{ "staff_remove", ROLE_LEAD, SCHEMA("staff_remove", staff_remove_f), op_staff_remove },
-	{ "team_add", ROLE_LEAD, SCHEMA("team_add", team_add_f), op_team_add },
-	{ "team_remove", ROLE_LEAD, SCHEMA("team_remove", recall_f), op_team_remove },
+static const op_fn state_handlers[BUS_NOPS] = {
+	[BUS_OP_OPEN] = op_open,
+	[BUS_OP_ASSIGN] = op_assign,
+	[BUS_OP_STATUS] = op_status,
+	[BUS_OP_LEVEL] = op_level,
+	[BUS_OP_DISPATCH] = op_dispatch,
+	[BUS_OP_TEAM] = op_team,
+	[BUS_OP_RECALL] = op_recall,
+	[BUS_OP_NOTE] = op_note,
+	[BUS_OP_CLOSE] = op_close,
+	[BUS_OP_REOPEN] = op_reopen,
+	[BUS_OP_ACK] = op_ack,
+	[BUS_OP_SECTOR_LEVEL] = op_sector_level,
+	[BUS_OP_STAFF_ADD] = op_staff_add,
+	[BUS_OP_STAFF_REMOVE] = op_staff_remove,
+	[BUS_OP_TEAM_ADD] = op_team_add,
+	[BUS_OP_TEAM_REMOVE] = op_team_remove,
 };
 
-static const struct state_op *
-state_op_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof state_ops / sizeof state_ops[0]; i++) {
-		if (strcmp(state_ops[i].name, name) == 0)
-			return &state_ops[i];
-	}
-	return NULL;
-}
-
 int
-bus_state_has_op(const char *op)
+bus_state_answers(const struct bus_op *op)
 {
-	return state_op_find(op) != NULL;
-}
-
-int
-bus_state_op_allowed(const char *op, int role)
-{
-	const struct state_op *so = state_op_find(op);
-
-	return so != NULL && (so->roles & role) != 0;
-}
-
-/* Who may do what, in words, for a refusal. */
-static char *
-roles_text(int roles)
-{
-	char buf[64] = "";
-	int left = __builtin_popcount((unsigned)roles);
-
-	/* "lead", "intake or lead", "officer, intake or lead" */
-	for (int r = ROLE_VIEWER; r <= ROLE_LEAD; r <<= 1) {
-		if (!(roles & r))
-			continue;
-		left--;
-		snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
-		    bus_role_name(r), left > 1 ? ", " : left == 1 ? " or " : "");
-	}
-	return xstrdup(buf);
-}
-
-/* Who may send OP, in words ("lead", "intake or lead"; caller frees), or
- * NULL for an op the state does not know. */
-char *
-bus_state_op_roles(const char *op)
-{
-	const struct state_op *so = state_op_find(op);
-
-	return so != NULL ? roles_text(so->roles) : NULL;
+	return state_handlers[op->id] != NULL;
 }
 
 /*
- * Run control op OP for WHO with ARGS (the request minus op, id and user).
- * Returns the reply; any change is pending until the hub commits it.
+ * Run control op OP for WHO with ARGS (the request minus op, id and user),
+ * which the registry has let through (bus_op_refusal). Returns the reply;
+ * any change is pending until the hub commits it.
  */
 json_t *
-bus_state_op(struct bus_state *st, const struct bus_actor *who, const char *op,
+bus_state_op(struct bus_state *st, const struct bus_actor *who, const struct bus_op *op,
     json_t *args, int64_t now)
 {
-	const struct state_op *so = state_op_find(op);
-	char *cause = NULL;
-
-	if (so == NULL)
-		return bus_reply_error("unknown_op", "There is no op '%.64s'.", op);
-	if (!(so->roles & who->role)) {
-		char *allowed = roles_text(so->roles);
-		json_t *r = bus_reply_error("forbidden", "%s needs the role %s; %s has "
-		    "the role %s.", op, allowed, who->user, bus_role_name(who->role));
-		free(allowed);
-		return r;
-	}
-	if (bus_schema_check(so->schema, args, &cause) != 0) {
-		json_t *r = bus_reply_error("invalid", "%s", cause);
-		free(cause);
-		return r;
-	}
 	struct op_ctx o = { st, who, args, now };
-	return so->fn(&o);
+
+	if (state_handlers[op->id] == NULL)
+		return bus_reply_error("unknown_op", "There is no op '%.64s'.", op->name);
+	return state_handlers[op->id](&o);
 }
 
 /* ------------------------------------------------------------------ */

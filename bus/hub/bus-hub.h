@@ -44,6 +44,8 @@ struct bus_hub_config {
 	int demo;
 };
 
+struct bus_op;
+
 void bus_hub_config_defaults(struct bus_hub_config *);
 struct bus_hub *bus_hub_new(struct event_base *, void *zctx,
     const struct bus_hub_config *, char **cause);
@@ -58,5 +60,7 @@ int     bus_hub_followers(const struct bus_hub *);
 /* Read the allow file again (SIGHUP): 0, or -1 with *cause (every error,
  * one a line), the keys in force then unchanged. */
 int     bus_hub_reload_keys(struct bus_hub *, char **cause);
+/* Does the hub answer OP itself? Else its state does (bus_state_answers). */
+int     bus_hub_answers(const struct bus_op *);
 
 #endif

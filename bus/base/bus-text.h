@@ -2,7 +2,7 @@
  * Untrusted text made safe for the terminal, and measured in columns.
  *
  * Every string from the wire (titles, org names, summaries, sensor
- * messages) goes through tui_text_fit() or tui_text_sanitize() before it
+ * messages) goes through bus_text_fit() or bus_text_sanitize() before it
  * reaches waddnstr(). The output is valid UTF-8 that holds:
  *
  *  - no C0 control, DEL or C1 control. TAB, LF, CR, U+2028 and U+2029 are
@@ -23,7 +23,7 @@
  *  - no code point that wcwidth() calls unprintable (unassigned,
  *    noncharacters, private planes as the C library sees them).
  *  - combining marks (wcwidth 0) only right after a character they can sit
- *    on, at most TUI_TEXT_MARKS_MAX of them (ncurses keeps no more in a
+ *    on, at most BUS_TEXT_MARKS_MAX of them (ncurses keeps no more in a
  *    cell); a mark at the start, or after anything removed, is removed.
  *  - each ill-formed UTF-8 sequence (overlong, surrogate, above U+10FFFF,
  *    truncated, stray continuation byte) as one U+FFFD, by Unicode's
@@ -38,84 +38,84 @@
  * No call allocates; all write into the caller's buffer and always end it
  * with a NUL when outsz > 0.
  */
-#ifndef TUI_TEXT_H
-#define TUI_TEXT_H
+#ifndef BUS_TEXT_H
+#define BUS_TEXT_H
 
 #include <stddef.h>
 
-/* Flags of tui_text_fit(). */
-#define TUI_TEXT_ELLIPSIS 0x1 /* end text that was cut with "…" */
-#define TUI_TEXT_RIGHT    0x2 /* pad on the left (numbers, counts) */
-#define TUI_TEXT_NOPAD    0x4 /* do not pad; return the columns used */
+/* Flags of bus_text_fit(). */
+#define BUS_TEXT_ELLIPSIS 0x1 /* end text that was cut with "…" */
+#define BUS_TEXT_RIGHT    0x2 /* pad on the left (numbers, counts) */
+#define BUS_TEXT_NOPAD    0x4 /* do not pad; return the columns used */
 
 /* As a length: "in" is a C string, read only as far as needed. */
-#define TUI_TEXT_CSTR ((size_t)-1)
+#define BUS_TEXT_CSTR ((size_t)-1)
 
-#define TUI_TEXT_MARKS_MAX 4 /* combining marks per character (CCHARW_MAX-1) */
+#define BUS_TEXT_MARKS_MAX 4 /* combining marks per character (CCHARW_MAX-1) */
 
 /* Bytes that always hold the sanitised form of len input bytes, with NUL:
  * the worst case is every byte ill-formed, each becoming a 3-byte U+FFFD. */
-#define TUI_TEXT_SANITIZE_SIZE(len) ((size_t)(len) * 3 + 1)
+#define BUS_TEXT_SANITIZE_SIZE(len) ((size_t)(len) * 3 + 1)
 
 /* Bytes that always hold a fitted field of cols columns, with NUL: a
- * 4-byte character with TUI_TEXT_MARKS_MAX 4-byte marks per column. */
-#define TUI_TEXT_FIT_SIZE(cols) \
-	((size_t)(cols) * (4 + 4 * TUI_TEXT_MARKS_MAX) + 1)
+ * 4-byte character with BUS_TEXT_MARKS_MAX 4-byte marks per column. */
+#define BUS_TEXT_FIT_SIZE(cols) \
+	((size_t)(cols) * (4 + 4 * BUS_TEXT_MARKS_MAX) + 1)
 
-/* The most input bytes tui_text_fit() reads for a field of cols columns,
+/* The most input bytes bus_text_fit() reads for a field of cols columns,
  * however long the input: room for the field's own bytes and 4 KiB of
  * escape sequences and removed characters. Input that goes on past it
  * (a C string that reaches it) counts as cut there. */
-#define TUI_TEXT_SCAN_SLACK 4096
-#define TUI_TEXT_SCAN_MAX(cols) \
-	(TUI_TEXT_SCAN_SLACK + TUI_TEXT_FIT_SIZE(cols))
+#define BUS_TEXT_SCAN_SLACK 4096
+#define BUS_TEXT_SCAN_MAX(cols) \
+	(BUS_TEXT_SCAN_SLACK + BUS_TEXT_FIT_SIZE(cols))
 
 /*
- * Sanitise all of in[0..len) (or a C string, len TUI_TEXT_CSTR) into out.
+ * Sanitise all of in[0..len) (or a C string, len BUS_TEXT_CSTR) into out.
  * Returns the bytes written, without the NUL. If out is too small the text
  * is cut before the first character (with its marks) that does not fit;
- * TUI_TEXT_SANITIZE_SIZE(len) bytes are always enough. The work follows
- * len; for drawing, use tui_text_fit().
+ * BUS_TEXT_SANITIZE_SIZE(len) bytes are always enough. The work follows
+ * len; for drawing, use bus_text_fit().
  */
-size_t	tui_text_sanitize(const char *in, size_t len, char *out, size_t outsz);
+size_t	bus_text_sanitize(const char *in, size_t len, char *out, size_t outsz);
 
 /*
  * Columns that text takes on screen. Meant for text that is already safe
  * (the output of this module), where it is the sum of wcwidth(); any other
- * text is measured as tui_text_sanitize() would show it.
+ * text is measured as bus_text_sanitize() would show it.
  */
-int	tui_text_width(const char *s);
+int	bus_text_width(const char *s);
 
 /*
- * Sanitise in[0..len) (or a C string, len TUI_TEXT_CSTR) and fit it to a
+ * Sanitise in[0..len) (or a C string, len BUS_TEXT_CSTR) and fit it to a
  * field of cols columns, in out. Text is cut by whole characters: a
  * double-width character that would straddle the edge is left out and its
- * column padded. With TUI_TEXT_ELLIPSIS, text that was cut ends with "…"
+ * column padded. With BUS_TEXT_ELLIPSIS, text that was cut ends with "…"
  * in the last column it can take (so "制御系ネットワーク" in 7 columns is
- * "制御系…", in 6 "制御… "). Unless TUI_TEXT_NOPAD, spaces pad the field
- * to exactly cols columns, after the text or, with TUI_TEXT_RIGHT, before
+ * "制御系…", in 6 "制御… "). Unless BUS_TEXT_NOPAD, spaces pad the field
+ * to exactly cols columns, after the text or, with BUS_TEXT_RIGHT, before
  * it.
  *
  * Returns the columns written: cols when padding. The work is bounded by
- * the field, not the input: at most TUI_TEXT_SCAN_MAX(cols) input bytes
- * are read. out needs TUI_TEXT_FIT_SIZE(cols) bytes to be sure of room;
+ * the field, not the input: at most BUS_TEXT_SCAN_MAX(cols) input bytes
+ * are read. out needs BUS_TEXT_FIT_SIZE(cols) bytes to be sure of room;
  * with fewer the field narrows to what out can hold (cols <= outsz - 1).
  * cols < 0 counts as 0.
  */
-int	tui_text_fit(const char *in, size_t len, int cols, int flags, char *out,
+int	bus_text_fit(const char *in, size_t len, int cols, int flags, char *out,
 	    size_t outsz);
 
 /*
- * As tui_text_fit() with TUI_TEXT_ELLIPSIS, but text that does not fit is
+ * As bus_text_fit() with BUS_TEXT_ELLIPSIS, but text that does not fit is
  * cut in the middle: its start, "…" and its end, the end the larger part,
  * so that names that differ only at the end stay different
  * ("s-transportation-01" in 16 columns is "s-trans…ation-01", and -02 is
  * "s-trans…ation-02"). Cuts fall between whole characters, as for
- * tui_text_fit(). flags: TUI_TEXT_RIGHT and TUI_TEXT_NOPAD. Text longer
- * than TUI_TEXT_SCAN_MAX(cols) bytes, a field under 3 columns, or an out
- * smaller than TUI_TEXT_FIT_SIZE(cols) get tui_text_fit()'s cut at the end.
+ * bus_text_fit(). flags: BUS_TEXT_RIGHT and BUS_TEXT_NOPAD. Text longer
+ * than BUS_TEXT_SCAN_MAX(cols) bytes, a field under 3 columns, or an out
+ * smaller than BUS_TEXT_FIT_SIZE(cols) get bus_text_fit()'s cut at the end.
  */
-int	tui_text_fit_middle(const char *in, size_t len, int cols, int flags, char *out,
+int	bus_text_fit_middle(const char *in, size_t len, int cols, int flags, char *out,
 	    size_t outsz);
 
 #endif

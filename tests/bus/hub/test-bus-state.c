@@ -1,5 +1,5 @@
 /*
- * The hub's rules engine (bus/bus-state.c), driven directly: ingest and
+ * The hub's rules engine (bus/hub/bus-state.c), driven directly: ingest and
  * control ops in, pending events and replies out. Time is passed in, so
  * sensor timeouts and alert windows are tested without waiting.
  */
@@ -14,6 +14,8 @@
 
 #include "bus-demo.h"
 #include "bus-domain.h"
+#include "bus-hub.h"
+#include "bus-ops.h"
 #include "bus-state.h"
 
 #define T0 1795740312000LL /* 2026-11-27T00:45:12Z */
@@ -96,6 +98,18 @@ ingest(struct bus_state *st, const char *topic, const char *json, int64_t now)
 	return object;
 }
 
+/* Run op NAME for WHO as the hub does: the registry's refusal, if any,
+ * else the state's handler. */
+static json_t *
+run_op(struct bus_state *st, const struct bus_actor *who, const char *name, json_t *args,
+    int64_t now)
+{
+	const struct bus_op *o = bus_op_find(name);
+	json_t *r = bus_op_refusal(o, name, who->user, who->role, args);
+
+	return r != NULL ? r : bus_state_op(st, who, o, args, now);
+}
+
 /* Run OP as USER with ARGS (JSON text); returns the reply. */
 static json_t *
 op(struct bus_state *st, const char *user, const char *name, const char *args)
@@ -104,7 +118,7 @@ op(struct bus_state *st, const char *user, const char *name, const char *args)
 	json_t *a = json_loads(args, 0, NULL);
 
 	assert_non_null(a);
-	json_t *r = bus_state_op(st, &who, name, a, T0 + 1000);
+	json_t *r = run_op(st, &who, name, a, T0 + 1000);
 	json_decref(a);
 	return r;
 }
@@ -622,7 +636,7 @@ test_sector_level_always_on_record(void **state)
 
 /* ------------------------------------------------------------------ */
 /*
- * The demo generator (bus/bus-demo.c) driving the state engine for hours
+ * The demo generator (bus/demo/bus-demo.c) driving the state engine for hours
  * of floor time on a clock of the test's own, as watchd does it: ingest
  * pushed, reports opening cases whose ids go back to the generator, ops
  * run as the demo roster, a tick every second and a settle per batch.
@@ -655,7 +669,7 @@ demo_apply(struct bus_state *st, struct bus_demo *d, struct bus_demo_action *a, 
 		run->opened++;
 	} else {
 		struct bus_actor who = { a->user, bus_state_role(st, a->user) };
-		json_t *r = bus_state_op(st, &who, a->op, a->args, now);
+		json_t *r = run_op(st, &who, a->op, a->args, now);
 		int ok = json_is_true(json_object_get(r, "ok"));
 		run->refused += !ok;
 		run->closed += ok && strcmp(a->op, "close") == 0;
@@ -768,7 +782,7 @@ test_refusal_quoting_a_cut_character(void **state)
 
 	(void)state;
 	json_t *args = json_object();
-	json_t *r = bus_state_op(st, &who, op, args, 1000);
+	json_t *r = run_op(st, &who, op, args, 1000);
 	assert_non_null(r);
 	assert_false(json_is_true(json_object_get(r, "ok")));
 	const char *msg = json_string_value(json_object_get(json_object_get(r, "error"),
@@ -780,10 +794,24 @@ test_refusal_quoting_a_cut_character(void **state)
 	bus_state_free(st);
 }
 
+/* Every op of the registry has exactly one handler, the hub's or the
+ * state's: none is refused as unknown by a hub that lists it. */
+static void
+test_every_op_has_one_handler(void **state)
+{
+	(void)state;
+	for (int i = 0; i < BUS_NOPS; i++) {
+		int hub = bus_hub_answers(&bus_ops[i]), st = bus_state_answers(&bus_ops[i]);
+		if (hub + st != 1)
+			fail_msg("%s: answered by the hub %d, by the state %d", bus_ops[i].name, hub, st);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_every_op_has_one_handler),
 		cmocka_unit_test(test_refusal_quoting_a_cut_character),
 		cmocka_unit_test(test_seed_and_sequence),
 		cmocka_unit_test_setup_teardown(test_incident_opens_case_and_ref_updates_it, setup, teardown),

@@ -7,7 +7,7 @@
  * lifecycle, worked by the demo roster (chen assigns, lowers a contained
  * case to Low and closes, okafor acknowledges, hayes dispatches teams).
  * Every case closes in the end, so over hours the floor stays mostly
- * Baseline and Low with a few sectors raised (tests/bus/test-bus-state.c
+ * Baseline and Low with a few sectors raised (tests/bus/hub/test-bus-state.c
  * runs it for hours of floor time).
  *
  * It knows no sockets: a driver asks for the actions due, sends them, and

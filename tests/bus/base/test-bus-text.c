@@ -1,5 +1,5 @@
 /*
- * Sanitising and fitting untrusted text (tui/tui-text.c).
+ * Sanitising and fitting untrusted text (bus/base/bus-text.c).
  *
  * The checks here do not trust the module: UTF-8 is validated and decoded by
  * a decoder of the test's own, widths are summed with wcwidth() over the
@@ -25,9 +25,9 @@
 #include <wchar.h>
 
 #include "test-utf8.h"
-#include "tui-text.h"
+#include "bus-text.h"
 
-#define ELL  TUI_TEXT_ELLIPSIS
+#define ELL  BUS_TEXT_ELLIPSIS
 #define FFFD "\xef\xbf\xbd"
 #define DOTS "\xe2\x80\xa6"
 #define KANJI_TITLE "制御系ネットワーク" /* 9 double-width characters */
@@ -70,10 +70,10 @@ dump(const char *what, const void *p, size_t n)
 static const char *
 san(const char *in, size_t len)
 {
-	static char out[TUI_TEXT_SANITIZE_SIZE(40000)];
+	static char out[BUS_TEXT_SANITIZE_SIZE(40000)];
 
 	assert_true(len <= 40000);
-	tui_text_sanitize(in, len, out, sizeof out);
+	bus_text_sanitize(in, len, out, sizeof out);
 	return out;
 }
 #define SAN(lit) san(lit, sizeof(lit) - 1)
@@ -81,11 +81,11 @@ san(const char *in, size_t len)
 static const char *
 fit(const char *in, size_t len, int cols, int flags)
 {
-	static char out[TUI_TEXT_FIT_SIZE(200)];
+	static char out[BUS_TEXT_FIT_SIZE(200)];
 	int used;
 
 	assert_true(cols <= 200);
-	used = tui_text_fit(in, len, cols, flags, out, sizeof out);
+	used = bus_text_fit(in, len, cols, flags, out, sizeof out);
 	assert_int_equal(used, columns(out));
 	return out;
 }
@@ -154,7 +154,7 @@ test_controls(void **state)
 	assert_string_equal(SAN("a\x00" "b\x01" "c\x7f" "d\x08\x07\x0b\x0c" "e"),
 	    "abcde");
 	assert_string_equal(SAN("a\xc2\x85" "b\xc2\x80\xc2\x99" "c"), "abc");
-	assert_int_equal(tui_text_sanitize("a\0b", 3, (char[8]){0}, 8), 2);
+	assert_int_equal(bus_text_sanitize("a\0b", 3, (char[8]){0}, 8), 2);
 }
 
 static void
@@ -212,7 +212,7 @@ test_invalid_utf8_becomes_fffd(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		assert_string_equal(san(cases[i].in, strlen(cases[i].in)),
 		    cases[i].out);
-	assert_int_equal(tui_text_width(FFFD), 1);
+	assert_int_equal(bus_text_width(FFFD), 1);
 }
 
 static void
@@ -221,7 +221,7 @@ test_combining_marks(void **state)
 	(void)state;
 
 	assert_string_equal(SAN("e\xcc\x81"), "e\xcc\x81");
-	assert_int_equal(tui_text_width("e\xcc\x81"), 1);
+	assert_int_equal(bus_text_width("e\xcc\x81"), 1);
 	/* Not at the start of a field. */
 	assert_string_equal(SAN("\xcc\x81" "abc"), "abc");
 	/* Not after something removed. */
@@ -240,7 +240,7 @@ test_cjk_width_and_fit(void **state)
 {
 	(void)state;
 
-	assert_int_equal(tui_text_width(KANJI_TITLE), 18);
+	assert_int_equal(bus_text_width(KANJI_TITLE), 18);
 	assert_int_equal(columns(KANJI_TITLE), 18);
 
 	/* 7 columns, no ellipsis: three characters and one space. */
@@ -251,11 +251,11 @@ test_cjk_width_and_fit(void **state)
 	 * space, the edge never splitting a character. */
 	assert_string_equal(FIT(KANJI_TITLE, 6, 0), "制御系");
 	assert_string_equal(FIT(KANJI_TITLE, 6, ELL), "制御" DOTS " ");
-	assert_string_equal(FIT(KANJI_TITLE, 5, TUI_TEXT_RIGHT), " 制御");
+	assert_string_equal(FIT(KANJI_TITLE, 5, BUS_TEXT_RIGHT), " 制御");
 	assert_string_equal(FIT(KANJI_TITLE, 18, ELL), KANJI_TITLE);
 	assert_string_equal(FIT(KANJI_TITLE, 20, ELL), KANJI_TITLE "  ");
-	assert_int_equal(tui_text_fit(KANJI_TITLE, sizeof KANJI_TITLE - 1, 7,
-	    TUI_TEXT_NOPAD, (char[64]){0}, 64), 6);
+	assert_int_equal(bus_text_fit(KANJI_TITLE, sizeof KANJI_TITLE - 1, 7,
+	    BUS_TEXT_NOPAD, (char[64]){0}, 64), 6);
 
 	/* Columns line up whatever the script. */
 	assert_int_equal(columns(FIT("ICS-0042 " KANJI_TITLE, 20, ELL)), 20);
@@ -286,7 +286,7 @@ test_long_title(void **state)
 	assert_int_equal(strncmp(out, san(title, n), strlen(out) - 3), 0);
 	/* The same as a C string. */
 	title[n] = '\0';
-	assert_string_equal(fit(title, TUI_TEXT_CSTR, 40, ELL), out);
+	assert_string_equal(fit(title, BUS_TEXT_CSTR, 40, ELL), out);
 }
 
 static void
@@ -296,14 +296,14 @@ test_empty(void **state)
 	(void)state;
 
 	assert_string_equal(SAN(""), "");
-	assert_int_equal(tui_text_sanitize(NULL, 0, buf, sizeof buf), 0);
+	assert_int_equal(bus_text_sanitize(NULL, 0, buf, sizeof buf), 0);
 	assert_string_equal(buf, "");
-	assert_int_equal(tui_text_width(""), 0);
-	assert_int_equal(tui_text_width(NULL), 0);
+	assert_int_equal(bus_text_width(""), 0);
+	assert_int_equal(bus_text_width(NULL), 0);
 	assert_string_equal(FIT("", 5, ELL), "     ");
 	assert_string_equal(fit(NULL, 0, 3, ELL), "   ");
-	assert_string_equal(fit("", TUI_TEXT_CSTR, 2, 0), "  ");
-	assert_string_equal(FIT("", 5, TUI_TEXT_NOPAD | ELL), "");
+	assert_string_equal(fit("", BUS_TEXT_CSTR, 2, 0), "  ");
+	assert_string_equal(FIT("", 5, BUS_TEXT_NOPAD | ELL), "");
 	/* Nothing but what is removed is empty too, and not "cut". */
 	assert_string_equal(FIT("\x1b[2J\xe2\x80\x8b", 3, ELL), "   ");
 }
@@ -322,7 +322,7 @@ test_narrow_fields(void **state)
 	assert_string_equal(FIT("a", 1, ELL), "a");      /* not cut */
 	assert_string_equal(FIT("制", 1, 0), " ");       /* would straddle */
 	assert_string_equal(FIT("制", 1, ELL), DOTS);
-	assert_string_equal(FIT("制", 1, TUI_TEXT_NOPAD), "");
+	assert_string_equal(FIT("制", 1, BUS_TEXT_NOPAD), "");
 	assert_string_equal(FIT("制御", 2, ELL), DOTS " ");
 	assert_string_equal(FIT("制", 2, ELL), "制");
 }
@@ -330,11 +330,11 @@ test_narrow_fields(void **state)
 static const char *
 fit_middle(const char *in, int cols, int flags)
 {
-	static char out[TUI_TEXT_FIT_SIZE(200)];
+	static char out[BUS_TEXT_FIT_SIZE(200)];
 	int used;
 
 	assert_true(cols <= 200);
-	used = tui_text_fit_middle(in, TUI_TEXT_CSTR, cols, flags, out, sizeof out);
+	used = bus_text_fit_middle(in, BUS_TEXT_CSTR, cols, flags, out, sizeof out);
 	assert_int_equal(used, columns(out));
 	return out;
 }
@@ -348,22 +348,22 @@ test_fit_middle_keeps_the_end(void **state)
 	assert_string_equal(fit_middle("s-transportation-01", 16, 0), "s-trans" DOTS "ation-01");
 	assert_string_equal(fit_middle("s-transportation-02", 16, 0), "s-trans" DOTS "ation-02");
 	assert_string_equal(fit_middle("NORTHEAST-1+1", 7, 0), "NOR" DOTS "1+1");
-	/* Text that fits is as tui_text_fit() gives it, padded or not. */
+	/* Text that fits is as bus_text_fit() gives it, padded or not. */
 	assert_string_equal(fit_middle("FLY-2+1", 7, 0), "FLY-2+1");
 	assert_string_equal(fit_middle("FLY-2", 7, 0), "FLY-2  ");
-	assert_string_equal(fit_middle("FLY-2", 7, TUI_TEXT_RIGHT), "  FLY-2");
-	assert_string_equal(fit_middle("FLY-2", 7, TUI_TEXT_NOPAD), "FLY-2");
-	assert_string_equal(fit_middle("abcdefgh", 7, TUI_TEXT_NOPAD), "abc" DOTS "fgh");
+	assert_string_equal(fit_middle("FLY-2", 7, BUS_TEXT_RIGHT), "  FLY-2");
+	assert_string_equal(fit_middle("FLY-2", 7, BUS_TEXT_NOPAD), "FLY-2");
+	assert_string_equal(fit_middle("abcdefgh", 7, BUS_TEXT_NOPAD), "abc" DOTS "fgh");
 	/* Wide characters are never split: the field is padded instead. */
 	assert_string_equal(fit_middle(KANJI_TITLE, 8, 0), "制" DOTS "ーク ");
-	assert_string_equal(fit_middle(KANJI_TITLE, 8, TUI_TEXT_RIGHT), " 制" DOTS "ーク");
+	assert_string_equal(fit_middle(KANJI_TITLE, 8, BUS_TEXT_RIGHT), " 制" DOTS "ーク");
 	assert_string_equal(fit_middle(KANJI_TITLE, 9, 0), "制御" DOTS "ーク");
 	/* Marks stay on their character; what is removed stays removed. */
 	assert_string_equal(fit_middle("e\xcc\x81" "bcdefgh\x1b[31mxyz", 7, 0),
 	    "e\xcc\x81" "bc" DOTS "xyz");
 	/* Under 3 columns, or longer than the scan limit: cut at the end. */
 	assert_string_equal(fit_middle("abcdef", 2, 0), "a" DOTS);
-	static char huge[TUI_TEXT_SCAN_MAX(10) + 10];
+	static char huge[BUS_TEXT_SCAN_MAX(10) + 10];
 	memset(huge, 'a', sizeof huge - 1);
 	huge[sizeof huge - 2] = 'z';
 	assert_string_equal(fit_middle(huge, 10, 0), "aaaaaaaaa" DOTS);
@@ -375,9 +375,9 @@ test_right_alignment(void **state)
 {
 	(void)state;
 
-	assert_string_equal(FIT("42", 6, TUI_TEXT_RIGHT), "    42");
-	assert_string_equal(FIT("1234567", 4, TUI_TEXT_RIGHT | ELL), "123" DOTS);
-	assert_string_equal(FIT("制御系", 7, TUI_TEXT_RIGHT), " 制御系");
+	assert_string_equal(FIT("42", 6, BUS_TEXT_RIGHT), "    42");
+	assert_string_equal(FIT("1234567", 4, BUS_TEXT_RIGHT | ELL), "123" DOTS);
+	assert_string_equal(FIT("制御系", 7, BUS_TEXT_RIGHT), " 制御系");
 }
 
 static void
@@ -388,27 +388,27 @@ test_small_buffers(void **state)
 
 	/* outsz 0: nothing written at all. */
 	memset(buf, 'x', sizeof buf);
-	assert_int_equal(tui_text_sanitize("abc", 3, buf, 0), 0);
-	assert_int_equal(tui_text_fit("abc", 3, 5, ELL, buf, 0), 0);
+	assert_int_equal(bus_text_sanitize("abc", 3, buf, 0), 0);
+	assert_int_equal(bus_text_fit("abc", 3, 5, ELL, buf, 0), 0);
 	assert_int_equal(buf[0], 'x');
-	assert_int_equal(tui_text_sanitize("abc", 3, buf, 1), 0);
+	assert_int_equal(bus_text_sanitize("abc", 3, buf, 1), 0);
 	assert_string_equal(buf, "");
 	/* Cut at a character, never inside one or between it and its marks. */
-	assert_int_equal(tui_text_sanitize("制御", 6, buf, 5), 3);
+	assert_int_equal(bus_text_sanitize("制御", 6, buf, 5), 3);
 	assert_string_equal(buf, "制");
-	assert_int_equal(tui_text_sanitize("ae\xcc\x81", 4, buf, 4), 1);
+	assert_int_equal(bus_text_sanitize("ae\xcc\x81", 4, buf, 4), 1);
 	assert_string_equal(buf, "a");
 	/* A field narrows to what the buffer holds. */
-	assert_int_equal(tui_text_fit("abcdefgh", 8, 10, 0, buf, 6), 5);
+	assert_int_equal(bus_text_fit("abcdefgh", 8, 10, 0, buf, 6), 5);
 	assert_string_equal(buf, "abcde");
-	assert_int_equal(tui_text_fit("ab", 2, 10, TUI_TEXT_RIGHT, buf, 6), 5);
+	assert_int_equal(bus_text_fit("ab", 2, 10, BUS_TEXT_RIGHT, buf, 6), 5);
 	assert_string_equal(buf, "   ab");
 	/* No room for a mark: its character goes too. */
-	assert_int_equal(tui_text_fit("abe\xcc\x81", 5, 3, TUI_TEXT_NOPAD,
+	assert_int_equal(bus_text_fit("abe\xcc\x81", 5, 3, BUS_TEXT_NOPAD,
 	    buf, 4), 2);
 	assert_string_equal(buf, "ab");
 	/* Too small for the kanji and its padding: fewer kanji, more spaces. */
-	assert_int_equal(tui_text_fit(KANJI_TITLE, sizeof KANJI_TITLE - 1, 6,
+	assert_int_equal(bus_text_fit(KANJI_TITLE, sizeof KANJI_TITLE - 1, 6,
 	    0, buf, 8), 6);
 	assert_string_equal(buf, "制    ");
 }
@@ -419,7 +419,7 @@ static void
 check_at_limit(size_t junk, const char *tail, const char *want,
     const char *want_ell)
 {
-	size_t limit = TUI_TEXT_SCAN_MAX(20), len = limit + 100, tn = strlen(tail);
+	size_t limit = BUS_TEXT_SCAN_MAX(20), len = limit + 100, tn = strlen(tail);
 	char *in = malloc(len);
 
 	assert_non_null(in);
@@ -429,15 +429,15 @@ check_at_limit(size_t junk, const char *tail, const char *want,
 	memcpy(in, "\x1b]0;", 4);
 	in[junk - 1] = '\x07';
 	memcpy(in + junk, tail, tn);
-	assert_string_equal(fit(in, len, 20, TUI_TEXT_NOPAD), want);
-	assert_string_equal(fit(in, len, 20, TUI_TEXT_NOPAD | ELL), want_ell);
+	assert_string_equal(fit(in, len, 20, BUS_TEXT_NOPAD), want);
+	assert_string_equal(fit(in, len, 20, BUS_TEXT_NOPAD | ELL), want_ell);
 	free(in);
 }
 
 static void
 test_fit_at_the_scan_limit(void **state)
 {
-	size_t limit = TUI_TEXT_SCAN_MAX(20);
+	size_t limit = BUS_TEXT_SCAN_MAX(20);
 	(void)state;
 
 	/* A character at the limit could have marks beyond it: it goes. */
@@ -567,7 +567,7 @@ check_safe(const char *s, size_t n, const void *in, size_t inlen)
 		}
 		w = wcwidth((wchar_t)cp);
 		if (w == 0) {
-			if (marks < 0 || ++marks > TUI_TEXT_MARKS_MAX) {
+			if (marks < 0 || ++marks > BUS_TEXT_MARKS_MAX) {
 				dump("input", in, inlen);
 				dump("output", s, n);
 				fail_msg("a mark at the start or too many marks");
@@ -597,7 +597,7 @@ static void
 check_fit(const char *x, size_t xn, const char *S, size_t Sn, int W,
     int cols, int ell, int full)
 {
-	size_t sz = TUI_TEXT_FIT_SIZE(cols);
+	size_t sz = BUS_TEXT_FIT_SIZE(cols);
 	char *C = malloc(sz), *L = malloc(sz), *R = malloc(sz);
 	int c, flags = ell ? ELL : 0;
 	size_t Cn, Pn, pad;
@@ -605,9 +605,9 @@ check_fit(const char *x, size_t xn, const char *S, size_t Sn, int W,
 	assert_non_null(C);
 	assert_non_null(L);
 	assert_non_null(R);
-	c = tui_text_fit(x, xn, cols, flags | TUI_TEXT_NOPAD, C, sz);
-	assert_int_equal(tui_text_fit(x, xn, cols, flags, L, sz), cols);
-	assert_int_equal(tui_text_fit(x, xn, cols, flags | TUI_TEXT_RIGHT, R,
+	c = bus_text_fit(x, xn, cols, flags | BUS_TEXT_NOPAD, C, sz);
+	assert_int_equal(bus_text_fit(x, xn, cols, flags, L, sz), cols);
+	assert_int_equal(bus_text_fit(x, xn, cols, flags | BUS_TEXT_RIGHT, R,
 	    sz), cols);
 	Cn = strlen(C);
 
@@ -673,7 +673,7 @@ check_fit(const char *x, size_t xn, const char *S, size_t Sn, int W,
 	}
 	/* Fitting the sanitised text gives the same. */
 	if (full) {
-		c = tui_text_fit(S, Sn, cols, flags | TUI_TEXT_NOPAD, L, sz);
+		c = bus_text_fit(S, Sn, cols, flags | BUS_TEXT_NOPAD, L, sz);
 		assert_string_equal(L, C);
 	}
 	free(C);
@@ -693,16 +693,16 @@ check_small_out(const char *x, size_t xn, const char *S, size_t Sn)
 		char *out = malloc(outsz);  /* exact, for ASan */
 
 		assert_non_null(out);
-		c = tui_text_fit(x, xn, cols, flags, out, outsz);
+		c = bus_text_fit(x, xn, cols, flags, out, outsz);
 		n = strlen(out);
 		assert_true(n < outsz);
 		if (check_safe(out, n, x, xn) != c || c > field ||
-		    (!(flags & TUI_TEXT_NOPAD) && c != field)) {
+		    (!(flags & BUS_TEXT_NOPAD) && c != field)) {
 			dump("input", x, xn);
 			fail_msg("fit to %d in %zu bytes (flags %d) gave %d "
 			    "columns", cols, outsz, flags, c);
 		}
-		n = tui_text_sanitize(x, xn, out, outsz);
+		n = bus_text_sanitize(x, xn, out, outsz);
 		assert_int_equal(strlen(out), n);
 		check_safe(out, n, x, xn);
 		if (n > Sn || memcmp(out, S, n) != 0 ||
@@ -719,19 +719,19 @@ static void
 check_input(const char *x, size_t xn)
 {
 	static const int widths[] = { 0, 1, 2, 3, 5, 7, 12, 20, 40, 80 };
-	size_t sz = TUI_TEXT_SANITIZE_SIZE(xn);
+	size_t sz = BUS_TEXT_SANITIZE_SIZE(xn);
 	char *S = malloc(sz), *S2 = malloc(sz);
 	size_t Sn;
-	int W, full = xn < TUI_TEXT_SCAN_SLACK;
+	int W, full = xn < BUS_TEXT_SCAN_SLACK;
 
 	assert_non_null(S);
 	assert_non_null(S2);
-	Sn = tui_text_sanitize(x, xn, S, sz);
+	Sn = bus_text_sanitize(x, xn, S, sz);
 	W = check_safe(S, Sn, x, xn);
-	assert_int_equal(tui_text_width(S), W);
+	assert_int_equal(bus_text_width(S), W);
 
 	/* Idempotent. */
-	assert_int_equal(tui_text_sanitize(S, Sn, S2, sz), Sn);
+	assert_int_equal(bus_text_sanitize(S, Sn, S2, sz), Sn);
 	if (strcmp(S, S2) != 0) {
 		dump("input", x, xn);
 		dump("once", S, Sn);
@@ -743,7 +743,7 @@ check_input(const char *x, size_t xn)
 		char *z = strndup(x, xn);
 
 		assert_non_null(z);
-		tui_text_sanitize(z, TUI_TEXT_CSTR, S2, sz);
+		bus_text_sanitize(z, BUS_TEXT_CSTR, S2, sz);
 		assert_string_equal(S2, S);
 		free(z);
 	}
@@ -815,7 +815,7 @@ fill(const struct filler *f, char *out, size_t n)
 }
 
 /*
- * Whether tui_text_fit() of the len-byte input completes when only its first
+ * Whether bus_text_fit() of the len-byte input completes when only its first
  * r bytes can be read: the rest lies in pages mapped PROT_NONE, so reading
  * any of it kills the child that tries. The kernel is the byte counter.
  */
@@ -842,7 +842,7 @@ fits_reading_only(const struct filler *f, size_t len, size_t r, int cols,
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		static char out[TUI_TEXT_FIT_SIZE(200)];
+		static char out[BUS_TEXT_FIT_SIZE(200)];
 		int devnull = open("/dev/null", O_WRONLY);
 
 		/* Die of the fault, quietly: no cmocka or sanitizer handler. */
@@ -850,7 +850,7 @@ fits_reading_only(const struct filler *f, size_t len, size_t r, int cols,
 			dup2(devnull, 2);
 		signal(SIGSEGV, SIG_DFL);
 		signal(SIGBUS, SIG_DFL);
-		tui_text_fit(in, len, cols, flags, out, sizeof out);
+		bus_text_fit(in, len, cols, flags, out, sizeof out);
 		_exit(0);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -858,12 +858,12 @@ fits_reading_only(const struct filler *f, size_t len, size_t r, int cols,
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* The bytes tui_text_fit() reads: the least readable prefix it needs. */
+/* The bytes bus_text_fit() reads: the least readable prefix it needs. */
 static size_t
 bytes_read(const struct filler *f, size_t len, int cols, int flags)
 {
-	size_t lo = 0, hi = len < TUI_TEXT_SCAN_MAX(cols) ? len :
-	    TUI_TEXT_SCAN_MAX(cols);
+	size_t lo = 0, hi = len < BUS_TEXT_SCAN_MAX(cols) ? len :
+	    BUS_TEXT_SCAN_MAX(cols);
 
 	/* The documented bound holds... */
 	if (!fits_reading_only(f, len, hi, cols, flags))
@@ -898,8 +898,8 @@ test_fit_work_is_bounded(void **state)
 		{ "controls", "", "\x01\x02\n" },
 	};
 	const size_t big = 1000000, small = 100;
-	char *in = malloc(big + 1), out[TUI_TEXT_FIT_SIZE(20)],
-	    want[TUI_TEXT_FIT_SIZE(20)];
+	char *in = malloc(big + 1), out[BUS_TEXT_FIT_SIZE(20)],
+	    want[BUS_TEXT_FIT_SIZE(20)];
 	(void)state;
 
 	assert_non_null(in);
@@ -923,15 +923,15 @@ test_fit_work_is_bounded(void **state)
 		size_t r = bytes_read(&junk[i], big, 20, ELL);
 
 		print_message("%-8s reads %zu of %zu bytes (limit %zu)\n",
-		    junk[i].name, r, big, (size_t)TUI_TEXT_SCAN_MAX(20));
-		assert_true(r <= TUI_TEXT_SCAN_MAX(20));
+		    junk[i].name, r, big, (size_t)BUS_TEXT_SCAN_MAX(20));
+		assert_true(r <= BUS_TEXT_SCAN_MAX(20));
 		fill(&junk[i], in, big);
-		tui_text_fit(in, big, 20, ELL, out, sizeof out);
+		bus_text_fit(in, big, 20, ELL, out, sizeof out);
 		assert_int_equal(columns(out), 20);
 		assert_non_null(strstr(out, DOTS));
 		/* A C string that long is cut the same way. */
 		in[big] = '\0';
-		tui_text_fit(in, TUI_TEXT_CSTR, 20, ELL, want, sizeof want);
+		bus_text_fit(in, BUS_TEXT_CSTR, 20, ELL, want, sizeof want);
 		assert_string_equal(want, out);
 	}
 
@@ -939,11 +939,11 @@ test_fit_work_is_bounded(void **state)
 	 * hundred give; as a C string too, without a strlen() of it. */
 	fill(&text[1], in, big);
 	in[big] = '\0';
-	tui_text_fit(in, small, 20, ELL, want, sizeof want);
+	bus_text_fit(in, small, 20, ELL, want, sizeof want);
 	for (int i = 0; i < 20000; i++) {
-		tui_text_fit(in, big, 20, ELL, out, sizeof out);
+		bus_text_fit(in, big, 20, ELL, out, sizeof out);
 		assert_string_equal(out, want);
-		tui_text_fit(in, TUI_TEXT_CSTR, 20, ELL, out, sizeof out);
+		bus_text_fit(in, BUS_TEXT_CSTR, 20, ELL, out, sizeof out);
 		assert_string_equal(out, want);
 	}
 	assert_int_equal(columns(want), 20);
@@ -975,7 +975,7 @@ main(void)
 
 	/* Widths need a UTF-8 locale, as the console sets one at start. */
 	if (setlocale(LC_ALL, "C.UTF-8") == NULL) {
-		fprintf(stderr, "test-tui-text: no C.UTF-8 locale\n");
+		fprintf(stderr, "test-bus-text: no C.UTF-8 locale\n");
 		return 1;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-/* The console's replica (bus/bus-replica.c): snapshot, events, tombstones. */
+/* The console's replica (bus/client/bus-replica.c): snapshot, events, tombstones. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

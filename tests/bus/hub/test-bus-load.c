@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bus-domain.h"
+#include "bus-ops.h"
 #include "bus-state.h"
 #include "bus-store.h"
 
@@ -94,7 +95,7 @@ setup(void **state)
 		char args[64];
 		snprintf(args, sizeof args, "{\"case\":\"ICS-2026-%04d\"}", i);
 		json_t *a = json_loads(args, 0, NULL);
-		json_t *r = bus_state_op(f->written, &lead, "close", a, T0 + CASES + i);
+		json_t *r = bus_state_op(f->written, &lead, &bus_ops[BUS_OP_CLOSE], a, T0 + CASES + i);
 		if (!json_is_true(json_object_get(r, "ok")))
 			return -1;
 		json_decref(r);

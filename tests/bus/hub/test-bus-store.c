@@ -1,4 +1,4 @@
-/* The SQLite store (bus/bus-store.c) on a real file in a temp directory. */
+/* The SQLite store (bus/hub/bus-store.c) on a real file in a temp directory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

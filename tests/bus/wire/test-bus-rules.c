@@ -1,4 +1,4 @@
-/* The case and team lifecycle tables (bus/bus-rules.c). */
+/* The case and team lifecycle tables (bus/wire/bus-rules.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

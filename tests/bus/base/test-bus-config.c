@@ -1,4 +1,4 @@
-/* Settings from the command line and INI files (bus/bus-config.c), through
+/* Settings from the command line and INI files (bus/base/bus-config.c), through
  * a table of our own: one row of each type, a command-line-only row, and
  * an extra section whose setter records what it is given. Files are real,
  * in a temporary directory; errors are read back as the user sees them. */

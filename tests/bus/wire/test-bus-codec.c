@@ -1,4 +1,4 @@
-/* The wire codec and the ingest field tables (bus/bus-codec.c). */
+/* The wire codec and the ingest field tables (bus/wire/bus-codec.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -19,13 +19,13 @@
 #include "bus-config.h"
 #include "bus-curve.h"
 #include "bus-demo.h"
+#include "bus-endpoint.h"
 #include "bus-time.h"
 #include "bus-codec.h"
-#include "bus-hub.h"
 #include "bus-log.h"
+#include "bus-ops.h"
 #include "bus-sock.h"
-#include "bus-verbs.h"
-#include "tui-text.h"
+#include "bus-text.h"
 #include "xmalloc.h"
 
 enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_NOHUB = 3 };
@@ -74,10 +74,14 @@ usage_commands(FILE *f)
 	    "                                 cases worked through their lifecycle\n"
 	    "\n"
 	    "Cases and teams:\n", f);
-	for (size_t i = 0; i < bus_nverbs; i++) {
-		char left[64];
-		snprintf(left, sizeof left, "%s %s", bus_verbs[i].name, bus_verbs[i].usage);
-		fprintf(f, "  %-31s %s\n", left, bus_verbs[i].help);
+	for (size_t i = 0; i < BUS_NOPS; i++) {
+		const struct bus_op *op = &bus_ops[i];
+		char left[64], help[160];
+		if (op->verb == NULL)
+			continue;
+		snprintf(left, sizeof left, "%s %s", op->verb, op->usage);
+		bus_op_help(op, help, sizeof help);
+		fprintf(f, "  %-31s %s\n", left, help);
 	}
 	fputs("  (open also takes --level N --summary S --ref R --contact C --onsite)\n"
 	    "\n"
@@ -130,9 +134,9 @@ static char *
 ctl_inert(const char *text)
 {
 	size_t len = strlen(text);
-	char *out = xmalloc(TUI_TEXT_SANITIZE_SIZE(len));
+	char *out = xmalloc(BUS_TEXT_SANITIZE_SIZE(len));
 
-	tui_text_sanitize(text, len, out, TUI_TEXT_SANITIZE_SIZE(len));
+	bus_text_sanitize(text, len, out, BUS_TEXT_SANITIZE_SIZE(len));
 	return out;
 }
 
@@ -211,26 +215,26 @@ ctl_call_print(struct ctl *c, const char *op, json_t *args)
 	return EXIT_OK;
 }
 
-/* A verb from the shared table: its words become the op's fields. */
+/* A typed op from the registry: its words become the op's fields. */
 static int
-cmd_verb(struct ctl *c, const struct bus_verb *v, int argc, char **argv)
+cmd_verb(struct ctl *c, const struct bus_op *v, int argc, char **argv)
 {
 	char *cause = NULL;
-	json_t *args = bus_verb_args(v, argc, argv, &cause);
+	json_t *args = bus_op_args(v, argc, (const char *const *)argv, &cause);
 
 	if (args == NULL) {
 		fprintf(stderr, "%s\n", cause);
 		free(cause);
 		return EXIT_USAGE;
 	}
-	return ctl_call_print(c, v->op, args);
+	return ctl_call_print(c, v->name, args);
 }
 
 /* open: SECTOR ORG TITLE... as the shared verb has it, plus options. */
 static int
 cmd_open(struct ctl *c, int argc, char **argv)
 {
-	const struct bus_verb *v = bus_verb_find("open");
+	const struct bus_op *v = &bus_ops[BUS_OP_OPEN];
 	char **words = xcalloc((size_t)argc + 1, sizeof *words);
 	json_t *opts = json_object();
 	int nwords = 0, rc;
@@ -255,7 +259,7 @@ cmd_open(struct ctl *c, int argc, char **argv)
 			words[nwords++] = argv[i];
 	}
 	char *cause = NULL;
-	json_t *args = bus_verb_args(v, nwords, words, &cause);
+	json_t *args = bus_op_args(v, nwords, (const char *const *)words, &cause);
 	free(words);
 	if (args == NULL) {
 		fprintf(stderr, "%s [--level N] [--summary S] [--ref R] [--contact C] [--onsite]\n",
@@ -1019,7 +1023,7 @@ ctl_run(struct ctl *c, const char *cmd, int argc, char **argv)
 		if (strcmp(cmd, ctl_special[i].name) == 0)
 			return ctl_special[i].fn(c, argc, argv);
 	}
-	const struct bus_verb *v = bus_verb_find(cmd);
+	const struct bus_op *v = bus_op_typed(cmd);
 	if (v != NULL)
 		return cmd_verb(c, v, argc, argv);
 	return usage_error("unknown command '%s'", cmd);
