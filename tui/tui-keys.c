@@ -367,7 +367,7 @@ static void
 act_status(struct tui *t)
 {
 	const struct bus_team *team = keys_team(t);
-	int targets[CASE_NSTATUS + TEAM_NSTATUS], n;
+	int targets[BUS_CASE_NSTATUS + BUS_TEAM_NSTATUS], n;
 	char label[160];
 
 	if (team != NULL) {
@@ -376,8 +376,8 @@ act_status(struct tui *t)
 			return;
 		}
 		snprintf(t->pending_team, sizeof t->pending_team, "%s", team->id);
-		n = bus_rules_team_targets(bus_team_status_find(team->status), VIA_STATUS,
-		    targets, TEAM_NSTATUS);
+		n = bus_rules_team_targets(bus_team_status_find(team->status), BUS_VIA_STATUS,
+		    targets, BUS_TEAM_NSTATUS);
 		snprintf(label, sizeof label, "%s is %s; move it to", team->id, team->status);
 		tui_picker_open(&t->picker, label, pick_team_status);
 		for (int i = 0; i < n; i++)
@@ -388,8 +388,8 @@ act_status(struct tui *t)
 		if (!keys_need_case(t, &c))
 			return;
 		snprintf(t->pending_case, sizeof t->pending_case, "%s", c->id);
-		n = bus_rules_case_targets(bus_case_status_find(c->status), VIA_STATUS, targets,
-		    CASE_NSTATUS);
+		n = bus_rules_case_targets(bus_case_status_find(c->status), BUS_VIA_STATUS, targets,
+		    BUS_CASE_NSTATUS);
 		snprintf(label, sizeof label, "%s is %s; move it to", c->id, c->status);
 		tui_picker_open(&t->picker, label, pick_case_status);
 		for (int i = 0; i < n; i++)

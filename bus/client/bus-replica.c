@@ -486,12 +486,6 @@ bus_replica_apply(struct bus_replica *r, const char *topic, json_t *body, char *
 	return 0;
 }
 
-const char *const bus_replica_lists[BUS_KIND_COUNT + 1] = {
-	[BUS_KIND_CASE] = "cases", [BUS_KIND_TEAM] = "teams",
-	[BUS_KIND_SECTOR] = "sectors", [BUS_KIND_SENSOR] = "sensors",
-	[BUS_KIND_INTEL] = "intel", [BUS_KIND_STAFF] = "staff",
-	[BUS_KIND_COUNT] = NULL,
-};
 
 /* One object of a snapshot's list of kind K; one without an id is skipped. */
 void
@@ -517,7 +511,7 @@ bus_replica_load(struct bus_replica *r, json_t *snap, char **cause)
 	for (int k = 0; k < BUS_KIND_COUNT; k++) {
 		size_t i;
 		json_t *obj;
-		json_array_foreach(json_object_get(snap, bus_replica_lists[k]), i, obj)
+		json_array_foreach(json_object_get(snap, bus_kind_lists[k]), i, obj)
 			bus_replica_add(r, (enum bus_kind)k, obj);
 	}
 	r->seq = json_integer_value(seq);
@@ -582,7 +576,7 @@ bus_replica_role_of(const struct bus_replica *r, const char *user)
 }
 
 /* ------------------------------------------------------------------ */
-/* Comparing two replicas (the headless checker, bus-check). */
+/* Comparing two replicas (the headless checker, bus-checker). */
 
 /* The first field of the table where A and B differ, or NULL. */
 static const char *

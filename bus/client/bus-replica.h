@@ -14,19 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bus-domain.h"
+
 struct json_t;
 struct bus_replica;
 
-enum bus_kind {
-	BUS_KIND_CASE,
-	BUS_KIND_TEAM,
-	BUS_KIND_SECTOR,
-	BUS_KIND_SENSOR,
-	BUS_KIND_INTEL,
-	BUS_KIND_STAFF,
-	BUS_KIND_COUNT
-};
-#define BUS_KIND_BIT(k) (1u << (k))
 
 struct bus_strings {
 	char **v;
@@ -105,9 +97,8 @@ struct bus_replica *bus_replica_new(void);
 void     bus_replica_free(struct bus_replica *);
 void     bus_replica_clear(struct bus_replica *);
 int      bus_replica_load(struct bus_replica *, struct json_t *snapshot, char **cause);
-/* A snapshot a piece at a time (bus_codec_load_lists): its lists' names,
- * in bus_kind order, and one object of list K. */
-extern const char *const bus_replica_lists[BUS_KIND_COUNT + 1];
+/* A snapshot a piece at a time (bus_codec_load_lists over bus_kind_lists):
+ * one object of list K. */
 void     bus_replica_add(struct bus_replica *, enum bus_kind, struct json_t *obj);
 void     bus_replica_swap(struct bus_replica *, struct bus_replica *from);
 /* Keep only the last TAIL entries of each case's timeline (default: all

@@ -304,7 +304,7 @@ sync_ctl_msg(const struct bus_frame *frames, size_t n, int truncated, void *arg)
 
 	if (truncated || n != 2 || frames[0].size != 5 || memcmp(frames[0].data, "reply", 5) != 0)
 		return;
-	reply = bus_codec_load_lists(frames[1].data, frames[1].size, bus_replica_lists,
+	reply = bus_codec_load_lists(frames[1].data, frames[1].size, bus_kind_lists,
 	    sync_stage, &stage, &cause);
 	if (reply == NULL) {
 		log_warn("sync: a reply the console cannot read: %s", cause);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <zmq.h>
 
-#include "bus-check.h"
+#include "bus-checker.h"
 #include "bus-client.h"
 #include "bus-sync.h"
 #include "bus-config.h"
@@ -648,10 +648,10 @@ tail_signal(int sig)
 
 /* follow [--check] [--duration SEC] [--settle SEC] [--quiet]
  * [--heartbeat-timeout SEC]: the console's sync without a screen
- * (bus-check). */
+ * (bus-checker). */
 struct follow {
 	struct event_base *base;
-	struct bus_check *check;
+	struct bus_checker *check;
 	int quiet, stop;
 	struct event *duration;
 };
@@ -711,7 +711,7 @@ cmd_follow(struct ctl *c, int argc, char **argv)
 		cause = NULL;
 	}
 	f.base = event_base_new();
-	f.check = bus_check_new(f.base, c->zctx, &cfg, follow_say, &f, &cause);
+	f.check = bus_checker_new(f.base, c->zctx, &cfg, follow_say, &f, &cause);
 	if (f.check == NULL) {
 		fprintf(stderr, "watchctl: %s\n", cause);
 		free(cause);
@@ -730,25 +730,25 @@ cmd_follow(struct ctl *c, int argc, char **argv)
 	/* Follow until told to stop; then, with --check, until the comparison
 	 * with a fresh snapshot is over. */
 	int finishing = 0;
-	while (!(finishing && (!check || bus_check_done(f.check)))) {
+	while (!(finishing && (!check || bus_checker_done(f.check)))) {
 		if (f.stop && !finishing) {
 			finishing = 1;
 			if (check)
-				bus_check_finish(f.check, settle_ms);
+				bus_checker_finish(f.check, settle_ms);
 			continue;
 		}
 		if (event_base_loop(f.base, EVLOOP_ONCE) < 0)
 			break;
 	}
-	bus_check_summary(f.check, summary, sizeof summary);
-	int diverged = bus_check_divergences(f.check) > 0;
+	bus_checker_summary(f.check, summary, sizeof summary);
+	int diverged = bus_checker_divergences(f.check) > 0;
 	char *safe = ctl_inert(summary);
 	printf("%s\n", safe);
 	free(safe);
 	event_free(sigint);
 	event_free(sigterm);
 	event_free(f.duration);
-	bus_check_free(f.check);
+	bus_checker_free(f.check);
 	event_base_free(f.base);
 	return diverged ? EXIT_REFUSED : EXIT_OK;
 }

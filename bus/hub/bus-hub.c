@@ -62,7 +62,7 @@ struct hub_listener {
 struct hub_stats {
 	uint64_t ingest_received;
 	uint64_t ingest_accepted;
-	uint64_t ingest_rejected[REJECT_NCLASSES];
+	uint64_t ingest_rejected[BUS_REJECT_NCLASSES];
 	uint64_t control_requests;
 	uint64_t control_refused;
 	uint64_t control_malformed;
@@ -388,21 +388,21 @@ hub_ingest_msg(const struct bus_frame *frames, size_t n, int truncated, void *ar
 		class = bus_codec_decode(frames, BUS_SOCK_MAX_FRAMES + 1, topic, &body, &cause);
 	else
 		class = bus_codec_decode(frames, n, topic, &body, &cause);
-	if (class == REJECT_NONE)
+	if (class == BUS_REJECT_NONE)
 		class = bus_codec_check_ingest(topic, body, &cause);
 	const struct bus_key *k = NULL;
-	if (class == REJECT_NONE && hub->keys != NULL &&
+	if (class == BUS_REJECT_NONE && hub->keys != NULL &&
 	    (k = hub_sender(hub, hub->ingest, BUS_SOCKET_INGEST, topic)) == NULL) {
-		class = REJECT_KEY;
+		class = BUS_REJECT_KEY;
 		xasprintf(&cause, "this connection's key may not publish %s (revoked, or not "
 		    "one of its topics)", topic);
 	}
-	if (class == REJECT_NONE && (hub->store_full || hub->need_reload)) {
-		class = REJECT_STORE_FULL;
+	if (class == BUS_REJECT_NONE && (hub->store_full || hub->need_reload)) {
+		class = BUS_REJECT_STORE_FULL;
 		xasprintf(&cause, "%s: the database %s cannot store it (%s)", topic,
 		    hub->cfg.db, hub->store_full ? "its filesystem is full" : "reload failed");
 	}
-	if (class != REJECT_NONE) {
+	if (class != BUS_REJECT_NONE) {
 		hub_reject(hub, class, cause);
 		free(cause);
 		json_decref(body);
@@ -572,7 +572,7 @@ hub_op_report(struct bus_hub *hub, const struct bus_actor *who, const struct bus
 	body = json_object_get(args, "body");
 	hub->stats.ingest_received++;
 	class = bus_codec_check_ingest(topic, body, &cause);
-	if (class != REJECT_NONE) {
+	if (class != BUS_REJECT_NONE) {
 		hub->stats.ingest_rejected[class]++;
 		r = bus_reply_error("invalid", "%s", cause);
 		free(cause);
@@ -594,11 +594,11 @@ hub_op_stats(struct bus_hub *hub, const struct bus_actor *who, const struct bus_
 	(void)args;
 	json_t *rej = json_object();
 
-	for (int c = REJECT_FRAMES; c < REJECT_NCLASSES; c++)
+	for (int c = BUS_REJECT_FRAMES; c < BUS_REJECT_NCLASSES; c++)
 		json_object_set_new(rej, bus_reject_names[c],
 		    json_integer((json_int_t)hub->stats.ingest_rejected[c]));
 	uint64_t rejected = 0;
-	for (int c = 0; c < REJECT_NCLASSES; c++)
+	for (int c = 0; c < BUS_REJECT_NCLASSES; c++)
 		rejected += hub->stats.ingest_rejected[c];
 	json_t *r = json_pack("{s:b, s:s, s:I, s:I, s:{s:I, s:I, s:I, s:o}, "
 	    "s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I}",
@@ -775,7 +775,7 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 			    "allowed (it was revoked); nothing was done.");
 			snprintf(person, sizeof person, "%s", was != NULL ? was->person :
 			    "revoked-key");
-			who = (struct bus_actor){ person, was != NULL ? was->role : ROLE_VIEWER };
+			who = (struct bus_actor){ person, was != NULL ? was->role : BUS_ROLE_VIEWER };
 			bus_audit_add(hub->audit, &who, req.op, req.args, reply, bus_time_now_ms());
 			goto queue;
 		}
@@ -794,7 +794,7 @@ hub_control_msg(const struct bus_frame *frames, size_t n, int truncated, void *a
 		 * report counts as a refused ingest, as on the ingest socket. */
 		if (op != NULL && op->id == BUS_OP_REPORT) {
 			hub->stats.ingest_received++;
-			hub->stats.ingest_rejected[REJECT_STORE_FULL]++;
+			hub->stats.ingest_rejected[BUS_REJECT_STORE_FULL]++;
 		}
 		hub->stats.control_refused++;
 		reply = hub_store_refusal(hub);

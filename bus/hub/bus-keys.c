@@ -364,16 +364,16 @@ check_topics(const char *v, char **cause)
 }
 
 static const struct bus_field key_allow_f[] = {
-	{ "key", FIELD_STRING, 1, 40, 40, NULL, check_key },
-	{ "person", FIELD_STRING, 1, 1, 64, NULL, bus_check_name },
-	{ "role", FIELD_STRING, 1, 1, 16, NULL, check_role },
-	{ "sockets", FIELD_STRING, 0, 1, 64, NULL, check_sockets },
-	{ "topics", FIELD_STRING, 0, 0, BUS_KEY_TOPICS - 1, NULL, check_topics },
+	{ "key", BUS_FIELD_STRING, 1, 40, 40, NULL, check_key },
+	{ "person", BUS_FIELD_STRING, 1, 1, 64, NULL, bus_check_name },
+	{ "role", BUS_FIELD_STRING, 1, 1, 16, NULL, check_role },
+	{ "sockets", BUS_FIELD_STRING, 0, 1, 64, NULL, check_sockets },
+	{ "topics", BUS_FIELD_STRING, 0, 0, BUS_KEY_TOPICS - 1, NULL, check_topics },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 static const struct bus_schema key_allow_schema = { "key_allow", key_allow_f };
 static const struct bus_field key_revoke_f[] = {
-	{ "key", FIELD_STRING, 1, 40, 40, NULL, check_key },
+	{ "key", BUS_FIELD_STRING, 1, 40, 40, NULL, check_key },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 static const struct bus_schema key_revoke_schema = { "key_revoke", key_revoke_f };

@@ -24,7 +24,7 @@ bus_request_parse(const struct bus_frame *frames, size_t n, int truncated,
 	memset(req, 0, sizeof *req);
 	*error = NULL;
 	if (bus_codec_decode(frames, truncated ? BUS_SOCK_MAX_FRAMES : n, topic, &req->body,
-	    &cause) != REJECT_NONE || strcmp(topic, "request") != 0) {
+	    &cause) != BUS_REJECT_NONE || strcmp(topic, "request") != 0) {
 		if (cause == NULL)
 			xasprintf(&cause, "topic '%s'; expected 'request'", topic);
 		*error = bus_reply_error("bad_request", "Malformed request: %s", cause);

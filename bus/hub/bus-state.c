@@ -20,14 +20,6 @@
 #include "bus-time.h"
 #include "xmalloc.h"
 
-
-enum state_kind { KIND_CASE, KIND_TEAM, KIND_SECTOR, KIND_SENSOR, KIND_INTEL,
-	KIND_STAFF, KIND_COUNT };
-
-static const char *const kind_names[KIND_COUNT + 1] = {
-	"case", "team", "sector", "sensor", "intel", "staff", NULL
-};
-
 /*
  * What a sector's status is made of, kept up to date as cases change: its
  * open cases by level (ids, so that a sector raised by one case can name
@@ -49,8 +41,8 @@ struct bus_state {
 	/* id -> object. A case loaded from the store is JSON null until it is
 	 * first wanted (state_object): at a restart only the few fields the
 	 * sector tallies need are read, not ten thousand timelines. */
-	json_t *objects[KIND_COUNT];
-	json_t *texts[KIND_COUNT];   /* id -> its JSON text, as last published */
+	json_t *objects[BUS_KIND_COUNT];
+	json_t *texts[BUS_KIND_COUNT];   /* id -> its JSON text, as last published */
 	/* The texts of the cases read from the store at the start, by id, in
 	 * an arena (bus-arena.h). A case's text here is the one used until the
 	 * case is published again (texts then has it) or removed (text NULL);
@@ -58,7 +50,7 @@ struct bus_state {
 	struct bus_arena *loaded_arena;
 	struct loaded_text *loaded;
 	size_t nloaded;
-	json_t *refs[KIND_COUNT];    /* producer ref -> id (cases, intel) */
+	json_t *refs[BUS_KIND_COUNT];    /* producer ref -> id (cases, intel) */
 	json_t *intel_order;         /* intel ids, oldest first */
 	json_t *sensor_seen;         /* sensor id -> last contact (ms) */
 	struct sector_tally sectors[BUS_NSECTORS];
@@ -137,7 +129,7 @@ state_text(const struct bus_state *st, int k, const char *id, size_t *len)
 		*len = json_string_length(t);
 		return json_string_value(t);
 	}
-	if (k != KIND_CASE || (l = state_loaded(st, id)) == NULL || l->text == NULL)
+	if (k != BUS_KIND_CASE || (l = state_loaded(st, id)) == NULL || l->text == NULL)
 		return NULL;
 	*len = l->len;
 	return l->text;
@@ -146,7 +138,7 @@ state_text(const struct bus_state *st, int k, const char *id, size_t *len)
 /* Keep the text of object ID as published, LEN bytes (NULL: it was
  * removed); the snapshot is assembled from these, not encoded again. */
 static void
-state_keep_text(struct bus_state *st, enum state_kind kind, const char *id, const char *text,
+state_keep_text(struct bus_state *st, enum bus_kind kind, const char *id, const char *text,
     size_t len)
 {
 	struct loaded_text *l;
@@ -156,7 +148,7 @@ state_keep_text(struct bus_state *st, enum state_kind kind, const char *id, cons
 		return;
 	}
 	json_object_del(st->texts[kind], id);
-	if (kind == KIND_CASE && (l = state_loaded(st, id)) != NULL)
+	if (kind == BUS_KIND_CASE && (l = state_loaded(st, id)) != NULL)
 		l->text = NULL;
 }
 
@@ -175,7 +167,7 @@ state_object(const struct bus_state *st, int k, const char *id)
 	if (!json_is_object(obj)) {
 		/* Checked whole when it was loaded (bus_json_fields): only a bug
 		 * gets here, and a case that cannot be read must not be served. */
-		log_error("store: object %s.%s is not valid JSON: %s", kind_names[k], id,
+		log_error("store: object %s.%s is not valid JSON: %s", bus_kind_names[k], id,
 		    err.text);
 		abort();
 	}
@@ -184,7 +176,7 @@ state_object(const struct bus_state *st, int k, const char *id)
 }
 
 static void
-state_emit(struct bus_state *st, enum state_kind kind, const char *id, json_t *obj,
+state_emit(struct bus_state *st, enum bus_kind kind, const char *id, json_t *obj,
     int64_t now)
 {
 	struct bus_change *c;
@@ -196,9 +188,9 @@ state_emit(struct bus_state *st, enum state_kind kind, const char *id, json_t *o
 	c = &st->pending[st->npending++];
 	c->seq = ++st->seq;
 	c->ts = now;
-	c->kind = xstrdup(kind_names[kind]);
+	c->kind = xstrdup(bus_kind_names[kind]);
 	c->id = xstrdup(id);
-	xasprintf(&c->topic, "%s.%s", kind_names[kind], id);
+	xasprintf(&c->topic, "%s.%s", bus_kind_names[kind], id);
 	json_object_set_new(obj, "seq", json_integer(c->seq));
 	jset_time(obj, "ts", now);
 	c->body = bus_codec_encode(obj);
@@ -359,7 +351,7 @@ bus_state_new(int sensor_timeout_ms, int alert_window_ms)
 {
 	struct bus_state *st = xcalloc(1, sizeof *st);
 
-	for (int k = 0; k < KIND_COUNT; k++) {
+	for (int k = 0; k < BUS_KIND_COUNT; k++) {
 		st->objects[k] = json_object();
 		st->texts[k] = json_object();
 		st->refs[k] = json_object();
@@ -381,7 +373,7 @@ bus_state_free(struct bus_state *st)
 	bus_state_pending_clear(st);
 	free(st->pending);
 	free(st->rows);
-	for (int k = 0; k < KIND_COUNT; k++) {
+	for (int k = 0; k < BUS_KIND_COUNT; k++) {
 		json_decref(st->objects[k]);
 		json_decref(st->texts[k]);
 		json_decref(st->refs[k]);
@@ -473,7 +465,7 @@ static void
 state_enter_case(struct bus_state *st, const char *id, json_t *const *v)
 {
 	if (json_is_string(v[0]))
-		json_object_set_new(st->refs[KIND_CASE], json_string_value(v[0]), json_string(id));
+		json_object_set_new(st->refs[BUS_KIND_CASE], json_string_value(v[0]), json_string(id));
 	/* As tally_case reads them: a level that is not an integer is 1. */
 	tally(st, id, json_string_value(v[3]), json_string_value(v[1]),
 	    json_is_integer(v[2]) ? (int)json_integer_value(v[2]) : 1, +1);
@@ -516,7 +508,7 @@ state_load_unchecked(struct state_loading *ld, struct case_load *c)
 	for (size_t i = 0; case_load_keys[i] != NULL; i++)
 		v[i] = json_object_get(obj, case_load_keys[i]);
 	state_enter_case(ld->st, c->id, v);
-	json_object_set_new(ld->st->objects[KIND_CASE], c->id, obj);
+	json_object_set_new(ld->st->objects[BUS_KIND_CASE], c->id, obj);
 	return 0;
 }
 
@@ -542,7 +534,7 @@ state_load_case(struct state_loading *ld, const char *id, const char *body, size
 	}
 	ld->cases[ld->ncases++] = c;
 	st->loaded[st->nloaded++] = (struct loaded_text){ c->id, c->text, len };
-	json_object_set_new(st->objects[KIND_CASE], id, json_null());
+	json_object_set_new(st->objects[BUS_KIND_CASE], id, json_null());
 	bus_offload_add(ld->checker, c);
 }
 
@@ -553,7 +545,7 @@ state_load_object(const char *kind, const char *id, const char *body, size_t len
 {
 	struct state_loading *ld = arg;
 	struct bus_state *st = ld->st;
-	int k = bus_domain_index(kind_names, KIND_COUNT, kind);
+	int k = bus_domain_index(bus_kind_names, BUS_KIND_COUNT, kind);
 	json_error_t err;
 	json_t *obj;
 
@@ -565,7 +557,7 @@ state_load_object(const char *kind, const char *id, const char *body, size_t len
 	 * it would hide what follows from the check and cut every snapshot. */
 	if (memchr(body, '\0', len) != NULL)
 		return state_load_refuse(ld, kind, id, "a NUL byte in the text");
-	if (k == KIND_CASE) {
+	if (k == BUS_KIND_CASE) {
 		state_load_case(ld, id, body, len);
 		return 0;
 	}
@@ -579,7 +571,7 @@ state_load_object(const char *kind, const char *id, const char *body, size_t len
 	state_keep_text(st, k, id, body, len);
 	if (jstr(obj, "ref") != NULL)
 		json_object_set_new(st->refs[k], jstr(obj, "ref"), json_string(id));
-	if (k == KIND_INTEL)
+	if (k == BUS_KIND_INTEL)
 		id_counter_note(id, "INT", &st->intel_year, &st->intel_next);
 	return 0;
 }
@@ -645,9 +637,9 @@ bus_state_load(struct bus_state *st, struct bus_store *store, char **cause)
 	st->seq = bus_store_last_seq(store);
 
 	/* Intel is shown newest first. */
-	size_t n = json_object_size(st->objects[KIND_INTEL]), i = 0;
+	size_t n = json_object_size(st->objects[BUS_KIND_INTEL]), i = 0;
 	json_t **list = xcalloc(n, sizeof *list);
-	json_object_foreach(st->objects[KIND_INTEL], id, obj)
+	json_object_foreach(st->objects[BUS_KIND_INTEL], id, obj)
 		list[i++] = obj;
 	qsort(list, n, sizeof *list, intel_by_arrival);
 	for (i = 0; i < n; i++)
@@ -657,7 +649,7 @@ bus_state_load(struct bus_state *st, struct bus_store *store, char **cause)
 	/* Sensors get a full timeout's grace after a hub restart; each one's
 	 * last alert still raises its sector for the rest of its hold, and so
 	 * does the alert each sector last said it was raised by. */
-	json_object_foreach(st->objects[KIND_SENSOR], id, obj) {
+	json_object_foreach(st->objects[BUS_KIND_SENSOR], id, obj) {
 		json_t *alert = json_object_get(obj, "last_alert");
 		int sec = jstr(obj, "sector") ? bus_sector_find(jstr(obj, "sector")) : -1;
 		int64_t at;
@@ -666,7 +658,7 @@ bus_state_load(struct bus_state *st, struct bus_store *store, char **cause)
 		    bus_time_parse(jstr(alert, "received_at"), &at) == 0)
 			sector_note_alert(st, sec, jint(alert, "level", -1), at);
 	}
-	json_object_foreach(st->objects[KIND_SECTOR], id, obj) {
+	json_object_foreach(st->objects[BUS_KIND_SECTOR], id, obj) {
 		int64_t at;
 		if (jstr(obj, "alert_at") != NULL && bus_time_parse(jstr(obj, "alert_at"), &at) == 0)
 			sector_note_alert(st, bus_sector_find(id), jint(obj, "alert_level", -1), at);
@@ -713,7 +705,7 @@ static void
 sector_ensure(struct bus_state *st, int64_t now)
 {
 	for (int i = 0; i < BUS_NSECTORS; i++) {
-		if (json_object_get(st->objects[KIND_SECTOR], bus_sectors[i].id) != NULL)
+		if (json_object_get(st->objects[BUS_KIND_SECTOR], bus_sectors[i].id) != NULL)
 			continue;
 		json_t *s = json_pack("{s:s, s:s, s:i, s:s, s:n, s:s, s:n, s:i, s:n, s:n, s:i,"
 		    " s:i, s:i, s:i, s:n}",
@@ -721,8 +713,8 @@ sector_ensure(struct bus_state *st, int64_t now)
 		    "level_source", "auto", "manual_level", "level_reason", "none",
 		    "level_case", "level_cases", 0, "alert_level", "alert_at", "open_cases", 0,
 		    "teams_onsite", 0, "sensors_up", 0, "sensors_down", 0, "last_alert");
-		json_object_set_new(st->objects[KIND_SECTOR], bus_sectors[i].id, s);
-		state_emit(st, KIND_SECTOR, bus_sectors[i].id, s, now);
+		json_object_set_new(st->objects[BUS_KIND_SECTOR], bus_sectors[i].id, s);
+		state_emit(st, BUS_KIND_SECTOR, bus_sectors[i].id, s, now);
 	}
 }
 
@@ -740,8 +732,8 @@ bus_state_seed(struct bus_state *st, int64_t now)
 	for (size_t i = 0; i < sizeof demo_staff / sizeof demo_staff[0]; i++) {
 		json_t *p = json_pack("{s:s, s:s}", "id", demo_staff[i].name, "role",
 		    demo_staff[i].role);
-		json_object_set_new(st->objects[KIND_STAFF], demo_staff[i].name, p);
-		state_emit(st, KIND_STAFF, demo_staff[i].name, p, now);
+		json_object_set_new(st->objects[BUS_KIND_STAFF], demo_staff[i].name, p);
+		state_emit(st, BUS_KIND_STAFF, demo_staff[i].name, p, now);
 	}
 	for (size_t i = 0; i < sizeof demo_teams / sizeof demo_teams[0]; i++) {
 		json_t *m = json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s}]",
@@ -749,8 +741,8 @@ bus_state_seed(struct bus_state *st, int64_t now)
 		    "name", demo_teams[i].members[1], "role", "analyst",
 		    "name", demo_teams[i].members[2], "role", "ics");
 		json_t *t = team_new(demo_teams[i].team, demo_teams[i].base, m, now);
-		json_object_set_new(st->objects[KIND_TEAM], demo_teams[i].team, t);
-		state_emit(st, KIND_TEAM, demo_teams[i].team, t, now);
+		json_object_set_new(st->objects[BUS_KIND_TEAM], demo_teams[i].team, t);
+		state_emit(st, BUS_KIND_TEAM, demo_teams[i].team, t, now);
 	}
 	log_info("new database: seeded %d sectors, %zu staff and %zu teams",
 	    BUS_NSECTORS, sizeof demo_staff / sizeof demo_staff[0],
@@ -761,16 +753,16 @@ bus_state_seed(struct bus_state *st, int64_t now)
 int
 bus_state_role(const struct bus_state *st, const char *user)
 {
-	json_t *p = user != NULL ? json_object_get(st->objects[KIND_STAFF], user) : NULL;
+	json_t *p = user != NULL ? json_object_get(st->objects[BUS_KIND_STAFF], user) : NULL;
 	int role = p != NULL ? bus_role_find(jstr(p, "role")) : 0;
 
-	return role != 0 ? role : ROLE_VIEWER;
+	return role != 0 ? role : BUS_ROLE_VIEWER;
 }
 
 json_t *
 bus_state_get(const struct bus_state *st, const char *kind, const char *id)
 {
-	int k = bus_domain_index(kind_names, KIND_COUNT, kind);
+	int k = bus_domain_index(bus_kind_names, BUS_KIND_COUNT, kind);
 
 	return k < 0 ? NULL : state_object(st, k, id);
 }
@@ -856,12 +848,14 @@ state_incident(struct bus_state *st, json_t *body, const char *who, int64_t now,
     char **object)
 {
 	const char *ref = jstr(body, "ref");
-	const char *id = ref != NULL ? json_string_value(json_object_get(st->refs[KIND_CASE], ref)) : NULL;
-	json_t *c = state_object(st, KIND_CASE, id);
+	const char *id = ref != NULL ?
+	    json_string_value(json_object_get(st->refs[BUS_KIND_CASE], ref)) : NULL;
+	json_t *c = state_object(st, BUS_KIND_CASE, id);
 	char changed[256] = "";
 
 	if (c == NULL) {
-		char *newid = id_counter_take(st->objects[KIND_CASE], "ICS", &st->case_year, &st->case_next, now);
+		char *newid = id_counter_take(st->objects[BUS_KIND_CASE], "ICS", &st->case_year,
+		    &st->case_next, now);
 		c = json_pack("{s:s, s:i, s:s, s:n, s:[], s:s, s:n, s:n}", "id", newid,
 		    "level", 1, "summary", "", "handler", "teams", "opened_by", who,
 		    "acked_by", "acked_at");
@@ -871,16 +865,16 @@ state_incident(struct bus_state *st, json_t *body, const char *who, int64_t now,
 		}
 		if (ref != NULL) {
 			json_object_set_new(c, "ref", json_string(ref));
-			json_object_set_new(st->refs[KIND_CASE], ref, json_string(newid));
+			json_object_set_new(st->refs[BUS_KIND_CASE], ref, json_string(newid));
 		}
-		case_set_status(c, CASE_REPORTED, now);
+		case_set_status(c, BUS_CASE_REPORTED, now);
 		jset_time(c, "opened_at", now);
 		timeline_add(st, c, who, "opened", now, "opened at level %d (%s) in %s",
 		    jint(c, "level", 1), bus_level_name(jint(c, "level", 1)),
 		    jstr(c, "sector"));
-		json_object_set_new(st->objects[KIND_CASE], newid, c);
+		json_object_set_new(st->objects[BUS_KIND_CASE], newid, c);
 		tally_case(st, c, +1);
-		state_emit(st, KIND_CASE, newid, c, now);
+		state_emit(st, BUS_KIND_CASE, newid, c, now);
 		*object = xprintf("case.%s", newid);
 		free(newid);
 		return 0;
@@ -910,7 +904,7 @@ state_incident(struct bus_state *st, json_t *body, const char *who, int64_t now,
 		json_object_set_new(c, "acked_at", json_null());
 	}
 	timeline_add(st, c, who, "updated", now, "report updated: %s", changed);
-	state_emit(st, KIND_CASE, jstr(c, "id"), c, now);
+	state_emit(st, BUS_KIND_CASE, jstr(c, "id"), c, now);
 	return 0;
 }
 
@@ -927,12 +921,14 @@ state_intel(struct bus_state *st, json_t *body, const char *who, int64_t now,
     char **object)
 {
 	const char *ref = jstr(body, "ref");
-	const char *id = ref != NULL ? json_string_value(json_object_get(st->refs[KIND_INTEL], ref)) : NULL;
-	json_t *item = id != NULL ? json_object_get(st->objects[KIND_INTEL], id) : NULL;
+	const char *id = ref != NULL ?
+	    json_string_value(json_object_get(st->refs[BUS_KIND_INTEL], ref)) : NULL;
+	json_t *item = id != NULL ? json_object_get(st->objects[BUS_KIND_INTEL], id) : NULL;
 	int changed = 0;
 
 	if (item == NULL) {
-		char *newid = id_counter_take(st->objects[KIND_INTEL], "INT", &st->intel_year, &st->intel_next, now);
+		char *newid = id_counter_take(st->objects[BUS_KIND_INTEL], "INT", &st->intel_year,
+		    &st->intel_next, now);
 		/* Unmarked is not TLP:CLEAR (TLP 2.0): an item sent without a
 		 * marking says so ("tlp": null) and is never shown as free to
 		 * share. */
@@ -941,9 +937,9 @@ state_intel(struct bus_state *st, json_t *body, const char *who, int64_t now,
 		jset_time(item, "received_at", now);
 		if (ref != NULL) {
 			json_object_set_new(item, "ref", json_string(ref));
-			json_object_set_new(st->refs[KIND_INTEL], ref, json_string(newid));
+			json_object_set_new(st->refs[BUS_KIND_INTEL], ref, json_string(newid));
 		}
-		json_object_set_new(st->objects[KIND_INTEL], newid, item);
+		json_object_set_new(st->objects[BUS_KIND_INTEL], newid, item);
 		json_array_append_new(st->intel_order, json_string(newid));
 		free(newid);
 		changed = 1;
@@ -957,7 +953,7 @@ state_intel(struct bus_state *st, json_t *body, const char *who, int64_t now,
 	}
 	*object = xprintf("intel.%s", jstr(item, "id"));
 	if (changed)
-		state_emit(st, KIND_INTEL, jstr(item, "id"), item, now);
+		state_emit(st, BUS_KIND_INTEL, jstr(item, "id"), item, now);
 	return 0;
 }
 
@@ -974,7 +970,7 @@ state_sensor(struct bus_state *st, json_t *body, int64_t now, char **object)
 {
 	const char *id = jstr(body, "sensor");
 	const char *sector = jstr(body, "sector");
-	json_t *s = json_object_get(st->objects[KIND_SENSOR], id);
+	json_t *s = json_object_get(st->objects[BUS_KIND_SENSOR], id);
 	int changed = 0;
 
 	json_object_set_new(st->sensor_seen, id, json_integer(now));
@@ -982,7 +978,7 @@ state_sensor(struct bus_state *st, json_t *body, int64_t now, char **object)
 		s = json_pack("{s:s, s:n, s:i, s:n}", "id", id, "sector", "alerts", 0,
 		    "last_alert");
 		sensor_set_status(s, "up", now);
-		json_object_set_new(st->objects[KIND_SENSOR], id, s);
+		json_object_set_new(st->objects[BUS_KIND_SENSOR], id, s);
 		changed = 1;
 	} else if (strcmp(jstr(s, "status"), "down") == 0) {
 		sensor_set_status(s, "up", now);
@@ -1011,7 +1007,7 @@ state_sensor(struct bus_state *st, json_t *body, int64_t now, char **object)
 	}
 	if (changed) {
 		mark_sector(st, jstr(s, "sector"));
-		state_emit(st, KIND_SENSOR, id, s, now);
+		state_emit(st, BUS_KIND_SENSOR, id, s, now);
 	}
 	*object = xprintf("sensor.%s", id);
 	return 0;
@@ -1026,12 +1022,12 @@ bus_state_ingest(struct bus_state *st, const char *topic, json_t *body,
     const char *who, int64_t now, char **object)
 {
 	*object = NULL;
-	switch (bus_domain_index(bus_ingest_names, INGEST_NKINDS, topic)) {
-	case INGEST_INCIDENT:
+	switch (bus_domain_index(bus_ingest_names, BUS_INGEST_NKINDS, topic)) {
+	case BUS_INGEST_INCIDENT:
 		return state_incident(st, body, who, now, object);
-	case INGEST_INTEL:
+	case BUS_INGEST_INTEL:
 		return state_intel(st, body, who, now, object);
-	case INGEST_SENSOR:
+	case BUS_INGEST_SENSOR:
 		return state_sensor(st, body, now, object);
 	}
 	return -1;
@@ -1047,7 +1043,7 @@ bus_state_tick(struct bus_state *st, int64_t now)
 	json_t *seen;
 
 	json_object_foreach(st->sensor_seen, id, seen) {
-		json_t *s = json_object_get(st->objects[KIND_SENSOR], id);
+		json_t *s = json_object_get(st->objects[BUS_KIND_SENSOR], id);
 		if (s == NULL || strcmp(jstr(s, "status"), "down") == 0 ||
 		    now - json_integer_value(seen) < st->sensor_timeout_ms)
 			continue;
@@ -1055,7 +1051,7 @@ bus_state_tick(struct bus_state *st, int64_t now)
 		mark_sector(st, jstr(s, "sector"));
 		log_info("sensor %s is down: silent for %lld s", id,
 		    (long long)(now - json_integer_value(seen)) / 1000);
-		state_emit(st, KIND_SENSOR, id, s, now);
+		state_emit(st, BUS_KIND_SENSOR, id, s, now);
 	}
 	for (int i = 0; i < BUS_NSECTORS; i++) {
 		struct sector_tally *t = &st->sectors[i];
@@ -1086,14 +1082,14 @@ bus_state_settle(struct bus_state *st, int64_t now)
 		any |= st->sectors[i].dirty;
 	if (!any)
 		return;
-	json_object_foreach(st->objects[KIND_TEAM], id, obj) {
+	json_object_foreach(st->objects[BUS_KIND_TEAM], id, obj) {
 		const char *cid = jstr(obj, "case");
-		json_t *c = state_object(st, KIND_CASE, cid);
+		json_t *c = state_object(st, BUS_KIND_CASE, cid);
 		int sec = c != NULL ? bus_sector_find(jstr(c, "sector")) : -1;
 		if (sec >= 0 && strcmp(jstr(obj, "status"), "onsite") == 0)
 			onsite[sec]++;
 	}
-	json_object_foreach(st->objects[KIND_SENSOR], id, obj) {
+	json_object_foreach(st->objects[BUS_KIND_SENSOR], id, obj) {
 		const char *ss = jstr(obj, "sector");
 		int sec = ss != NULL ? bus_sector_find(ss) : -1;
 		if (sec < 0)
@@ -1109,7 +1105,7 @@ bus_state_settle(struct bus_state *st, int64_t now)
 	}
 	for (int i = 0; i < BUS_NSECTORS; i++) {
 		struct sector_tally *t = &st->sectors[i];
-		json_t *s = json_object_get(st->objects[KIND_SECTOR], bus_sectors[i].id);
+		json_t *s = json_object_get(st->objects[BUS_KIND_SECTOR], bus_sectors[i].id);
 		int open = 0, cases = 0, top = 0;
 
 		if (!t->dirty || s == NULL)
@@ -1160,7 +1156,7 @@ bus_state_settle(struct bus_state *st, int64_t now)
 		}
 		json_decref(next);
 		if (changed || t->force)
-			state_emit(st, KIND_SECTOR, bus_sectors[i].id, s, now);
+			state_emit(st, BUS_KIND_SECTOR, bus_sectors[i].id, s, now);
 		t->force = 0;
 	}
 }
@@ -1182,7 +1178,7 @@ op_find_case(struct op_ctx *o, json_t **c)
 {
 	const char *id = jstr(o->args, "case");
 
-	*c = state_object(o->st, KIND_CASE, id);
+	*c = state_object(o->st, BUS_KIND_CASE, id);
 	if (*c == NULL)
 		return bus_reply_error("unknown_case", "There is no case %s.", id);
 	return NULL;
@@ -1193,7 +1189,7 @@ op_find_team(struct op_ctx *o, json_t **t)
 {
 	const char *id = jstr(o->args, "team");
 
-	*t = json_object_get(o->st->objects[KIND_TEAM], id);
+	*t = json_object_get(o->st->objects[BUS_KIND_TEAM], id);
 	if (*t == NULL)
 		return bus_reply_error("unknown_team", "There is no team %s.", id);
 	return NULL;
@@ -1236,13 +1232,13 @@ targets_text(const int *targets, int n, const char *const *names)
 static char *
 case_other_way(int from, int to)
 {
-	int via = bus_rules_case_other_via(from, to), froms[CASE_NSTATUS], n = 0, other = -1;
+	int via = bus_rules_case_other_via(from, to), froms[BUS_CASE_NSTATUS], n = 0, other = -1;
 
 	if (via >= 0)
 		return xprintf(" Use %s, which %s.", bus_rules_via_op(via), bus_rules_via_does(via));
-	for (int f = 0; f < CASE_NSTATUS; f++) {
+	for (int f = 0; f < BUS_CASE_NSTATUS; f++) {
 		int v = bus_rules_case_other_via(f, to);
-		if (v >= 0 && f != CASE_CLOSED) {
+		if (v >= 0 && f != BUS_CASE_CLOSED) {
 			froms[n++] = f;
 			other = v;
 		}
@@ -1262,12 +1258,12 @@ static json_t *
 case_move(struct op_ctx *o, json_t *c, int to, int via, const char *action)
 {
 	int from = bus_case_status_find(jstr(c, "status"));
-	int targets[CASE_NSTATUS];
+	int targets[BUS_CASE_NSTATUS];
 
 	if (bus_rules_case_move(from, to, via) == NULL) {
-		int n = bus_rules_case_targets(from, VIA_STATUS, targets, CASE_NSTATUS);
+		int n = bus_rules_case_targets(from, BUS_VIA_STATUS, targets, BUS_CASE_NSTATUS);
 		char *list = targets_text(targets, n, bus_case_status_names);
-		char *way = via == VIA_STATUS ? case_other_way(from, to) : xstrdup("");
+		char *way = via == BUS_VIA_STATUS ? case_other_way(from, to) : xstrdup("");
 		json_t *r = bus_reply_error("bad_transition",
 		    "Case %s cannot go from %s to %s; from %s it can go to %s.%s",
 		    jstr(c, "id"), bus_case_status_names[from], bus_case_status_names[to],
@@ -1293,19 +1289,19 @@ op_assign(struct op_ctx *o)
 	if (!case_is_open(c))
 		return bus_reply_error("case_closed", "Case %s is closed; reopen it first.",
 		    jstr(c, "id"));
-	if (json_object_get(o->st->objects[KIND_STAFF], handler) == NULL)
+	if (json_object_get(o->st->objects[BUS_KIND_STAFF], handler) == NULL)
 		return bus_reply_error("unknown_staff", "%s is not on the roster.", handler);
 	/* A handler works the case: op_status lets no viewer move one, so a
 	 * viewer as handler would leave the case with nobody who can. */
-	if (bus_state_role(o->st, handler) == ROLE_VIEWER)
+	if (bus_state_role(o->st, handler) == BUS_ROLE_VIEWER)
 		return bus_reply_error("bad_handler", "%s is a viewer and could not move case "
 		    "%s; a handler must be an officer, intake or lead (a lead can change the "
 		    "role with staff add %s --role officer).", handler, jstr(c, "id"), handler);
 	json_object_set_new(c, "handler", json_string(handler));
 	timeline_add(o->st, c, o->who->user, "assigned", o->now, "handler %s", handler);
 	if (strcmp(jstr(c, "status"), "reported") == 0)
-		case_move(o, c, CASE_ASSIGNED, VIA_ASSIGN, "status");
-	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+		case_move(o, c, BUS_CASE_ASSIGNED, BUS_VIA_ASSIGN, "status");
+	state_emit(o->st, BUS_KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }
 
@@ -1319,21 +1315,21 @@ op_status(struct op_ctx *o)
 		return r;
 	/* The case's own handler may move it, whatever their role. */
 	const char *handler = jstr(c, "handler");
-	if (!(o->who->role & (ROLE_INTAKE | ROLE_LEAD)) &&
+	if (!(o->who->role & (BUS_ROLE_INTAKE | BUS_ROLE_LEAD)) &&
 	    (handler == NULL || strcmp(handler, o->who->user) != 0 ||
-	    o->who->role == ROLE_VIEWER))
+	    o->who->role == BUS_ROLE_VIEWER))
 		return bus_reply_error("forbidden", "Only intake, a lead or the case's "
 		    "handler may move case %s; %s has the role %s.", jstr(c, "id"),
 		    o->who->user, bus_role_name(o->who->role));
-	if (to == CASE_CLOSED)
+	if (to == BUS_CASE_CLOSED)
 		return bus_reply_error("bad_transition", "Use close to close case %s.",
 		    jstr(c, "id"));
 	if (!case_is_open(c))
 		return bus_reply_error("case_closed", "Case %s is closed; reopen it first.",
 		    jstr(c, "id"));
-	if ((r = case_move(o, c, to, VIA_STATUS, "status")) != NULL)
+	if ((r = case_move(o, c, to, BUS_VIA_STATUS, "status")) != NULL)
 		return r;
-	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	state_emit(o->st, BUS_KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }
 
@@ -1357,7 +1353,7 @@ op_level(struct op_ctx *o)
 	}
 	timeline_add(o->st, c, o->who->user, "level", o->now, "level %d (%s) -> %d (%s)", old,
 	    bus_level_name(old), level, bus_level_name(level));
-	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	state_emit(o->st, BUS_KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }
 
@@ -1380,21 +1376,21 @@ op_dispatch(struct op_ctx *o)
 		return bus_reply_error("case_closed", "Case %s is closed; a closed case "
 		    "takes no dispatch.", jstr(c, "id"));
 	int from = bus_team_status_find(jstr(t, "status"));
-	if (bus_rules_team_move(from, TEAM_DISPATCHED, VIA_DISPATCH) == NULL) {
+	if (bus_rules_team_move(from, BUS_TEAM_DISPATCHED, BUS_VIA_DISPATCH) == NULL) {
 		if (jstr(t, "case") != NULL)
 			return bus_reply_error("team_busy", "%s is %s on case %s; recall it "
 			    "first.", jstr(t, "id"), jstr(t, "status"), jstr(t, "case"));
 		return bus_reply_error("team_busy", "%s is %s, not available.",
 		    jstr(t, "id"), jstr(t, "status"));
 	}
-	team_set_status(t, TEAM_DISPATCHED, o->who->user, o->now);
+	team_set_status(t, BUS_TEAM_DISPATCHED, o->who->user, o->now);
 	json_object_set_new(t, "case", json_string(jstr(c, "id")));
 	json_array_append_new(json_object_get(c, "teams"), json_string(jstr(t, "id")));
 	timeline_add(o->st, c, o->who->user, "dispatched", o->now, "%s dispatched from %s",
 	    jstr(t, "id"), jstr(t, "base"));
 	mark_sector(o->st, jstr(c, "sector"));
-	state_emit(o->st, KIND_TEAM, jstr(t, "id"), t, o->now);
-	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	state_emit(o->st, BUS_KIND_TEAM, jstr(t, "id"), t, o->now);
+	state_emit(o->st, BUS_KIND_CASE, jstr(c, "id"), c, o->now);
 	return json_pack("{s:b, s:s, s:s}", "ok", 1, "team", jstr(t, "id"), "case",
 	    jstr(c, "id"));
 }
@@ -1405,21 +1401,21 @@ team_move(struct op_ctx *o, json_t *t, int to, int via)
 {
 	int from = bus_team_status_find(jstr(t, "status"));
 	const struct bus_team_move *m = bus_rules_team_move(from, to, via);
-	int targets[TEAM_NSTATUS];
+	int targets[BUS_TEAM_NSTATUS];
 
 	if (m == NULL) {
-		int n = bus_rules_team_targets(from, VIA_STATUS, targets, TEAM_NSTATUS);
+		int n = bus_rules_team_targets(from, BUS_VIA_STATUS, targets, BUS_TEAM_NSTATUS);
 		char *list = targets_text(targets, n, bus_team_status_names);
 		json_t *r = bus_reply_error("bad_transition",
 		    "%s cannot go from %s to %s; from %s it can go to %s%s.", jstr(t, "id"),
 		    bus_team_status_names[from], bus_team_status_names[to],
 		    bus_team_status_names[from], list,
-		    from == TEAM_AVAILABLE ? " (dispatch sends it to a case)" : "");
+		    from == BUS_TEAM_AVAILABLE ? " (dispatch sends it to a case)" : "");
 		free(list);
 		return r;
 	}
 	const char *cid = jstr(t, "case");
-	json_t *c = state_object(o->st, KIND_CASE, cid);
+	json_t *c = state_object(o->st, BUS_KIND_CASE, cid);
 	team_set_status(t, to, o->who->user, o->now);
 	if (c != NULL) {
 		int cs = bus_case_status_find(jstr(c, "status"));
@@ -1428,14 +1424,14 @@ team_move(struct op_ctx *o, json_t *t, int to, int via)
 		size_t i;
 		json_t *tid;
 		json_array_foreach(json_object_get(c, "teams"), i, tid) {
-			json_t *other = json_object_get(o->st->objects[KIND_TEAM],
+			json_t *other = json_object_get(o->st->objects[BUS_KIND_TEAM],
 			    json_string_value(tid));
 			if (other != t && other != NULL &&
 			    strcmp(jstr(other, "status"), "onsite") == 0)
 				others_onsite = 1;
 		}
 		if (m->case_to >= 0 && (m->case_from < 0 || m->case_from == cs) &&
-		    !(m->case_to == CASE_FOLLOWUP && others_onsite) &&
+		    !(m->case_to == BUS_CASE_FOLLOWUP && others_onsite) &&
 		    bus_rules_case_move(cs, m->case_to, 0) != NULL) {
 			case_change_status(o->st, c, m->case_to, o->now);
 			timeline_add(o->st, c, o->who->user, "status", o->now, "%s -> %s (%s %s)",
@@ -1449,7 +1445,7 @@ team_move(struct op_ctx *o, json_t *t, int to, int via)
 					json_array_remove(teams, k--);
 			}
 			json_object_set_new(t, "case", json_null());
-			timeline_add(o->st, c, o->who->user, via == VIA_RECALL ? "recalled" : "team",
+			timeline_add(o->st, c, o->who->user, via == BUS_VIA_RECALL ? "recalled" : "team",
 			    o->now, "%s %s, off the case", jstr(t, "id"),
 			    bus_team_status_names[to]);
 		} else {
@@ -1458,9 +1454,9 @@ team_move(struct op_ctx *o, json_t *t, int to, int via)
 		}
 		mark_sector(o->st, jstr(c, "sector"));
 	}
-	state_emit(o->st, KIND_TEAM, jstr(t, "id"), t, o->now);
+	state_emit(o->st, BUS_KIND_TEAM, jstr(t, "id"), t, o->now);
 	if (c != NULL)
-		state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+		state_emit(o->st, BUS_KIND_CASE, jstr(c, "id"), c, o->now);
 	return NULL;
 }
 
@@ -1472,7 +1468,7 @@ op_team(struct op_ctx *o)
 	if ((r = op_find_team(o, &t)) != NULL)
 		return r;
 	if ((r = team_move(o, t, bus_team_status_find(jstr(o->args, "status")),
-	    VIA_STATUS)) != NULL)
+	    BUS_VIA_STATUS)) != NULL)
 		return r;
 	return json_pack("{s:b, s:s}", "ok", 1, "team", jstr(t, "id"));
 }
@@ -1487,7 +1483,7 @@ op_recall(struct op_ctx *o)
 	if (jstr(t, "case") == NULL)
 		return bus_reply_error("not_on_case", "%s is not on a case; it is %s.",
 		    jstr(t, "id"), jstr(t, "status"));
-	if ((r = team_move(o, t, TEAM_RETURNING, VIA_RECALL)) != NULL)
+	if ((r = team_move(o, t, BUS_TEAM_RETURNING, BUS_VIA_RECALL)) != NULL)
 		return r;
 	return json_pack("{s:b, s:s}", "ok", 1, "team", jstr(t, "id"));
 }
@@ -1500,7 +1496,7 @@ op_note(struct op_ctx *o)
 	if ((r = op_find_case(o, &c)) != NULL)
 		return r;
 	timeline_add(o->st, c, o->who->user, "note", o->now, "%s", jstr(o->args, "text"));
-	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	state_emit(o->st, BUS_KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }
 
@@ -1520,13 +1516,13 @@ op_close(struct op_ctx *o)
 		return bus_reply_error("team_assigned", "Case %s still has %s assigned; "
 		    "recall the team first.", jstr(c, "id"),
 		    json_string_value(json_array_get(teams, 0)));
-	if ((r = case_move(o, c, CASE_CLOSED, VIA_CLOSE, "closed")) != NULL)
+	if ((r = case_move(o, c, BUS_CASE_CLOSED, BUS_VIA_CLOSE, "closed")) != NULL)
 		return r;
 	json_object_set_new(c, "closed_by", json_string(o->who->user));
 	jset_time(c, "closed_at", o->now);
 	if (jstr(o->args, "reason") != NULL)
 		timeline_add(o->st, c, o->who->user, "note", o->now, "%s", jstr(o->args, "reason"));
-	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	state_emit(o->st, BUS_KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }
 
@@ -1540,13 +1536,13 @@ op_reopen(struct op_ctx *o)
 	if (case_is_open(c))
 		return bus_reply_error("not_closed", "Case %s is open (%s), not closed.",
 		    jstr(c, "id"), jstr(c, "status"));
-	if ((r = case_move(o, c, CASE_INVESTIGATING, VIA_REOPEN, "reopened")) != NULL)
+	if ((r = case_move(o, c, BUS_CASE_INVESTIGATING, BUS_VIA_REOPEN, "reopened")) != NULL)
 		return r;
 	json_object_del(c, "closed_by");
 	json_object_del(c, "closed_at");
 	if (jstr(o->args, "reason") != NULL)
 		timeline_add(o->st, c, o->who->user, "note", o->now, "%s", jstr(o->args, "reason"));
-	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	state_emit(o->st, BUS_KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }
 
@@ -1562,7 +1558,7 @@ op_ack(struct op_ctx *o)
 	json_object_set_new(c, "acked_by", json_string(o->who->user));
 	jset_time(c, "acked_at", o->now);
 	timeline_add(o->st, c, o->who->user, "acknowledged", o->now, "acknowledged");
-	state_emit(o->st, KIND_CASE, jstr(c, "id"), c, o->now);
+	state_emit(o->st, BUS_KIND_CASE, jstr(c, "id"), c, o->now);
 	return op_case_reply(c);
 }
 
@@ -1570,7 +1566,7 @@ static json_t *
 op_sector_level(struct op_ctx *o)
 {
 	const char *id = jstr(o->args, "sector");
-	json_t *s = json_object_get(o->st->objects[KIND_SECTOR], id);
+	json_t *s = json_object_get(o->st->objects[BUS_KIND_SECTOR], id);
 	json_t *level = json_object_get(o->args, "level");
 
 	json_object_set_new(s, "manual_level",
@@ -1587,20 +1583,20 @@ static json_t *
 op_staff_add(struct op_ctx *o)
 {
 	const char *name = jstr(o->args, "name");
-	json_t *p = json_object_get(o->st->objects[KIND_STAFF], name);
+	json_t *p = json_object_get(o->st->objects[BUS_KIND_STAFF], name);
 
 	if (p != NULL && strcmp(jstr(p, "role"), jstr(o->args, "role")) == 0)
 		return bus_reply_error("exists", "%s is already on the roster as %s.", name,
 		    jstr(p, "role"));
 	p = json_pack("{s:s, s:s, s:s}", "id", name, "role", jstr(o->args, "role"),
 	    "updated_by", o->who->user);
-	json_object_set_new(o->st->objects[KIND_STAFF], name, p);
-	state_emit(o->st, KIND_STAFF, name, p, o->now);
+	json_object_set_new(o->st->objects[BUS_KIND_STAFF], name, p);
+	state_emit(o->st, BUS_KIND_STAFF, name, p, o->now);
 	return json_pack("{s:b, s:s}", "ok", 1, "staff", name);
 }
 
 static json_t *
-state_remove(struct op_ctx *o, enum state_kind kind, const char *id)
+state_remove(struct op_ctx *o, enum bus_kind kind, const char *id)
 {
 	json_t *tomb = json_pack("{s:s, s:b, s:s}", "id", id, "removed", 1,
 	    "updated_by", o->who->user);
@@ -1608,7 +1604,7 @@ state_remove(struct op_ctx *o, enum state_kind kind, const char *id)
 	json_object_del(o->st->objects[kind], id);
 	state_emit(o->st, kind, id, tomb, o->now);
 	json_decref(tomb);
-	return json_pack("{s:b, s:s}", "ok", 1, kind_names[kind], id);
+	return json_pack("{s:b, s:s}", "ok", 1, bus_kind_names[kind], id);
 }
 
 static json_t *
@@ -1616,9 +1612,9 @@ op_staff_remove(struct op_ctx *o)
 {
 	const char *name = jstr(o->args, "name");
 
-	if (json_object_get(o->st->objects[KIND_STAFF], name) == NULL)
+	if (json_object_get(o->st->objects[BUS_KIND_STAFF], name) == NULL)
 		return bus_reply_error("unknown_staff", "%s is not on the roster.", name);
-	return state_remove(o, KIND_STAFF, name);
+	return state_remove(o, BUS_KIND_STAFF, name);
 }
 
 static json_t *
@@ -1629,7 +1625,7 @@ op_team_add(struct op_ctx *o)
 	size_t i;
 	json_t *m;
 
-	if (json_object_get(o->st->objects[KIND_TEAM], name) != NULL)
+	if (json_object_get(o->st->objects[BUS_KIND_TEAM], name) != NULL)
 		return bus_reply_error("exists", "Team %s already exists.", name);
 	json_array_foreach(members, i, m) {
 		const char *mn = jstr(m, "name"), *mr = jstr(m, "role");
@@ -1648,8 +1644,8 @@ op_team_add(struct op_ctx *o)
 	json_t *t = team_new(name, jstr(o->args, "base") ? jstr(o->args, "base") : "",
 	    members != NULL ? json_deep_copy(members) : json_array(), o->now);
 	json_object_set_new(t, "updated_by", json_string(o->who->user));
-	json_object_set_new(o->st->objects[KIND_TEAM], name, t);
-	state_emit(o->st, KIND_TEAM, name, t, o->now);
+	json_object_set_new(o->st->objects[BUS_KIND_TEAM], name, t);
+	state_emit(o->st, BUS_KIND_TEAM, name, t, o->now);
 	return json_pack("{s:b, s:s}", "ok", 1, "team", name);
 }
 
@@ -1663,7 +1659,7 @@ op_team_remove(struct op_ctx *o)
 	if (jstr(t, "case") != NULL)
 		return bus_reply_error("team_busy", "%s is on case %s; recall it first.",
 		    jstr(t, "id"), jstr(t, "case"));
-	return state_remove(o, KIND_TEAM, jstr(o->args, "team"));
+	return state_remove(o, BUS_KIND_TEAM, jstr(o->args, "team"));
 }
 
 /*
@@ -1741,7 +1737,7 @@ static void
 snapshot_object(const struct bus_state *st, struct xbuf *b, int k, const char *id,
     size_t tail)
 {
-	json_t *cut = k == KIND_CASE && tail < BUS_TIMELINE_TAIL ?
+	json_t *cut = k == BUS_KIND_CASE && tail < BUS_TIMELINE_TAIL ?
 	    snapshot_case_cut(state_object(st, k, id), tail) : NULL;
 	size_t len;
 	const char *text = state_text(st, k, id, &len);
@@ -1777,23 +1773,22 @@ bus_state_snapshot(const struct bus_state *st, json_t *head, size_t max_intel, s
 	char *start = bus_codec_encode(head);
 	xbuf_add(&b, start, strlen(start) - 1); /* all but its '}' */
 	free(start);
-	for (int k = 0; k < KIND_COUNT; k++) {
+	for (int k = 0; k < BUS_KIND_COUNT; k++) {
 		char key[32];
 		size_t n = 0;
-		snprintf(key, sizeof key, ",\"%s%s\":[", kind_names[k],
-		    k == KIND_STAFF || k == KIND_INTEL ? "" : "s");
+		snprintf(key, sizeof key, ",\"%s\":[", bus_kind_lists[k]);
 		xbuf_add(&b, key, strlen(key));
-		if (k != KIND_INTEL) {
+		if (k != BUS_KIND_INTEL) {
 			json_object_foreach(st->objects[k], id, obj) {
 				if (n++ > 0)
 					xbuf_add(&b, ",", 1);
 				snapshot_object(st, &b, k, id, tail);
 			}
 		}
-		for (size_t i = json_array_size(st->intel_order); k == KIND_INTEL && i > 0 &&
+		for (size_t i = json_array_size(st->intel_order); k == BUS_KIND_INTEL && i > 0 &&
 		    n < max_intel; i--) {
 			id = json_string_value(json_array_get(st->intel_order, i - 1));
-			if ((obj = json_object_get(st->objects[KIND_INTEL], id)) == NULL)
+			if ((obj = json_object_get(st->objects[BUS_KIND_INTEL], id)) == NULL)
 				continue;
 			if (n++ > 0)
 				xbuf_add(&b, ",", 1);

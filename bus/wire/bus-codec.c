@@ -6,75 +6,75 @@
 #include "bus-json.h"
 #include "xmalloc.h"
 
-const char *const bus_ingest_names[INGEST_NKINDS + 1] = {
-	[INGEST_INCIDENT] = "incident",
-	[INGEST_INTEL] = "intel",
-	[INGEST_SENSOR] = "sensor",
-	[INGEST_NKINDS] = NULL,
+const char *const bus_ingest_names[BUS_INGEST_NKINDS + 1] = {
+	[BUS_INGEST_INCIDENT] = "incident",
+	[BUS_INGEST_INTEL] = "intel",
+	[BUS_INGEST_SENSOR] = "sensor",
+	[BUS_INGEST_NKINDS] = NULL,
 };
 
-const char *const bus_reject_names[REJECT_NCLASSES] = {
-	[REJECT_NONE] = "none",
-	[REJECT_FRAMES] = "frames",
-	[REJECT_TOPIC] = "topic",
-	[REJECT_SIZE] = "size",
-	[REJECT_UTF8] = "utf8",
-	[REJECT_JSON] = "json",
-	[REJECT_FIELDS] = "fields",
-	[REJECT_KEY] = "key",
-	[REJECT_STORE_FULL] = "store_full",
+const char *const bus_reject_names[BUS_REJECT_NCLASSES] = {
+	[BUS_REJECT_NONE] = "none",
+	[BUS_REJECT_FRAMES] = "frames",
+	[BUS_REJECT_TOPIC] = "topic",
+	[BUS_REJECT_SIZE] = "size",
+	[BUS_REJECT_UTF8] = "utf8",
+	[BUS_REJECT_JSON] = "json",
+	[BUS_REJECT_FIELDS] = "fields",
+	[BUS_REJECT_KEY] = "key",
+	[BUS_REJECT_STORE_FULL] = "store_full",
 };
 
 static const char *const sensor_kinds[] = { "alert", "heartbeat", NULL };
 
 /* Limits are bytes of UTF-8; titles fit a line, summaries a screen. */
 static const struct bus_field incident_fields[] = {
-	{ "title", FIELD_STRING, 1, 1, 200, NULL, NULL },
-	{ "org", FIELD_STRING, 1, 1, 120, NULL, NULL },
-	{ "sector", FIELD_STRING, 1, 1, 32, NULL, bus_check_sector },
-	{ "ref", FIELD_STRING, 0, 1, 128, NULL, NULL },
-	{ "level", FIELD_INT, 0, BUS_LEVEL_MIN, BUS_LEVEL_MAX, NULL, NULL },
-	{ "summary", FIELD_STRING, 0, 0, 4000, NULL, NULL },
-	{ "reported_at", FIELD_STRING, 0, 1, 40, NULL, bus_check_time },
-	{ "contact", FIELD_STRING, 0, 0, 200, NULL, NULL },
-	{ "onsite_requested", FIELD_BOOL, 0, 0, 0, NULL, NULL },
+	{ "title", BUS_FIELD_STRING, 1, 1, 200, NULL, NULL },
+	{ "org", BUS_FIELD_STRING, 1, 1, 120, NULL, NULL },
+	{ "sector", BUS_FIELD_STRING, 1, 1, 32, NULL, bus_check_sector },
+	{ "ref", BUS_FIELD_STRING, 0, 1, 128, NULL, NULL },
+	{ "level", BUS_FIELD_INT, 0, BUS_LEVEL_MIN, BUS_LEVEL_MAX, NULL, NULL },
+	{ "summary", BUS_FIELD_STRING, 0, 0, 4000, NULL, NULL },
+	{ "reported_at", BUS_FIELD_STRING, 0, 1, 40, NULL, bus_check_time },
+	{ "contact", BUS_FIELD_STRING, 0, 0, 200, NULL, NULL },
+	{ "onsite_requested", BUS_FIELD_BOOL, 0, 0, 0, NULL, NULL },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 const struct bus_schema bus_incident_schema = { "incident", incident_fields };
 
 static const struct bus_field intel_fields[] = {
-	{ "title", FIELD_STRING, 1, 1, 300, NULL, NULL },
-	{ "source", FIELD_STRING, 1, 1, 120, NULL, NULL },
-	{ "ref", FIELD_STRING, 0, 1, 128, NULL, NULL },
-	{ "kind", FIELD_STRING, 0, 1, 32, bus_intel_kind_names, NULL },
-	{ "tlp", FIELD_STRING, 0, 1, 32, bus_tlp_names, NULL },
-	{ "sectors", FIELD_STRINGS, 0, 0, BUS_NSECTORS, NULL, bus_check_sector },
-	{ "published", FIELD_STRING, 0, 1, 40, NULL, bus_check_time },
-	{ "url", FIELD_STRING, 0, 1, 2048, NULL, NULL },
-	{ "summary", FIELD_STRING, 0, 0, 4000, NULL, NULL },
-	{ "cves", FIELD_STRINGS, 0, 0, 64, NULL, bus_check_cve },
+	{ "title", BUS_FIELD_STRING, 1, 1, 300, NULL, NULL },
+	{ "source", BUS_FIELD_STRING, 1, 1, 120, NULL, NULL },
+	{ "ref", BUS_FIELD_STRING, 0, 1, 128, NULL, NULL },
+	{ "kind", BUS_FIELD_STRING, 0, 1, 32, bus_intel_kind_names, NULL },
+	{ "tlp", BUS_FIELD_STRING, 0, 1, 32, bus_tlp_names, NULL },
+	{ "sectors", BUS_FIELD_STRINGS, 0, 0, BUS_NSECTORS, NULL, bus_check_sector },
+	{ "published", BUS_FIELD_STRING, 0, 1, 40, NULL, bus_check_time },
+	{ "url", BUS_FIELD_STRING, 0, 1, 2048, NULL, NULL },
+	{ "summary", BUS_FIELD_STRING, 0, 0, 4000, NULL, NULL },
+	{ "cves", BUS_FIELD_STRINGS, 0, 0, 64, NULL, bus_check_cve },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 static const struct bus_schema intel_schema = { "intel", intel_fields };
 
 static const struct bus_field sensor_fields[] = {
-	{ "sensor", FIELD_STRING, 1, 1, 64, NULL, bus_check_name },
-	{ "kind", FIELD_STRING, 1, 1, 16, sensor_kinds, NULL },
-	{ "sector", FIELD_STRING, 0, 1, 32, NULL, bus_check_sector },
-	{ "level", FIELD_INT, 0, BUS_LEVEL_MIN, BUS_LEVEL_MAX, NULL, NULL },
-	{ "signature", FIELD_STRING, 0, 0, 200, NULL, NULL },
-	{ "message", FIELD_STRING, 0, 0, 1000, NULL, NULL },
-	{ "src", FIELD_STRING, 0, 0, 100, NULL, NULL },
-	{ "dst", FIELD_STRING, 0, 0, 100, NULL, NULL },
-	{ "ts", FIELD_STRING, 0, 1, 40, NULL, bus_check_time },
+	{ "sensor", BUS_FIELD_STRING, 1, 1, 64, NULL, bus_check_name },
+	{ "kind", BUS_FIELD_STRING, 1, 1, 16, sensor_kinds, NULL },
+	{ "sector", BUS_FIELD_STRING, 0, 1, 32, NULL, bus_check_sector },
+	{ "level", BUS_FIELD_INT, 0, BUS_LEVEL_MIN, BUS_LEVEL_MAX, NULL, NULL },
+	{ "signature", BUS_FIELD_STRING, 0, 0, 200, NULL, NULL },
+	{ "message", BUS_FIELD_STRING, 0, 0, 1000, NULL, NULL },
+	{ "src", BUS_FIELD_STRING, 0, 0, 100, NULL, NULL },
+	{ "dst", BUS_FIELD_STRING, 0, 0, 100, NULL, NULL },
+	{ "ts", BUS_FIELD_STRING, 0, 1, 40, NULL, bus_check_time },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
 static const struct bus_schema sensor_schema = { "sensor", sensor_fields };
 
-static const struct bus_schema *const ingest_schemas[INGEST_NKINDS] = {
-	[INGEST_INCIDENT] = &bus_incident_schema,
-	[INGEST_INTEL] = &intel_schema,
-	[INGEST_SENSOR] = &sensor_schema,
+static const struct bus_schema *const ingest_schemas[BUS_INGEST_NKINDS] = {
+	[BUS_INGEST_INCIDENT] = &bus_incident_schema,
+	[BUS_INGEST_INTEL] = &intel_schema,
+	[BUS_INGEST_SENSOR] = &sensor_schema,
 };
 
 /* Strict UTF-8: no overlongs, no surrogates, nothing above U+10FFFF. */
@@ -147,26 +147,26 @@ bus_codec_decode_body(const void *data, size_t size, const char *what,
 	if (size > BUS_MAX_BODY) {
 		xasprintf(cause, "%s: body of %zu bytes is over the limit of %d",
 		    what, size, BUS_MAX_BODY);
-		return REJECT_SIZE;
+		return BUS_REJECT_SIZE;
 	}
 	if (!bus_codec_utf8_valid(data, size)) {
 		xasprintf(cause, "%s: body is not valid UTF-8", what);
-		return REJECT_UTF8;
+		return BUS_REJECT_UTF8;
 	}
 	*body = json_loadb(data, size, JSON_REJECT_DUPLICATES, &err);
 	if (*body == NULL) {
 		bus_codec_scrub_utf8(err.text);
 		xasprintf(cause, "%s: bad JSON at line %d column %d: %s", what,
 		    err.line, err.column, err.text);
-		return REJECT_JSON;
+		return BUS_REJECT_JSON;
 	}
 	if (!json_is_object(*body)) {
 		json_decref(*body);
 		*body = NULL;
 		xasprintf(cause, "%s: body is not a JSON object", what);
-		return REJECT_JSON;
+		return BUS_REJECT_JSON;
 	}
-	return REJECT_NONE;
+	return BUS_REJECT_NONE;
 }
 
 /*
@@ -181,12 +181,12 @@ bus_codec_decode(const struct bus_frame *frames, size_t nframes,
 	if (nframes != 2) {
 		xasprintf(cause, "message has %zu frame%s; expected 2 (topic, body)",
 		    nframes, nframes == 1 ? "" : "s");
-		return REJECT_FRAMES;
+		return BUS_REJECT_FRAMES;
 	}
 	if (frames[0].size == 0 || frames[0].size > BUS_MAX_TOPIC) {
 		xasprintf(cause, "topic of %zu bytes; expected 1-%d", frames[0].size,
 		    BUS_MAX_TOPIC);
-		return REJECT_TOPIC;
+		return BUS_REJECT_TOPIC;
 	}
 	const char *t = frames[0].data;
 	for (size_t i = 0; i < frames[0].size; i++) {
@@ -195,7 +195,7 @@ bus_codec_decode(const struct bus_frame *frames, size_t nframes,
 		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '+')) {
 			xasprintf(cause, "topic has a byte 0x%02x outside [A-Za-z0-9._+-]",
 			    (unsigned char)c);
-			return REJECT_TOPIC;
+			return BUS_REJECT_TOPIC;
 		}
 	}
 	memcpy(topic, t, frames[0].size);
@@ -207,16 +207,16 @@ bus_codec_decode(const struct bus_frame *frames, size_t nframes,
 int
 bus_codec_check_ingest(const char *topic, json_t *body, char **cause)
 {
-	int kind = bus_domain_index(bus_ingest_names, INGEST_NKINDS, topic);
+	int kind = bus_domain_index(bus_ingest_names, BUS_INGEST_NKINDS, topic);
 
 	if (kind < 0) {
 		xasprintf(cause, "unknown topic '%.64s'; expected incident, intel or sensor",
 		    topic);
-		return REJECT_TOPIC;
+		return BUS_REJECT_TOPIC;
 	}
 	if (bus_schema_check(ingest_schemas[kind], body, cause) != 0)
-		return REJECT_FIELDS;
-	return REJECT_NONE;
+		return BUS_REJECT_FIELDS;
+	return BUS_REJECT_NONE;
 }
 
 char *

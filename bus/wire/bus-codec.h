@@ -33,31 +33,31 @@ struct bus_frame {
 };
 
 enum bus_ingest {
-	INGEST_INCIDENT,
-	INGEST_INTEL,
-	INGEST_SENSOR,
-	INGEST_NKINDS
+	BUS_INGEST_INCIDENT,
+	BUS_INGEST_INTEL,
+	BUS_INGEST_SENSOR,
+	BUS_INGEST_NKINDS
 };
 
 /* Why a message was refused, for the hub's counters. */
 enum bus_reject {
-	REJECT_NONE,
-	REJECT_FRAMES,  /* not exactly two frames */
-	REJECT_TOPIC,   /* empty, long, non-ASCII or unknown topic */
-	REJECT_SIZE,    /* body over BUS_MAX_BODY */
-	REJECT_UTF8,    /* body is not valid UTF-8 */
-	REJECT_JSON,    /* body is not one JSON object */
-	REJECT_FIELDS,  /* fields fail the topic's table */
-	REJECT_KEY,     /* its CURVE key may not publish it (revoked, or not its topic) */
-	REJECT_STORE_FULL, /* valid, but the hub's database has no space to store it */
-	REJECT_NCLASSES
+	BUS_REJECT_NONE,
+	BUS_REJECT_FRAMES,  /* not exactly two frames */
+	BUS_REJECT_TOPIC,   /* empty, long, non-ASCII or unknown topic */
+	BUS_REJECT_SIZE,    /* body over BUS_MAX_BODY */
+	BUS_REJECT_UTF8,    /* body is not valid UTF-8 */
+	BUS_REJECT_JSON,    /* body is not one JSON object */
+	BUS_REJECT_FIELDS,  /* fields fail the topic's table */
+	BUS_REJECT_KEY,     /* its CURVE key may not publish it (revoked, or not its topic) */
+	BUS_REJECT_STORE_FULL, /* valid, but the hub's database has no space to store it */
+	BUS_REJECT_NCLASSES
 };
 
-extern const char *const bus_reject_names[REJECT_NCLASSES];
-extern const char *const bus_ingest_names[INGEST_NKINDS + 1];
+extern const char *const bus_reject_names[BUS_REJECT_NCLASSES];
+extern const char *const bus_ingest_names[BUS_INGEST_NKINDS + 1];
 extern const struct bus_schema bus_incident_schema;
 
-/* These return REJECT_NONE (0) on success or the class of refusal. */
+/* These return BUS_REJECT_NONE (0) on success or the class of refusal. */
 /* Make S valid UTF-8 in place: each byte of a broken sequence becomes '?'. */
 void  bus_codec_scrub_utf8(char *s);
 int   bus_codec_decode(const struct bus_frame *, size_t nframes,

@@ -26,25 +26,37 @@ const struct bus_level bus_levels[BUS_LEVEL_MAX + 1] = {
 	{ 3, "High" },     { 4, "Severe" }, { 5, "Emergency" },
 };
 
-const char *const bus_case_status_names[CASE_NSTATUS + 1] = {
-	[CASE_REPORTED] = "reported",
-	[CASE_ASSIGNED] = "assigned",
-	[CASE_INVESTIGATING] = "investigating",
-	[CASE_ANALYSIS] = "analysis",
-	[CASE_ONSITE] = "onsite",
-	[CASE_FOLLOWUP] = "followup",
-	[CASE_CLOSED] = "closed",
-	[CASE_NSTATUS] = NULL, /* ends the list where it serves as choices */
+const char *const bus_kind_names[BUS_KIND_COUNT + 1] = {
+	[BUS_KIND_CASE] = "case", [BUS_KIND_TEAM] = "team", [BUS_KIND_SECTOR] = "sector",
+	[BUS_KIND_SENSOR] = "sensor", [BUS_KIND_INTEL] = "intel", [BUS_KIND_STAFF] = "staff",
+	[BUS_KIND_COUNT] = NULL,
 };
 
-const char *const bus_team_status_names[TEAM_NSTATUS + 1] = {
-	[TEAM_AVAILABLE] = "available",
-	[TEAM_DISPATCHED] = "dispatched",
-	[TEAM_ENROUTE] = "enroute",
-	[TEAM_ONSITE] = "onsite",
-	[TEAM_RETURNING] = "returning",
-	[TEAM_OFFDUTY] = "offduty",
-	[TEAM_NSTATUS] = NULL,
+const char *const bus_kind_lists[BUS_KIND_COUNT + 1] = {
+	[BUS_KIND_CASE] = "cases", [BUS_KIND_TEAM] = "teams", [BUS_KIND_SECTOR] = "sectors",
+	[BUS_KIND_SENSOR] = "sensors", [BUS_KIND_INTEL] = "intel", [BUS_KIND_STAFF] = "staff",
+	[BUS_KIND_COUNT] = NULL,
+};
+
+const char *const bus_case_status_names[BUS_CASE_NSTATUS + 1] = {
+	[BUS_CASE_REPORTED] = "reported",
+	[BUS_CASE_ASSIGNED] = "assigned",
+	[BUS_CASE_INVESTIGATING] = "investigating",
+	[BUS_CASE_ANALYSIS] = "analysis",
+	[BUS_CASE_ONSITE] = "onsite",
+	[BUS_CASE_FOLLOWUP] = "followup",
+	[BUS_CASE_CLOSED] = "closed",
+	[BUS_CASE_NSTATUS] = NULL, /* ends the list where it serves as choices */
+};
+
+const char *const bus_team_status_names[BUS_TEAM_NSTATUS + 1] = {
+	[BUS_TEAM_AVAILABLE] = "available",
+	[BUS_TEAM_DISPATCHED] = "dispatched",
+	[BUS_TEAM_ENROUTE] = "enroute",
+	[BUS_TEAM_ONSITE] = "onsite",
+	[BUS_TEAM_RETURNING] = "returning",
+	[BUS_TEAM_OFFDUTY] = "offduty",
+	[BUS_TEAM_NSTATUS] = NULL,
 };
 
 const char *const bus_tlp_names[] = {
@@ -88,13 +100,13 @@ bus_sector_find(const char *id)
 int
 bus_case_status_find(const char *name)
 {
-	return bus_domain_index(bus_case_status_names, CASE_NSTATUS, name);
+	return bus_domain_index(bus_case_status_names, BUS_CASE_NSTATUS, name);
 }
 
 int
 bus_team_status_find(const char *name)
 {
-	return bus_domain_index(bus_team_status_names, TEAM_NSTATUS, name);
+	return bus_domain_index(bus_team_status_names, BUS_TEAM_NSTATUS, name);
 }
 
 /* The role bit for NAME, or 0 if NAME is not a role. */

@@ -23,43 +23,58 @@ struct bus_level {
 };
 
 enum bus_case_status {
-	CASE_REPORTED,
-	CASE_ASSIGNED,
-	CASE_INVESTIGATING,
-	CASE_ANALYSIS,
-	CASE_ONSITE,
-	CASE_FOLLOWUP,
-	CASE_CLOSED,
-	CASE_NSTATUS
+	BUS_CASE_REPORTED,
+	BUS_CASE_ASSIGNED,
+	BUS_CASE_INVESTIGATING,
+	BUS_CASE_ANALYSIS,
+	BUS_CASE_ONSITE,
+	BUS_CASE_FOLLOWUP,
+	BUS_CASE_CLOSED,
+	BUS_CASE_NSTATUS
 };
 
 enum bus_team_status {
-	TEAM_AVAILABLE,
-	TEAM_DISPATCHED,
-	TEAM_ENROUTE,
-	TEAM_ONSITE,
-	TEAM_RETURNING,
-	TEAM_OFFDUTY,
-	TEAM_NSTATUS
+	BUS_TEAM_AVAILABLE,
+	BUS_TEAM_DISPATCHED,
+	BUS_TEAM_ENROUTE,
+	BUS_TEAM_ONSITE,
+	BUS_TEAM_RETURNING,
+	BUS_TEAM_OFFDUTY,
+	BUS_TEAM_NSTATUS
 };
 
 /* Roles are bits so that rules can name a set of them. */
 enum bus_role {
-	ROLE_VIEWER = 1 << 0,
-	ROLE_OFFICER = 1 << 1,
-	ROLE_INTAKE = 1 << 2,
-	ROLE_LEAD = 1 << 3,
+	BUS_ROLE_VIEWER = 1 << 0,
+	BUS_ROLE_OFFICER = 1 << 1,
+	BUS_ROLE_INTAKE = 1 << 2,
+	BUS_ROLE_LEAD = 1 << 3,
 };
-#define ROLE_ANY (ROLE_VIEWER | ROLE_OFFICER | ROLE_INTAKE | ROLE_LEAD)
+#define BUS_ROLE_ANY (BUS_ROLE_VIEWER | BUS_ROLE_OFFICER | BUS_ROLE_INTAKE | BUS_ROLE_LEAD)
 
+/* The kinds of object the hub keeps: an event's topic is "<kind>.<id>",
+ * and a snapshot lists each kind under its list's name. */
+enum bus_kind {
+	BUS_KIND_CASE,
+	BUS_KIND_TEAM,
+	BUS_KIND_SECTOR,
+	BUS_KIND_SENSOR,
+	BUS_KIND_INTEL,
+	BUS_KIND_STAFF,
+	BUS_KIND_COUNT
+};
+#define BUS_KIND_BIT(k) (1u << (k))
+
+extern const char *const bus_kind_names[BUS_KIND_COUNT + 1]; /* "case" */
+extern const char *const bus_kind_lists[BUS_KIND_COUNT + 1]; /* "cases" */
 extern const struct bus_sector bus_sectors[BUS_NSECTORS];
 extern const struct bus_level bus_levels[BUS_LEVEL_MAX + 1];
-extern const char *const bus_case_status_names[CASE_NSTATUS + 1];
-extern const char *const bus_team_status_names[TEAM_NSTATUS + 1];
+extern const char *const bus_case_status_names[BUS_CASE_NSTATUS + 1];
+extern const char *const bus_team_status_names[BUS_TEAM_NSTATUS + 1];
 extern const char *const bus_tlp_names[];
 extern const char *const bus_intel_kind_names[];
 extern const char *const bus_member_role_names[];
-extern const char *const bus_role_names[]; /* by bit: ROLE_VIEWER is [0] */
+extern const char *const bus_role_names[]; /* by bit: BUS_ROLE_VIEWER is [0] */
 
 /* Index of NAME in a NULL-terminated or counted name table, or -1. */
 int bus_domain_index(const char *const *names, size_t n, const char *name);

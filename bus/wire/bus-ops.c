@@ -15,56 +15,56 @@
 /* ------------------------------------------------------------------ */
 /* Argument tables, one per op that the registry checks. */
 
-#define F_CASE { "case", FIELD_STRING, 1, 1, 64, NULL, NULL }
-#define F_TEAM { "team", FIELD_STRING, 1, 1, 32, NULL, bus_check_team_name }
+#define F_CASE { "case", BUS_FIELD_STRING, 1, 1, 64, NULL, NULL }
+#define F_TEAM { "team", BUS_FIELD_STRING, 1, 1, 32, NULL, bus_check_team_name }
 #define F_END  { NULL, 0, 0, 0, 0, NULL, NULL }
 
 static const struct bus_field assign_f[] = { F_CASE,
-	{ "handler", FIELD_STRING, 1, 1, 64, NULL, bus_check_name }, F_END };
+	{ "handler", BUS_FIELD_STRING, 1, 1, 64, NULL, bus_check_name }, F_END };
 static const struct bus_field status_f[] = { F_CASE,
-	{ "status", FIELD_STRING, 1, 1, 32, bus_case_status_names, NULL }, F_END };
+	{ "status", BUS_FIELD_STRING, 1, 1, 32, bus_case_status_names, NULL }, F_END };
 static const struct bus_field level_f[] = { F_CASE,
-	{ "level", FIELD_INT, 1, BUS_LEVEL_MIN, BUS_LEVEL_MAX, NULL, NULL }, F_END };
+	{ "level", BUS_FIELD_INT, 1, BUS_LEVEL_MIN, BUS_LEVEL_MAX, NULL, NULL }, F_END };
 static const struct bus_field dispatch_f[] = { F_TEAM, F_CASE, F_END };
 static const struct bus_field team_f[] = { F_TEAM,
-	{ "status", FIELD_STRING, 1, 1, 32, bus_team_status_names, NULL }, F_END };
+	{ "status", BUS_FIELD_STRING, 1, 1, 32, bus_team_status_names, NULL }, F_END };
 static const struct bus_field recall_f[] = { F_TEAM, F_END };
 static const struct bus_field note_f[] = { F_CASE,
-	{ "text", FIELD_STRING, 1, 1, 2000, NULL, NULL }, F_END };
+	{ "text", BUS_FIELD_STRING, 1, 1, 2000, NULL, NULL }, F_END };
 static const struct bus_field close_f[] = { F_CASE,
-	{ "reason", FIELD_STRING, 0, 1, 2000, NULL, NULL }, F_END };
+	{ "reason", BUS_FIELD_STRING, 0, 1, 2000, NULL, NULL }, F_END };
 static const struct bus_field case_f[] = { F_CASE, F_END };
 static const struct bus_field sector_level_f[] = {
-	{ "sector", FIELD_STRING, 1, 1, 32, NULL, bus_check_sector },
-	{ "level", FIELD_LEVEL_OR_AUTO, 1, 0, 0, NULL, NULL }, F_END };
+	{ "sector", BUS_FIELD_STRING, 1, 1, 32, NULL, bus_check_sector },
+	{ "level", BUS_FIELD_LEVEL_OR_AUTO, 1, 0, 0, NULL, NULL }, F_END };
 static const struct bus_field staff_add_f[] = {
-	{ "name", FIELD_STRING, 1, 1, 64, NULL, bus_check_name },
-	{ "role", FIELD_STRING, 1, 1, 16, bus_role_names, NULL }, F_END };
+	{ "name", BUS_FIELD_STRING, 1, 1, 64, NULL, bus_check_name },
+	{ "role", BUS_FIELD_STRING, 1, 1, 16, bus_role_names, NULL }, F_END };
 static const struct bus_field staff_remove_f[] = {
-	{ "name", FIELD_STRING, 1, 1, 64, NULL, bus_check_name }, F_END };
+	{ "name", BUS_FIELD_STRING, 1, 1, 64, NULL, bus_check_name }, F_END };
 static const struct bus_field team_add_f[] = { F_TEAM,
-	{ "base", FIELD_STRING, 0, 0, 120, NULL, NULL },
-	{ "members", FIELD_ARRAY, 0, 0, 12, NULL, NULL }, F_END };
+	{ "base", BUS_FIELD_STRING, 0, 0, 120, NULL, NULL },
+	{ "members", BUS_FIELD_ARRAY, 0, 0, 12, NULL, NULL }, F_END };
 static const struct bus_field replay_f[] = {
-	{ "after", FIELD_INT, 1, 0, INT64_MAX, NULL, NULL },
-	{ "limit", FIELD_INT, 0, 1, BUS_REPLAY_MAX, NULL, NULL }, F_END };
+	{ "after", BUS_FIELD_INT, 1, 0, INT64_MAX, NULL, NULL },
+	{ "limit", BUS_FIELD_INT, 0, 1, BUS_REPLAY_MAX, NULL, NULL }, F_END };
 static const struct bus_field timeline_f[] = {
-	{ "case", FIELD_STRING, 1, 1, 64, NULL, NULL },
-	{ "after", FIELD_INT, 0, 0, INT64_MAX, NULL, NULL },
-	{ "limit", FIELD_INT, 0, 1, BUS_REPLAY_MAX, NULL, NULL }, F_END };
+	{ "case", BUS_FIELD_STRING, 1, 1, 64, NULL, NULL },
+	{ "after", BUS_FIELD_INT, 0, 0, INT64_MAX, NULL, NULL },
+	{ "limit", BUS_FIELD_INT, 0, 1, BUS_REPLAY_MAX, NULL, NULL }, F_END };
 static const struct bus_field report_f[] = {
-	{ "topic", FIELD_STRING, 1, 1, 32, bus_ingest_names, NULL },
-	{ "body", FIELD_OBJECT, 1, 0, 0, NULL, NULL }, F_END };
+	{ "topic", BUS_FIELD_STRING, 1, 1, 32, bus_ingest_names, NULL },
+	{ "body", BUS_FIELD_OBJECT, 1, 0, 0, NULL, NULL }, F_END };
 static const struct bus_field audit_f[] = {
-	{ "since", FIELD_TIME, 0, 0, INT64_MAX, NULL, NULL },
-	{ "case", FIELD_STRING, 0, 1, BUS_AUDIT_NAME_MAX, NULL, NULL },
-	{ "after", FIELD_INT, 0, 0, INT64_MAX, NULL, NULL },
-	{ "limit", FIELD_INT, 0, 1, BUS_AUDIT_PAGE_MAX, NULL, NULL }, F_END };
+	{ "since", BUS_FIELD_TIME, 0, 0, INT64_MAX, NULL, NULL },
+	{ "case", BUS_FIELD_STRING, 0, 1, BUS_AUDIT_NAME_MAX, NULL, NULL },
+	{ "after", BUS_FIELD_INT, 0, 0, INT64_MAX, NULL, NULL },
+	{ "limit", BUS_FIELD_INT, 0, 1, BUS_AUDIT_PAGE_MAX, NULL, NULL }, F_END };
 
 #define SCHEMA(name, fields) (&(const struct bus_schema){ name, fields })
 
-#define CASE_WORKERS (ROLE_OFFICER | ROLE_INTAKE | ROLE_LEAD)
-#define INTAKE_LEAD  (ROLE_INTAKE | ROLE_LEAD)
+#define CASE_WORKERS (BUS_ROLE_OFFICER | BUS_ROLE_INTAKE | BUS_ROLE_LEAD)
+#define INTAKE_LEAD  (BUS_ROLE_INTAKE | BUS_ROLE_LEAD)
 
 /*
  * The ops. "status" is open to officers here because a case's handler may
@@ -85,14 +85,14 @@ const struct bus_op bus_ops[BUS_NOPS] = {
 	[BUS_OP_LEVEL] = { BUS_OP_LEVEL, "level", INTAKE_LEAD, 1, SCHEMA("level", level_f),
 	    "level", { "case", "level" }, 2, 0, "CASE LEVEL",
 	    "set a case's NCISS level (0-5)", BUS_LIST_NONE },
-	[BUS_OP_DISPATCH] = { BUS_OP_DISPATCH, "dispatch", ROLE_LEAD, 1,
+	[BUS_OP_DISPATCH] = { BUS_OP_DISPATCH, "dispatch", BUS_ROLE_LEAD, 1,
 	    SCHEMA("dispatch", dispatch_f),
 	    "dispatch", { "team", "case" }, 2, 0, "TEAM CASE",
 	    "dispatch an on-site team to a case (leads)", BUS_LIST_NONE },
-	[BUS_OP_RECALL] = { BUS_OP_RECALL, "recall", ROLE_LEAD, 1, SCHEMA("recall", recall_f),
+	[BUS_OP_RECALL] = { BUS_OP_RECALL, "recall", BUS_ROLE_LEAD, 1, SCHEMA("recall", recall_f),
 	    "recall", { "team" }, 1, 0, "TEAM",
 	    "recall a team from its case", BUS_LIST_NONE },
-	[BUS_OP_TEAM] = { BUS_OP_TEAM, "team", ROLE_LEAD, 1, SCHEMA("team", team_f),
+	[BUS_OP_TEAM] = { BUS_OP_TEAM, "team", BUS_ROLE_LEAD, 1, SCHEMA("team", team_f),
 	    "team", { "team", "status" }, 2, 0, "TEAM STATUS",
 	    "move a team", BUS_LIST_TEAM_MOVES },
 	[BUS_OP_NOTE] = { BUS_OP_NOTE, "note", CASE_WORKERS, 1, SCHEMA("note", note_f),
@@ -107,33 +107,33 @@ const struct bus_op bus_ops[BUS_NOPS] = {
 	[BUS_OP_ACK] = { BUS_OP_ACK, "ack", CASE_WORKERS, 1, SCHEMA("ack", case_f),
 	    "ack", { "case" }, 1, 0, "CASE",
 	    "acknowledge a case", BUS_LIST_NONE },
-	[BUS_OP_SECTOR_LEVEL] = { BUS_OP_SECTOR_LEVEL, "sector_level", ROLE_LEAD, 1,
+	[BUS_OP_SECTOR_LEVEL] = { BUS_OP_SECTOR_LEVEL, "sector_level", BUS_ROLE_LEAD, 1,
 	    SCHEMA("sector_level", sector_level_f),
 	    "sector-level", { "sector", "level" }, 2, 0, "SECTOR LEVEL|auto",
 	    "set a sector's level by hand, or back to auto", BUS_LIST_NONE },
-	[BUS_OP_STAFF_ADD] = { BUS_OP_STAFF_ADD, "staff_add", ROLE_LEAD, 1,
+	[BUS_OP_STAFF_ADD] = { BUS_OP_STAFF_ADD, "staff_add", BUS_ROLE_LEAD, 1,
 	    SCHEMA("staff_add", staff_add_f), .verb = NULL },
-	[BUS_OP_STAFF_REMOVE] = { BUS_OP_STAFF_REMOVE, "staff_remove", ROLE_LEAD, 1,
+	[BUS_OP_STAFF_REMOVE] = { BUS_OP_STAFF_REMOVE, "staff_remove", BUS_ROLE_LEAD, 1,
 	    SCHEMA("staff_remove", staff_remove_f), .verb = NULL },
-	[BUS_OP_TEAM_ADD] = { BUS_OP_TEAM_ADD, "team_add", ROLE_LEAD, 1,
+	[BUS_OP_TEAM_ADD] = { BUS_OP_TEAM_ADD, "team_add", BUS_ROLE_LEAD, 1,
 	    SCHEMA("team_add", team_add_f), .verb = NULL },
-	[BUS_OP_TEAM_REMOVE] = { BUS_OP_TEAM_REMOVE, "team_remove", ROLE_LEAD, 1,
+	[BUS_OP_TEAM_REMOVE] = { BUS_OP_TEAM_REMOVE, "team_remove", BUS_ROLE_LEAD, 1,
 	    SCHEMA("team_remove", recall_f), .verb = NULL },
-	[BUS_OP_SNAPSHOT] = { BUS_OP_SNAPSHOT, "snapshot", ROLE_ANY, 0, NULL, .verb = NULL },
-	[BUS_OP_REPLAY] = { BUS_OP_REPLAY, "replay", ROLE_ANY, 0, SCHEMA("replay", replay_f),
+	[BUS_OP_SNAPSHOT] = { BUS_OP_SNAPSHOT, "snapshot", BUS_ROLE_ANY, 0, NULL, .verb = NULL },
+	[BUS_OP_REPLAY] = { BUS_OP_REPLAY, "replay", BUS_ROLE_ANY, 0, SCHEMA("replay", replay_f),
 	    .verb = NULL },
-	[BUS_OP_TIMELINE] = { BUS_OP_TIMELINE, "timeline", ROLE_ANY, 0,
+	[BUS_OP_TIMELINE] = { BUS_OP_TIMELINE, "timeline", BUS_ROLE_ANY, 0,
 	    SCHEMA("timeline", timeline_f), .verb = NULL },
-	[BUS_OP_STATS] = { BUS_OP_STATS, "stats", ROLE_ANY, 0, NULL, .verb = NULL },
-	[BUS_OP_WHOAMI] = { BUS_OP_WHOAMI, "whoami", ROLE_ANY, 0, NULL, .verb = NULL },
-	[BUS_OP_AUDIT] = { BUS_OP_AUDIT, "audit", ROLE_LEAD, 0, SCHEMA("audit", audit_f),
+	[BUS_OP_STATS] = { BUS_OP_STATS, "stats", BUS_ROLE_ANY, 0, NULL, .verb = NULL },
+	[BUS_OP_WHOAMI] = { BUS_OP_WHOAMI, "whoami", BUS_ROLE_ANY, 0, NULL, .verb = NULL },
+	[BUS_OP_AUDIT] = { BUS_OP_AUDIT, "audit", BUS_ROLE_LEAD, 0, SCHEMA("audit", audit_f),
 	    .verb = NULL },
 	[BUS_OP_REPORT] = { BUS_OP_REPORT, "report", CASE_WORKERS, 1,
 	    SCHEMA("report", report_f), .verb = NULL },
-	[BUS_OP_KEY_ALLOW] = { BUS_OP_KEY_ALLOW, "key_allow", ROLE_LEAD, 1, NULL, .verb = NULL },
-	[BUS_OP_KEY_REVOKE] = { BUS_OP_KEY_REVOKE, "key_revoke", ROLE_LEAD, 1, NULL,
+	[BUS_OP_KEY_ALLOW] = { BUS_OP_KEY_ALLOW, "key_allow", BUS_ROLE_LEAD, 1, NULL, .verb = NULL },
+	[BUS_OP_KEY_REVOKE] = { BUS_OP_KEY_REVOKE, "key_revoke", BUS_ROLE_LEAD, 1, NULL,
 	    .verb = NULL },
-	[BUS_OP_KEY_LIST] = { BUS_OP_KEY_LIST, "key_list", ROLE_LEAD, 0, NULL, .verb = NULL },
+	[BUS_OP_KEY_LIST] = { BUS_OP_KEY_LIST, "key_list", BUS_ROLE_LEAD, 0, NULL, .verb = NULL },
 };
 
 const struct bus_op *
@@ -170,7 +170,7 @@ bus_op_roles_text(const struct bus_op *op)
 	int left = __builtin_popcount((unsigned)op->roles);
 
 	/* "lead", "intake or lead", "officer, intake or lead" */
-	for (int r = ROLE_VIEWER; r <= ROLE_LEAD; r <<= 1) {
+	for (int r = BUS_ROLE_VIEWER; r <= BUS_ROLE_LEAD; r <<= 1) {
 		if (!(op->roles & r))
 			continue;
 		left--;
@@ -189,7 +189,7 @@ list_moves(int nstatus, const char *const *names,
 	const char *sep = " (";
 
 	for (int from = 0; from < nstatus; from++) {
-		int n = targets(from, VIA_STATUS, out, 32);
+		int n = targets(from, BUS_VIA_STATUS, out, 32);
 		for (int i = 0; i < n; i++)
 			reach[out[i]] = 1;
 	}
@@ -208,9 +208,9 @@ bus_op_help(const struct bus_op *op, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s", op->help != NULL ? op->help : "");
 	if (op->list == BUS_LIST_CASE_MOVES)
-		list_moves(CASE_NSTATUS, bus_case_status_names, bus_rules_case_targets, buf, size);
+		list_moves(BUS_CASE_NSTATUS, bus_case_status_names, bus_rules_case_targets, buf, size);
 	else if (op->list == BUS_LIST_TEAM_MOVES)
-		list_moves(TEAM_NSTATUS, bus_team_status_names, bus_rules_team_targets, buf, size);
+		list_moves(BUS_TEAM_NSTATUS, bus_team_status_names, bus_rules_team_targets, buf, size);
 }
 
 json_t *

@@ -8,30 +8,30 @@
  * checks that no team is still on the case) and so is reopening.
  */
 static const struct bus_case_move case_moves[] = {
-	{ CASE_REPORTED, CASE_ASSIGNED, VIA_ASSIGN }, /* assign names the handler */
-	{ CASE_REPORTED, CASE_INVESTIGATING, VIA_STATUS },
-	{ CASE_ASSIGNED, CASE_INVESTIGATING, VIA_STATUS },
-	{ CASE_INVESTIGATING, CASE_ANALYSIS, VIA_STATUS },
-	{ CASE_INVESTIGATING, CASE_ONSITE, VIA_STATUS },
-	{ CASE_INVESTIGATING, CASE_FOLLOWUP, VIA_STATUS },
-	{ CASE_ANALYSIS, CASE_INVESTIGATING, VIA_STATUS },
-	{ CASE_ANALYSIS, CASE_ONSITE, VIA_STATUS },
-	{ CASE_ANALYSIS, CASE_FOLLOWUP, VIA_STATUS },
-	{ CASE_ONSITE, CASE_FOLLOWUP, VIA_STATUS },
-	{ CASE_ONSITE, CASE_ANALYSIS, VIA_STATUS },
-	{ CASE_FOLLOWUP, CASE_ANALYSIS, VIA_STATUS },
-	{ CASE_FOLLOWUP, CASE_INVESTIGATING, VIA_STATUS },
-	{ CASE_FOLLOWUP, CASE_ONSITE, VIA_STATUS },
+	{ BUS_CASE_REPORTED, BUS_CASE_ASSIGNED, BUS_VIA_ASSIGN }, /* assign names the handler */
+	{ BUS_CASE_REPORTED, BUS_CASE_INVESTIGATING, BUS_VIA_STATUS },
+	{ BUS_CASE_ASSIGNED, BUS_CASE_INVESTIGATING, BUS_VIA_STATUS },
+	{ BUS_CASE_INVESTIGATING, BUS_CASE_ANALYSIS, BUS_VIA_STATUS },
+	{ BUS_CASE_INVESTIGATING, BUS_CASE_ONSITE, BUS_VIA_STATUS },
+	{ BUS_CASE_INVESTIGATING, BUS_CASE_FOLLOWUP, BUS_VIA_STATUS },
+	{ BUS_CASE_ANALYSIS, BUS_CASE_INVESTIGATING, BUS_VIA_STATUS },
+	{ BUS_CASE_ANALYSIS, BUS_CASE_ONSITE, BUS_VIA_STATUS },
+	{ BUS_CASE_ANALYSIS, BUS_CASE_FOLLOWUP, BUS_VIA_STATUS },
+	{ BUS_CASE_ONSITE, BUS_CASE_FOLLOWUP, BUS_VIA_STATUS },
+	{ BUS_CASE_ONSITE, BUS_CASE_ANALYSIS, BUS_VIA_STATUS },
+	{ BUS_CASE_FOLLOWUP, BUS_CASE_ANALYSIS, BUS_VIA_STATUS },
+	{ BUS_CASE_FOLLOWUP, BUS_CASE_INVESTIGATING, BUS_VIA_STATUS },
+	{ BUS_CASE_FOLLOWUP, BUS_CASE_ONSITE, BUS_VIA_STATUS },
 	/* A team arriving moves its case on site from wherever it is open. */
-	{ CASE_REPORTED, CASE_ONSITE, 0 },
-	{ CASE_ASSIGNED, CASE_ONSITE, 0 },
-	{ CASE_REPORTED, CASE_CLOSED, VIA_CLOSE },
-	{ CASE_ASSIGNED, CASE_CLOSED, VIA_CLOSE },
-	{ CASE_INVESTIGATING, CASE_CLOSED, VIA_CLOSE },
-	{ CASE_ANALYSIS, CASE_CLOSED, VIA_CLOSE },
-	{ CASE_ONSITE, CASE_CLOSED, VIA_CLOSE },
-	{ CASE_FOLLOWUP, CASE_CLOSED, VIA_CLOSE },
-	{ CASE_CLOSED, CASE_INVESTIGATING, VIA_REOPEN },
+	{ BUS_CASE_REPORTED, BUS_CASE_ONSITE, 0 },
+	{ BUS_CASE_ASSIGNED, BUS_CASE_ONSITE, 0 },
+	{ BUS_CASE_REPORTED, BUS_CASE_CLOSED, BUS_VIA_CLOSE },
+	{ BUS_CASE_ASSIGNED, BUS_CASE_CLOSED, BUS_VIA_CLOSE },
+	{ BUS_CASE_INVESTIGATING, BUS_CASE_CLOSED, BUS_VIA_CLOSE },
+	{ BUS_CASE_ANALYSIS, BUS_CASE_CLOSED, BUS_VIA_CLOSE },
+	{ BUS_CASE_ONSITE, BUS_CASE_CLOSED, BUS_VIA_CLOSE },
+	{ BUS_CASE_FOLLOWUP, BUS_CASE_CLOSED, BUS_VIA_CLOSE },
+	{ BUS_CASE_CLOSED, BUS_CASE_INVESTIGATING, BUS_VIA_REOPEN },
 };
 
 /*
@@ -40,17 +40,19 @@ static const struct bus_case_move case_moves[] = {
  * any other way. Arriving on site moves the case on site; leaving the site
  * moves an on-site case to follow-up once no other team is on site there.
  */
+#define STATUS_OR_RECALL (BUS_VIA_STATUS | BUS_VIA_RECALL)
+
 static const struct bus_team_move team_moves[] = {
-	{ TEAM_AVAILABLE, TEAM_DISPATCHED, VIA_DISPATCH, 0, -1, -1 },
-	{ TEAM_AVAILABLE, TEAM_OFFDUTY, VIA_STATUS, 0, -1, -1 },
-	{ TEAM_OFFDUTY, TEAM_AVAILABLE, VIA_STATUS, 0, -1, -1 },
-	{ TEAM_DISPATCHED, TEAM_ENROUTE, VIA_STATUS, 0, -1, -1 },
-	{ TEAM_DISPATCHED, TEAM_ONSITE, VIA_STATUS, 0, CASE_ONSITE, -1 },
-	{ TEAM_ENROUTE, TEAM_ONSITE, VIA_STATUS, 0, CASE_ONSITE, -1 },
-	{ TEAM_DISPATCHED, TEAM_RETURNING, VIA_STATUS | VIA_RECALL, 1, -1, -1 },
-	{ TEAM_ENROUTE, TEAM_RETURNING, VIA_STATUS | VIA_RECALL, 1, -1, -1 },
-	{ TEAM_ONSITE, TEAM_RETURNING, VIA_STATUS | VIA_RECALL, 1, CASE_FOLLOWUP, CASE_ONSITE },
-	{ TEAM_RETURNING, TEAM_AVAILABLE, VIA_STATUS, 0, -1, -1 },
+	{ BUS_TEAM_AVAILABLE, BUS_TEAM_DISPATCHED, BUS_VIA_DISPATCH, 0, -1, -1 },
+	{ BUS_TEAM_AVAILABLE, BUS_TEAM_OFFDUTY, BUS_VIA_STATUS, 0, -1, -1 },
+	{ BUS_TEAM_OFFDUTY, BUS_TEAM_AVAILABLE, BUS_VIA_STATUS, 0, -1, -1 },
+	{ BUS_TEAM_DISPATCHED, BUS_TEAM_ENROUTE, BUS_VIA_STATUS, 0, -1, -1 },
+	{ BUS_TEAM_DISPATCHED, BUS_TEAM_ONSITE, BUS_VIA_STATUS, 0, BUS_CASE_ONSITE, -1 },
+	{ BUS_TEAM_ENROUTE, BUS_TEAM_ONSITE, BUS_VIA_STATUS, 0, BUS_CASE_ONSITE, -1 },
+	{ BUS_TEAM_DISPATCHED, BUS_TEAM_RETURNING, STATUS_OR_RECALL, 1, -1, -1 },
+	{ BUS_TEAM_ENROUTE, BUS_TEAM_RETURNING, STATUS_OR_RECALL, 1, -1, -1 },
+	{ BUS_TEAM_ONSITE, BUS_TEAM_RETURNING, STATUS_OR_RECALL, 1, BUS_CASE_FOLLOWUP, BUS_CASE_ONSITE },
+	{ BUS_TEAM_RETURNING, BUS_TEAM_AVAILABLE, BUS_VIA_STATUS, 0, -1, -1 },
 };
 
 #define NITEMS(a) (sizeof (a) / sizeof (a)[0])
@@ -109,7 +111,7 @@ bus_rules_case_other_via(int from, int to)
 {
 	for (size_t i = 0; i < NITEMS(case_moves); i++) {
 		const struct bus_case_move *m = &case_moves[i];
-		if ((int)m->from == from && (int)m->to == to && !(m->via & VIA_STATUS))
+		if ((int)m->from == from && (int)m->to == to && !(m->via & BUS_VIA_STATUS))
 			return m->via;
 	}
 	return -1;
@@ -124,11 +126,11 @@ static const struct {
 	int via;
 	const char *op, *does;
 } via_words[] = {
-	{ VIA_ASSIGN, "assign", "names its handler and moves it to assigned" },
-	{ VIA_CLOSE, "close", "closes it once no team is on it" },
-	{ VIA_REOPEN, "reopen", "opens it again, in investigating" },
-	{ VIA_DISPATCH, "dispatch", "sends a team to it" },
-	{ VIA_RECALL, "recall", "brings a team back from it" },
+	{ BUS_VIA_ASSIGN, "assign", "names its handler and moves it to assigned" },
+	{ BUS_VIA_CLOSE, "close", "closes it once no team is on it" },
+	{ BUS_VIA_REOPEN, "reopen", "opens it again, in investigating" },
+	{ BUS_VIA_DISPATCH, "dispatch", "sends a team to it" },
+	{ BUS_VIA_RECALL, "recall", "brings a team back from it" },
 	{ 0, "dispatch", "sends a team, and the case goes on site when the team arrives "
 	  "(team TEAM onsite)" },
 };

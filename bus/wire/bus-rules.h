@@ -11,12 +11,12 @@
 
 /* Which op may make a transition. */
 enum bus_via {
-	VIA_STATUS = 1 << 0,   /* "status" / "team" ops: a plain move */
-	VIA_ASSIGN = 1 << 1,   /* "assign": reported -> assigned */
-	VIA_CLOSE = 1 << 2,    /* "close" */
-	VIA_REOPEN = 1 << 3,   /* "reopen" */
-	VIA_DISPATCH = 1 << 4, /* "dispatch": available -> dispatched */
-	VIA_RECALL = 1 << 5,   /* "recall" */
+	BUS_VIA_STATUS = 1 << 0,   /* "status" / "team" ops: a plain move */
+	BUS_VIA_ASSIGN = 1 << 1,   /* "assign": reported -> assigned */
+	BUS_VIA_CLOSE = 1 << 2,    /* "close" */
+	BUS_VIA_REOPEN = 1 << 3,   /* "reopen" */
+	BUS_VIA_DISPATCH = 1 << 4, /* "dispatch": available -> dispatched */
+	BUS_VIA_RECALL = 1 << 5,   /* "recall" */
 };
 
 struct bus_case_move {
@@ -38,7 +38,7 @@ int bus_rules_case_targets(int from, int via, int *out, int max);
 int bus_rules_team_targets(int from, int via, int *out, int max);
 
 /* How a case gets from FROM to TO when "status" cannot take it there: the
- * via of the op that can (VIA_ASSIGN, ...; 0 for a team's arrival), or -1
+ * via of the op that can (BUS_VIA_ASSIGN, ...; 0 for a team's arrival), or -1
  * if nothing makes that move. For refusals that name the way. */
 int bus_rules_case_other_via(int from, int to);
 /* The op that makes moves through VIA, and what it does, in words:

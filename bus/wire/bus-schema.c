@@ -38,14 +38,14 @@ static const char *
 schema_type_name(enum bus_field_type type)
 {
 	switch (type) {
-	case FIELD_STRING: return "a string";
-	case FIELD_INT: return "an integer";
-	case FIELD_BOOL: return "true or false";
-	case FIELD_OBJECT: return "an object";
-	case FIELD_STRINGS: return "an array of strings";
-	case FIELD_LEVEL_OR_AUTO: return "a level 0-5 or \"auto\"";
-	case FIELD_ARRAY: return "an array";
-	case FIELD_TIME: return "an RFC 3339 time or milliseconds since the epoch";
+	case BUS_FIELD_STRING: return "a string";
+	case BUS_FIELD_INT: return "an integer";
+	case BUS_FIELD_BOOL: return "true or false";
+	case BUS_FIELD_OBJECT: return "an object";
+	case BUS_FIELD_STRINGS: return "an array of strings";
+	case BUS_FIELD_LEVEL_OR_AUTO: return "a level 0-5 or \"auto\"";
+	case BUS_FIELD_ARRAY: return "an array";
+	case BUS_FIELD_TIME: return "an RFC 3339 time or milliseconds since the epoch";
 	}
 	return "?";
 }
@@ -85,16 +85,16 @@ static int
 schema_value(const struct bus_field *f, json_t *v, char **why)
 {
 	switch (f->type) {
-	case FIELD_STRING:
+	case BUS_FIELD_STRING:
 		if (!json_is_string(v))
 			break;
 		return schema_string(f, json_string_value(v), json_string_length(v), why);
-	case FIELD_TIME:
+	case BUS_FIELD_TIME:
 		if (json_is_string(v))
 			return bus_check_time(json_string_value(v), why);
 		/* Or milliseconds: an integer in the field's range. */
 		/* FALLTHROUGH */
-	case FIELD_INT:
+	case BUS_FIELD_INT:
 		if (!json_is_integer(v))
 			break;
 		if (json_integer_value(v) < f->min || json_integer_value(v) > f->max) {
@@ -103,23 +103,23 @@ schema_value(const struct bus_field *f, json_t *v, char **why)
 			return -1;
 		}
 		return 0;
-	case FIELD_BOOL:
+	case BUS_FIELD_BOOL:
 		if (!json_is_boolean(v))
 			break;
 		return 0;
-	case FIELD_OBJECT:
+	case BUS_FIELD_OBJECT:
 		if (!json_is_object(v))
 			break;
 		return 0;
-	case FIELD_LEVEL_OR_AUTO:
+	case BUS_FIELD_LEVEL_OR_AUTO:
 		if (json_is_string(v) && strcmp(json_string_value(v), "auto") == 0)
 			return 0;
 		if (json_is_integer(v) && json_integer_value(v) >= BUS_LEVEL_MIN &&
 		    json_integer_value(v) <= BUS_LEVEL_MAX)
 			return 0;
 		break;
-	case FIELD_STRINGS:
-	case FIELD_ARRAY:
+	case BUS_FIELD_STRINGS:
+	case BUS_FIELD_ARRAY:
 		if (!json_is_array(v))
 			break;
 		if (f->max > 0 && (long)json_array_size(v) > f->max) {
@@ -127,7 +127,7 @@ schema_value(const struct bus_field *f, json_t *v, char **why)
 			    json_array_size(v), f->max);
 			return -1;
 		}
-		if (f->type == FIELD_ARRAY)
+		if (f->type == BUS_FIELD_ARRAY)
 			return 0;
 		size_t i;
 		json_t *item;

@@ -10,14 +10,14 @@
 #include <jansson.h>
 
 enum bus_field_type {
-	FIELD_STRING,
-	FIELD_INT,
-	FIELD_BOOL,
-	FIELD_OBJECT,
-	FIELD_STRINGS,        /* array of strings */
-	FIELD_LEVEL_OR_AUTO,  /* NCISS level, or the string "auto" */
-	FIELD_ARRAY,          /* array of objects, checked by the caller */
-	FIELD_TIME,           /* RFC 3339 string, or integer ms since the epoch in min-max */
+	BUS_FIELD_STRING,
+	BUS_FIELD_INT,
+	BUS_FIELD_BOOL,
+	BUS_FIELD_OBJECT,
+	BUS_FIELD_STRINGS,        /* array of strings */
+	BUS_FIELD_LEVEL_OR_AUTO,  /* NCISS level, or the string "auto" */
+	BUS_FIELD_ARRAY,          /* array of objects, checked by the caller */
+	BUS_FIELD_TIME,           /* RFC 3339 string, or integer ms since the epoch in min-max */
 };
 
 /* A check for one string value: 0 if good, else -1 and a reason in *CAUSE. */

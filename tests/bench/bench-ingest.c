@@ -118,10 +118,10 @@ bench_decode(const struct bench_msg *msgs, size_t n, double *rate)
 		json_t *body = NULL;
 		char *cause = NULL;
 		int class = bus_codec_decode(f, 2, topic, &body, &cause);
-		if (class == REJECT_NONE)
+		if (class == BUS_REJECT_NONE)
 			class = bus_codec_check_ingest(topic, body, &cause);
 		json_decref(body);
-		if (class != REJECT_NONE) {
+		if (class != BUS_REJECT_NONE) {
 			fprintf(stderr, "bench-ingest: message %zu refused: %s\n", i, cause);
 			free(cause);
 			return -1;

@@ -45,44 +45,44 @@ send_bad(void *push, int k, int i, char *big)
 	switch (k) {
 	case 0: /* not JSON */
 		test_push(push, "incident", "{\"title\": \"unterminated");
-		return REJECT_JSON;
+		return BUS_REJECT_JSON;
 	case 1: /* unknown topic */
 		test_push(push, "exploit", "{\"title\":\"x\"}");
-		return REJECT_TOPIC;
+		return BUS_REJECT_TOPIC;
 	case 2: { /* three frames */
 		const void *d[] = { "incident", "{}", "{}" };
 		const size_t s[] = { 8, 2, 2 };
 		test_send_frames(push, d, s, 3);
-		return REJECT_FRAMES;
+		return BUS_REJECT_FRAMES;
 	}
 	case 3: { /* invalid UTF-8 */
 		const char bytes[] = "{\"title\":\"\xc3\x28\",\"org\":\"o\",\"sector\":\"energy\"}";
 		const void *d[] = { "incident", bytes };
 		const size_t s[] = { 8, sizeof bytes - 1 };
 		test_send_frames(push, d, s, 2);
-		return REJECT_UTF8;
+		return BUS_REJECT_UTF8;
 	}
 	case 4: /* fields: unknown sector, with an escape sequence in it */
 		snprintf(body, sizeof body, "{\"title\":\"t\",\"org\":\"o\",\"sector\":"
 		    "\"\\u001b[2J%d\"}", i);
 		test_push(push, "incident", body);
-		return REJECT_FIELDS;
+		return BUS_REJECT_FIELDS;
 	case 5: /* fields: a level out of range, bidi override in the title */
 		test_push(push, "incident", "{\"title\":\"\\u202eevil\",\"org\":\"o\","
 		    "\"sector\":\"energy\",\"level\":9}");
-		return REJECT_FIELDS;
+		return BUS_REJECT_FIELDS;
 	case 6: /* over the body limit (every 50th bad one: they are big) */
 		if (i % 50 == 0) {
 			const void *d[] = { "incident", big };
 			const size_t s[] = { 8, BUS_MAX_BODY + 1000 };
 			test_send_frames(push, d, s, 2);
-			return REJECT_SIZE;
+			return BUS_REJECT_SIZE;
 		}
 		test_push(push, "", "{}");
-		return REJECT_TOPIC;
+		return BUS_REJECT_TOPIC;
 	default: /* a sensor message without its kind */
 		test_push(push, "sensor", "{\"sensor\":\"s-energy-01\"}");
-		return REJECT_FIELDS;
+		return BUS_REJECT_FIELDS;
 	}
 }
 
@@ -91,7 +91,7 @@ test_storm_of_hostile_input(void **state)
 {
 	struct test_hub *h = *state;
 	const char *follow[] = { "follow", "--check", "--settle", "30", "--quiet", NULL };
-	long expected[REJECT_NCLASSES] = { 0 };
+	long expected[BUS_REJECT_NCLASSES] = { 0 };
 	char *big = malloc(BUS_MAX_BODY + 1000), body[512];
 	int fd, valid = 0;
 
@@ -140,7 +140,7 @@ test_storm_of_hostile_input(void **state)
 	} while (test_jint(stats, "ingest.received") < MESSAGES && bus_time_mono_ms() < deadline);
 	assert_int_equal(test_jint(stats, "ingest.received"), MESSAGES);
 	assert_int_equal(test_jint(stats, "ingest.accepted"), CASES + valid);
-	for (int c = REJECT_FRAMES; c < REJECT_NCLASSES; c++) {
+	for (int c = BUS_REJECT_FRAMES; c < BUS_REJECT_NCLASSES; c++) {
 		char path[64];
 		snprintf(path, sizeof path, "ingest.rejected_by_reason.%s", bus_reject_names[c]);
 		if (test_jint(stats, path) != expected[c])

@@ -37,14 +37,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	class = bus_codec_decode(fr.f, fr.truncated ? BUS_SOCK_MAX_FRAMES + 1 : fr.n, topic,
 	    &body, &cause);
-	if (class == REJECT_NONE) {
+	if (class == BUS_REJECT_NONE) {
 		if (!json_is_object(body) || strlen(topic) == 0 || strlen(topic) > BUS_MAX_TOPIC)
 			abort();
 		class = bus_codec_check_ingest(topic, body, &cause);
 	}
-	if (class < REJECT_NONE || class >= REJECT_NCLASSES)
+	if (class < BUS_REJECT_NONE || class >= BUS_REJECT_NCLASSES)
 		abort();
-	if (class == REJECT_NONE) {
+	if (class == BUS_REJECT_NONE) {
 		if (cause != NULL || (strcmp(topic, "incident") != 0 &&
 		    strcmp(topic, "intel") != 0 && strcmp(topic, "sensor") != 0))
 			abort();

@@ -125,7 +125,7 @@ test_rows_say_what_happened(void **state)
 {
 	struct fixture *f = *state;
 	struct bus_audit *a = bus_audit_new();
-	struct bus_actor chen = { "chen", ROLE_INTAKE }, watch = { "watch", ROLE_VIEWER };
+	struct bus_actor chen = { "chen", BUS_ROLE_INTAKE }, watch = { "watch", BUS_ROLE_VIEWER };
 	char out[2048] = "", *cause = NULL;
 	/* 62 bytes, then a 3-byte character across the 64-byte cut. */
 	char op[80];
@@ -178,7 +178,7 @@ test_failed_turn(void **state)
 {
 	struct fixture *f = *state;
 	struct bus_audit *a = bus_audit_new();
-	struct bus_actor mori = { "mori", ROLE_LEAD };
+	struct bus_actor mori = { "mori", BUS_ROLE_LEAD };
 	char out[1024] = "", *cause = NULL;
 
 	json_t *args = json_pack("{s:s}", "team", "FLY-1");

@@ -186,8 +186,8 @@ test_seed_and_sequence(void **state)
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(ch[i].seq, (int64_t)i + 1);
 	assert_string_equal(field(fresh, "team", "FLY-2", "status"), "available");
-	assert_int_equal(bus_state_role(fresh, "mori"), ROLE_LEAD);
-	assert_int_equal(bus_state_role(fresh, "stranger"), ROLE_VIEWER);
+	assert_int_equal(bus_state_role(fresh, "mori"), BUS_ROLE_LEAD);
+	assert_int_equal(bus_state_role(fresh, "stranger"), BUS_ROLE_VIEWER);
 	bus_state_free(fresh);
 }
 
@@ -515,9 +515,9 @@ test_snapshot_and_roster(void **state)
 	expect_error(op(st, "mori", "team_add", "{\"team\":\"FLY-8\",\"members\":[{\"name\":"
 	    "\"q.li\",\"role\":\"pilot\"}]}"), "invalid", "member 0");
 	expect_ok(op(st, "mori", "staff_add", "{\"name\":\"ito\",\"role\":\"officer\"}"));
-	assert_int_equal(bus_state_role(st, "ito"), ROLE_OFFICER);
+	assert_int_equal(bus_state_role(st, "ito"), BUS_ROLE_OFFICER);
 	expect_ok(op(st, "mori", "staff_remove", "{\"name\":\"ito\"}"));
-	assert_int_equal(bus_state_role(st, "ito"), ROLE_VIEWER);
+	assert_int_equal(bus_state_role(st, "ito"), BUS_ROLE_VIEWER);
 
 	json_t *snap = snapshot_of(st, 3);
 	assert_non_null(snap);
@@ -777,7 +777,7 @@ static void
 test_refusal_quoting_a_cut_character(void **state)
 {
 	struct bus_state *st = bus_state_new(30000, 3600000);
-	struct bus_actor who = { "mori", ROLE_LEAD };
+	struct bus_actor who = { "mori", BUS_ROLE_LEAD };
 	const char *op = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9";
 
 	(void)state;

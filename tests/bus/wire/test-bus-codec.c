@@ -10,7 +10,7 @@
 #include "bus-codec.h"
 
 /* Decode TOPIC + BODY as two frames and check the ingest table; the class
- * of refusal (REJECT_NONE if accepted) and the reason in *CAUSE. */
+ * of refusal (BUS_REJECT_NONE if accepted) and the reason in *CAUSE. */
 static int
 decode(const char *topic, const char *body, size_t body_len, char **cause)
 {
@@ -21,7 +21,7 @@ decode(const char *topic, const char *body, size_t body_len, char **cause)
 
 	*cause = NULL;
 	class = bus_codec_decode(f, 2, t, &obj, cause);
-	if (class == REJECT_NONE)
+	if (class == BUS_REJECT_NONE)
 		class = bus_codec_check_ingest(t, obj, cause);
 	json_decref(obj);
 	return class;
@@ -54,17 +54,17 @@ test_valid_messages_accepted(void **state)
 	assert_int_equal(decode_str("incident", "{\"title\":\"Failed logins on HMI\","
 	    "\"org\":\"Ridgeway Power\",\"sector\":\"energy\",\"level\":3,\"ref\":\"rp-1\","
 	    "\"reported_at\":\"2026-11-27T01:02:03+09:00\",\"onsite_requested\":true}",
-	    &cause), REJECT_NONE);
+	    &cause), BUS_REJECT_NONE);
 	assert_int_equal(decode_str("intel", "{\"title\":\"Weak keys in network devices\","
 	    "\"source\":\"ICS-CERT\",\"tlp\":\"amber+strict\",\"kind\":\"vulnerability\","
 	    "\"sectors\":[\"energy\",\"water\"],\"cves\":[\"CVE-2012-12345\"]}", &cause),
-	    REJECT_NONE);
+	    BUS_REJECT_NONE);
 	assert_int_equal(decode_str("sensor", "{\"sensor\":\"s-energy-01\",\"kind\":\"alert\","
 	    "\"sector\":\"energy\",\"level\":4,\"signature\":\"ET SCADA Modbus write\"}",
-	    &cause), REJECT_NONE);
+	    &cause), BUS_REJECT_NONE);
 	/* Japanese titles are normal on this floor. */
 	assert_int_equal(decode_str("incident", "{\"title\":\"制御系ネットワークへの不正アクセス\","
-	    "\"org\":\"関西電力網\",\"sector\":\"energy\"}", &cause), REJECT_NONE);
+	    "\"org\":\"関西電力網\",\"sector\":\"energy\"}", &cause), BUS_REJECT_NONE);
 }
 
 static void
@@ -72,31 +72,31 @@ test_field_errors_name_the_field(void **state)
 {
 	(void)state;
 	assert_rejected("incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"enrgy\"}",
-	    REJECT_FIELDS, "incident: field 'sector': unknown sector 'enrgy'");
+	    BUS_REJECT_FIELDS, "incident: field 'sector': unknown sector 'enrgy'");
 	assert_rejected("incident", "{\"title\":7,\"org\":\"o\",\"sector\":\"it\"}",
-	    REJECT_FIELDS, "field 'title': must be a string");
-	assert_rejected("incident", "{\"org\":\"o\",\"sector\":\"it\"}", REJECT_FIELDS,
+	    BUS_REJECT_FIELDS, "field 'title': must be a string");
+	assert_rejected("incident", "{\"org\":\"o\",\"sector\":\"it\"}", BUS_REJECT_FIELDS,
 	    "missing field 'title'");
 	assert_rejected("incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\","
-	    "\"sectr\":\"x\"}", REJECT_FIELDS, "unknown field 'sectr'");
+	    "\"sectr\":\"x\"}", BUS_REJECT_FIELDS, "unknown field 'sectr'");
 	assert_rejected("incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\","
-	    "\"level\":6}", REJECT_FIELDS, "field 'level': 6 is outside 0-5");
+	    "\"level\":6}", BUS_REJECT_FIELDS, "field 'level': 6 is outside 0-5");
 	assert_rejected("incident", "{\"title\":\"\",\"org\":\"o\",\"sector\":\"it\"}",
-	    REJECT_FIELDS, "field 'title': must not be empty");
+	    BUS_REJECT_FIELDS, "field 'title': must not be empty");
 	assert_rejected("incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\","
-	    "\"reported_at\":\"2026-02-30T00:00:00Z\"}", REJECT_FIELDS,
+	    "\"reported_at\":\"2026-02-30T00:00:00Z\"}", BUS_REJECT_FIELDS,
 	    "is not an RFC 3339 time");
 	assert_rejected("incident", "{\"title\":\"t\",\"org\":\"o\",\"sector\":\"it\","
-	    "\"onsite_requested\":\"yes\"}", REJECT_FIELDS, "must be true or false");
+	    "\"onsite_requested\":\"yes\"}", BUS_REJECT_FIELDS, "must be true or false");
 	assert_rejected("intel", "{\"title\":\"t\",\"source\":\"s\",\"tlp\":\"purple\"}",
-	    REJECT_FIELDS, "'purple' is not one of clear, green, amber, amber+strict, red");
+	    BUS_REJECT_FIELDS, "'purple' is not one of clear, green, amber, amber+strict, red");
 	assert_rejected("intel", "{\"title\":\"t\",\"source\":\"s\",\"sectors\":[\"it\",3]}",
-	    REJECT_FIELDS, "field 'sectors': item 1 is not a string");
+	    BUS_REJECT_FIELDS, "field 'sectors': item 1 is not a string");
 	assert_rejected("intel", "{\"title\":\"t\",\"source\":\"s\",\"cves\":[\"CVE-12\"]}",
-	    REJECT_FIELDS, "is not a CVE id");
-	assert_rejected("sensor", "{\"sensor\":\"s 1\",\"kind\":\"alert\"}", REJECT_FIELDS,
+	    BUS_REJECT_FIELDS, "is not a CVE id");
+	assert_rejected("sensor", "{\"sensor\":\"s 1\",\"kind\":\"alert\"}", BUS_REJECT_FIELDS,
 	    "may hold only letters");
-	assert_rejected("sensor", "{\"sensor\":\"s1\",\"kind\":\"ping\"}", REJECT_FIELDS,
+	assert_rejected("sensor", "{\"sensor\":\"s1\",\"kind\":\"ping\"}", BUS_REJECT_FIELDS,
 	    "'ping' is not one of alert, heartbeat");
 }
 
@@ -104,12 +104,12 @@ static void
 test_body_errors_are_classified(void **state)
 {
 	(void)state;
-	assert_rejected("incident", "{\"title\":", REJECT_JSON, "bad JSON");
-	assert_rejected("incident", "[1,2]", REJECT_JSON, "not a JSON object");
-	assert_rejected("incident", "{\"a\":1,\"a\":2}", REJECT_JSON, "bad JSON");
-	assert_rejected("incident", "{\"title\":\"\xff\"}", REJECT_UTF8, "not valid UTF-8");
-	assert_rejected("incidents", "{}", REJECT_TOPIC, "unknown topic 'incidents'");
-	assert_rejected("in cident", "{}", REJECT_TOPIC, "outside [A-Za-z0-9._+-]");
+	assert_rejected("incident", "{\"title\":", BUS_REJECT_JSON, "bad JSON");
+	assert_rejected("incident", "[1,2]", BUS_REJECT_JSON, "not a JSON object");
+	assert_rejected("incident", "{\"a\":1,\"a\":2}", BUS_REJECT_JSON, "bad JSON");
+	assert_rejected("incident", "{\"title\":\"\xff\"}", BUS_REJECT_UTF8, "not valid UTF-8");
+	assert_rejected("incidents", "{}", BUS_REJECT_TOPIC, "unknown topic 'incidents'");
+	assert_rejected("in cident", "{}", BUS_REJECT_TOPIC, "outside [A-Za-z0-9._+-]");
 
 	size_t big = BUS_MAX_BODY + 1;
 	char *body = malloc(big);
@@ -117,7 +117,7 @@ test_body_errors_are_classified(void **state)
 	memset(body, ' ', big);
 	body[0] = '{';
 	body[big - 1] = '}';
-	assert_int_equal(decode("incident", body, big, &cause), REJECT_SIZE);
+	assert_int_equal(decode("incident", body, big, &cause), BUS_REJECT_SIZE);
 	assert_non_null(strstr(cause, "over the limit"));
 	free(cause);
 	free(body);
@@ -132,14 +132,14 @@ test_frame_count(void **state)
 	char *cause;
 	(void)state;
 
-	assert_int_equal(bus_codec_decode(f, 1, t, &obj, &cause), REJECT_FRAMES);
+	assert_int_equal(bus_codec_decode(f, 1, t, &obj, &cause), BUS_REJECT_FRAMES);
 	assert_non_null(strstr(cause, "1 frame;"));
 	free(cause);
-	assert_int_equal(bus_codec_decode(f, 3, t, &obj, &cause), REJECT_FRAMES);
+	assert_int_equal(bus_codec_decode(f, 3, t, &obj, &cause), BUS_REJECT_FRAMES);
 	assert_non_null(strstr(cause, "3 frames"));
 	free(cause);
 	struct bus_frame empty[2] = { { "", 0 }, { "{}", 2 } };
-	assert_int_equal(bus_codec_decode(empty, 2, t, &obj, &cause), REJECT_TOPIC);
+	assert_int_equal(bus_codec_decode(empty, 2, t, &obj, &cause), BUS_REJECT_TOPIC);
 	free(cause);
 }
 
@@ -198,7 +198,7 @@ test_reasons_are_utf8(void **state)
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *cause;
 		assert_int_not_equal(decode_str(cases[i].topic, cases[i].body, &cause),
-		    REJECT_NONE);
+		    BUS_REJECT_NONE);
 		json_t *reply = json_pack("{s:s}", "message", cause);
 		if (reply == NULL)
 			fail_msg("case %zu: reason is not UTF-8: %s", i, cause);

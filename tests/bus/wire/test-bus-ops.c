@@ -131,28 +131,28 @@ test_refusals(void **state)
 	(void)state;
 	json_t *args = json_pack("{s:s, s:s}", "team", "FLY-2", "case", "ICS-2026-0007");
 
-	expect_refusal(bus_op_refusal(NULL, "launch", "mori", ROLE_LEAD, args), "unknown_op",
+	expect_refusal(bus_op_refusal(NULL, "launch", "mori", BUS_ROLE_LEAD, args), "unknown_op",
 	    "There is no op 'launch'.");
-	expect_refusal(bus_op_refusal(bus_op_find("dispatch"), "dispatch", "watch", ROLE_VIEWER,
+	expect_refusal(bus_op_refusal(bus_op_find("dispatch"), "dispatch", "watch", BUS_ROLE_VIEWER,
 	    args), "forbidden", "dispatch needs the role lead; watch has the role viewer.");
-	expect_refusal(bus_op_refusal(bus_op_find("report"), "report", "watch", ROLE_VIEWER,
+	expect_refusal(bus_op_refusal(bus_op_find("report"), "report", "watch", BUS_ROLE_VIEWER,
 	    args), "forbidden", "report needs the role officer, intake or lead; watch has the "
 	    "role viewer.");
-	assert_null(bus_op_refusal(bus_op_find("dispatch"), "dispatch", "mori", ROLE_LEAD, args));
+	assert_null(bus_op_refusal(bus_op_find("dispatch"), "dispatch", "mori", BUS_ROLE_LEAD, args));
 	json_decref(args);
 
 	/* Arguments against the op's table: a missing field, a bad status. */
 	args = json_pack("{s:s}", "team", "FLY-2");
-	expect_refusal(bus_op_refusal(bus_op_find("dispatch"), "dispatch", "mori", ROLE_LEAD,
+	expect_refusal(bus_op_refusal(bus_op_find("dispatch"), "dispatch", "mori", BUS_ROLE_LEAD,
 	    args), "invalid", NULL);
 	json_decref(args);
 	args = json_pack("{s:s, s:s}", "case", "ICS-2026-0007", "status", "finished");
-	expect_refusal(bus_op_refusal(bus_op_find("status"), "status", "okafor", ROLE_OFFICER,
+	expect_refusal(bus_op_refusal(bus_op_find("status"), "status", "okafor", BUS_ROLE_OFFICER,
 	    args), "invalid", NULL);
 	json_decref(args);
 	/* Reads are open to everyone. */
 	args = json_pack("{s:i}", "after", 0);
-	assert_null(bus_op_refusal(bus_op_find("replay"), "replay", "watch", ROLE_VIEWER, args));
+	assert_null(bus_op_refusal(bus_op_find("replay"), "replay", "watch", BUS_ROLE_VIEWER, args));
 	json_decref(args);
 }
 

@@ -12,15 +12,15 @@ test_case_lifecycle_follows_domain(void **state)
 {
 	(void)state;
 	/* The path of docs/DOMAIN.md, step by step. */
-	assert_non_null(bus_rules_case_move(CASE_REPORTED, CASE_ASSIGNED, VIA_ASSIGN));
-	assert_non_null(bus_rules_case_move(CASE_ASSIGNED, CASE_INVESTIGATING, VIA_STATUS));
-	assert_non_null(bus_rules_case_move(CASE_INVESTIGATING, CASE_ANALYSIS, VIA_STATUS));
-	assert_non_null(bus_rules_case_move(CASE_ANALYSIS, CASE_ONSITE, VIA_STATUS));
-	assert_non_null(bus_rules_case_move(CASE_ONSITE, CASE_FOLLOWUP, VIA_STATUS));
-	assert_non_null(bus_rules_case_move(CASE_FOLLOWUP, CASE_CLOSED, VIA_CLOSE));
+	assert_non_null(bus_rules_case_move(BUS_CASE_REPORTED, BUS_CASE_ASSIGNED, BUS_VIA_ASSIGN));
+	assert_non_null(bus_rules_case_move(BUS_CASE_ASSIGNED, BUS_CASE_INVESTIGATING, BUS_VIA_STATUS));
+	assert_non_null(bus_rules_case_move(BUS_CASE_INVESTIGATING, BUS_CASE_ANALYSIS, BUS_VIA_STATUS));
+	assert_non_null(bus_rules_case_move(BUS_CASE_ANALYSIS, BUS_CASE_ONSITE, BUS_VIA_STATUS));
+	assert_non_null(bus_rules_case_move(BUS_CASE_ONSITE, BUS_CASE_FOLLOWUP, BUS_VIA_STATUS));
+	assert_non_null(bus_rules_case_move(BUS_CASE_FOLLOWUP, BUS_CASE_CLOSED, BUS_VIA_CLOSE));
 	/* Analysis and on-site work may repeat. */
-	assert_non_null(bus_rules_case_move(CASE_FOLLOWUP, CASE_ANALYSIS, VIA_STATUS));
-	assert_non_null(bus_rules_case_move(CASE_CLOSED, CASE_INVESTIGATING, VIA_REOPEN));
+	assert_non_null(bus_rules_case_move(BUS_CASE_FOLLOWUP, BUS_CASE_ANALYSIS, BUS_VIA_STATUS));
+	assert_non_null(bus_rules_case_move(BUS_CASE_CLOSED, BUS_CASE_INVESTIGATING, BUS_VIA_REOPEN));
 }
 
 static void
@@ -28,30 +28,30 @@ test_case_moves_need_their_op(void **state)
 {
 	(void)state;
 	/* Closing and reopening are their own ops, never a plain status move. */
-	assert_null(bus_rules_case_move(CASE_INVESTIGATING, CASE_CLOSED, VIA_STATUS));
-	assert_null(bus_rules_case_move(CASE_CLOSED, CASE_INVESTIGATING, VIA_STATUS));
+	assert_null(bus_rules_case_move(BUS_CASE_INVESTIGATING, BUS_CASE_CLOSED, BUS_VIA_STATUS));
+	assert_null(bus_rules_case_move(BUS_CASE_CLOSED, BUS_CASE_INVESTIGATING, BUS_VIA_STATUS));
 	/* No skipping back to the start, no moves out of nowhere. */
-	assert_null(bus_rules_case_move(CASE_INVESTIGATING, CASE_REPORTED, VIA_STATUS));
-	assert_null(bus_rules_case_move(CASE_CLOSED, CASE_ONSITE, VIA_STATUS));
+	assert_null(bus_rules_case_move(BUS_CASE_INVESTIGATING, BUS_CASE_REPORTED, BUS_VIA_STATUS));
+	assert_null(bus_rules_case_move(BUS_CASE_CLOSED, BUS_CASE_ONSITE, BUS_VIA_STATUS));
 	/* A team's arrival may move a reported case on site (an effect only). */
-	assert_null(bus_rules_case_move(CASE_REPORTED, CASE_ONSITE, VIA_STATUS));
-	assert_non_null(bus_rules_case_move(CASE_REPORTED, CASE_ONSITE, 0));
+	assert_null(bus_rules_case_move(BUS_CASE_REPORTED, BUS_CASE_ONSITE, BUS_VIA_STATUS));
+	assert_non_null(bus_rules_case_move(BUS_CASE_REPORTED, BUS_CASE_ONSITE, 0));
 	/* Every open status can be closed. */
-	for (int s = CASE_REPORTED; s < CASE_CLOSED; s++)
-		assert_non_null(bus_rules_case_move(s, CASE_CLOSED, VIA_CLOSE));
+	for (int s = BUS_CASE_REPORTED; s < BUS_CASE_CLOSED; s++)
+		assert_non_null(bus_rules_case_move(s, BUS_CASE_CLOSED, BUS_VIA_CLOSE));
 }
 
 static void
 test_case_targets_list_allowed_moves(void **state)
 {
-	int out[CASE_NSTATUS];
-	int n = bus_rules_case_targets(CASE_ONSITE, VIA_STATUS, out, CASE_NSTATUS);
+	int out[BUS_CASE_NSTATUS];
+	int n = bus_rules_case_targets(BUS_CASE_ONSITE, BUS_VIA_STATUS, out, BUS_CASE_NSTATUS);
 	(void)state;
 
 	assert_int_equal(n, 2);
-	assert_int_equal(out[0], CASE_FOLLOWUP);
-	assert_int_equal(out[1], CASE_ANALYSIS);
-	assert_int_equal(bus_rules_case_targets(CASE_CLOSED, VIA_STATUS, out, CASE_NSTATUS), 0);
+	assert_int_equal(out[0], BUS_CASE_FOLLOWUP);
+	assert_int_equal(out[1], BUS_CASE_ANALYSIS);
+	assert_int_equal(bus_rules_case_targets(BUS_CASE_CLOSED, BUS_VIA_STATUS, out, BUS_CASE_NSTATUS), 0);
 }
 
 static void
@@ -61,24 +61,24 @@ test_team_lifecycle_and_effects(void **state)
 	(void)state;
 
 	/* Only dispatch sends an available team out. */
-	assert_null(bus_rules_team_move(TEAM_AVAILABLE, TEAM_DISPATCHED, VIA_STATUS));
-	assert_non_null(bus_rules_team_move(TEAM_AVAILABLE, TEAM_DISPATCHED, VIA_DISPATCH));
-	m = bus_rules_team_move(TEAM_ENROUTE, TEAM_ONSITE, VIA_STATUS);
+	assert_null(bus_rules_team_move(BUS_TEAM_AVAILABLE, BUS_TEAM_DISPATCHED, BUS_VIA_STATUS));
+	assert_non_null(bus_rules_team_move(BUS_TEAM_AVAILABLE, BUS_TEAM_DISPATCHED, BUS_VIA_DISPATCH));
+	m = bus_rules_team_move(BUS_TEAM_ENROUTE, BUS_TEAM_ONSITE, BUS_VIA_STATUS);
 	assert_non_null(m);
-	assert_int_equal(m->case_to, CASE_ONSITE);
+	assert_int_equal(m->case_to, BUS_CASE_ONSITE);
 	assert_int_equal(m->unlink, 0);
 	/* Recall frees the team; leaving the site moves the case to follow-up. */
-	m = bus_rules_team_move(TEAM_ONSITE, TEAM_RETURNING, VIA_RECALL);
+	m = bus_rules_team_move(BUS_TEAM_ONSITE, BUS_TEAM_RETURNING, BUS_VIA_RECALL);
 	assert_non_null(m);
 	assert_int_equal(m->unlink, 1);
-	assert_int_equal(m->case_to, CASE_FOLLOWUP);
-	assert_int_equal(m->case_from, CASE_ONSITE);
-	assert_non_null(bus_rules_team_move(TEAM_DISPATCHED, TEAM_RETURNING, VIA_RECALL));
+	assert_int_equal(m->case_to, BUS_CASE_FOLLOWUP);
+	assert_int_equal(m->case_from, BUS_CASE_ONSITE);
+	assert_non_null(bus_rules_team_move(BUS_TEAM_DISPATCHED, BUS_TEAM_RETURNING, BUS_VIA_RECALL));
 	/* A team on a case cannot go off duty or available directly. */
-	assert_null(bus_rules_team_move(TEAM_ONSITE, TEAM_OFFDUTY, VIA_STATUS));
-	assert_null(bus_rules_team_move(TEAM_ONSITE, TEAM_AVAILABLE, VIA_STATUS));
-	assert_null(bus_rules_team_move(TEAM_RETURNING, TEAM_RETURNING, VIA_RECALL));
-	assert_non_null(bus_rules_team_move(TEAM_RETURNING, TEAM_AVAILABLE, VIA_STATUS));
+	assert_null(bus_rules_team_move(BUS_TEAM_ONSITE, BUS_TEAM_OFFDUTY, BUS_VIA_STATUS));
+	assert_null(bus_rules_team_move(BUS_TEAM_ONSITE, BUS_TEAM_AVAILABLE, BUS_VIA_STATUS));
+	assert_null(bus_rules_team_move(BUS_TEAM_RETURNING, BUS_TEAM_RETURNING, BUS_VIA_RECALL));
+	assert_non_null(bus_rules_team_move(BUS_TEAM_RETURNING, BUS_TEAM_AVAILABLE, BUS_VIA_STATUS));
 }
 
 /* A move "status" cannot make, and which op can, for refusals to name. */
@@ -86,21 +86,21 @@ static void
 test_case_other_via_names_the_op(void **state)
 {
 	(void)state;
-	assert_int_equal(bus_rules_case_other_via(CASE_REPORTED, CASE_ASSIGNED), VIA_ASSIGN);
-	assert_string_equal(bus_rules_via_op(VIA_ASSIGN), "assign");
-	assert_int_equal(bus_rules_case_other_via(CASE_ANALYSIS, CASE_CLOSED), VIA_CLOSE);
-	assert_string_equal(bus_rules_via_op(VIA_CLOSE), "close");
-	assert_int_equal(bus_rules_case_other_via(CASE_CLOSED, CASE_INVESTIGATING), VIA_REOPEN);
+	assert_int_equal(bus_rules_case_other_via(BUS_CASE_REPORTED, BUS_CASE_ASSIGNED), BUS_VIA_ASSIGN);
+	assert_string_equal(bus_rules_via_op(BUS_VIA_ASSIGN), "assign");
+	assert_int_equal(bus_rules_case_other_via(BUS_CASE_ANALYSIS, BUS_CASE_CLOSED), BUS_VIA_CLOSE);
+	assert_string_equal(bus_rules_via_op(BUS_VIA_CLOSE), "close");
+	assert_int_equal(bus_rules_case_other_via(BUS_CASE_CLOSED, BUS_CASE_INVESTIGATING), BUS_VIA_REOPEN);
 	/* A team's arrival moves a reported case on site: no op of its own. */
-	assert_int_equal(bus_rules_case_other_via(CASE_REPORTED, CASE_ONSITE), 0);
+	assert_int_equal(bus_rules_case_other_via(BUS_CASE_REPORTED, BUS_CASE_ONSITE), 0);
 	assert_string_equal(bus_rules_via_op(0), "dispatch");
 	/* What status makes itself, or nothing makes, has no other way. */
-	assert_int_equal(bus_rules_case_other_via(CASE_INVESTIGATING, CASE_ONSITE), -1);
-	assert_int_equal(bus_rules_case_other_via(CASE_INVESTIGATING, CASE_ASSIGNED), -1);
-	assert_int_equal(bus_rules_case_other_via(CASE_INVESTIGATING, CASE_REPORTED), -1);
+	assert_int_equal(bus_rules_case_other_via(BUS_CASE_INVESTIGATING, BUS_CASE_ONSITE), -1);
+	assert_int_equal(bus_rules_case_other_via(BUS_CASE_INVESTIGATING, BUS_CASE_ASSIGNED), -1);
+	assert_int_equal(bus_rules_case_other_via(BUS_CASE_INVESTIGATING, BUS_CASE_REPORTED), -1);
 	/* Every via a case move has is put in words. */
-	for (int from = 0; from < CASE_NSTATUS; from++) {
-		for (int to = 0; to < CASE_NSTATUS; to++) {
+	for (int from = 0; from < BUS_CASE_NSTATUS; from++) {
+		for (int to = 0; to < BUS_CASE_NSTATUS; to++) {
 			int via = bus_rules_case_other_via(from, to);
 			if (via >= 0) {
 				assert_non_null(bus_rules_via_op(via));

@@ -19,23 +19,23 @@
 
 struct event_base;
 struct bus_sync_config;
-struct bus_check;
+struct bus_checker;
 
 /* A line about the connection or the check, for whoever prints them. */
-typedef void (*bus_check_say_cb)(void *arg, const char *line);
+typedef void (*bus_checker_say_cb)(void *arg, const char *line);
 
-struct bus_check *bus_check_new(struct event_base *, void *zctx,
-    const struct bus_sync_config *, bus_check_say_cb, void *arg, char **cause);
-void bus_check_free(struct bus_check *);
+struct bus_checker *bus_checker_new(struct event_base *, void *zctx,
+    const struct bus_sync_config *, bus_checker_say_cb, void *arg, char **cause);
+void bus_checker_free(struct bus_checker *);
 
 /* Compare with a fresh snapshot as soon as the replica has caught up
  * with the hub, giving up after SETTLE_MS. */
-void bus_check_finish(struct bus_check *, int settle_ms);
+void bus_checker_finish(struct bus_checker *, int settle_ms);
 /* 1 once the comparison is over (or given up). */
-int  bus_check_done(const struct bus_check *);
+int  bus_checker_done(const struct bus_checker *);
 /* Divergences found so far (0: the replica told the truth). */
-long bus_check_divergences(const struct bus_check *);
+long bus_checker_divergences(const struct bus_checker *);
 /* One line: the hub, the seq, the counters, and the verdict. */
-void bus_check_summary(const struct bus_check *, char *buf, size_t size);
+void bus_checker_summary(const struct bus_checker *, char *buf, size_t size);
 
 #endif

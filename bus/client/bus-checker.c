@@ -1,5 +1,5 @@
 /*
- * The headless replica checker (bus-check.h). The sync tells it after
+ * The headless replica checker (bus-checker.h). The sync tells it after
  * every change; it checks contiguity then, from the sync's own counters
  * and the replica's seq, so that a sync that skipped or repeated an event
  * is caught even though the replica cannot tell. Finishing asks for a
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bus-check.h"
+#include "bus-checker.h"
 #include "bus-replica.h"
 #include "bus-sync.h"
 #include "bus-time.h"
@@ -21,10 +21,10 @@
 
 enum check_phase { CHECK_FOLLOWING, CHECK_ASKING, CHECK_WAITING, CHECK_DONE };
 
-struct bus_check {
+struct bus_checker {
 	struct bus_replica *replica;
 	struct bus_sync *sync;
-	bus_check_say_cb say;
+	bus_checker_say_cb say;
 	void *say_arg;
 
 	/* Contiguity: where the last change left the replica and the sync. */
@@ -44,7 +44,7 @@ struct bus_check {
 };
 
 static void __attribute__((format(printf, 2, 3)))
-check_say(struct bus_check *c, const char *fmt, ...)
+check_say(struct bus_checker *c, const char *fmt, ...)
 {
 	char line[320];
 	va_list ap;
@@ -57,7 +57,7 @@ check_say(struct bus_check *c, const char *fmt, ...)
 }
 
 static void __attribute__((format(printf, 2, 3)))
-check_diverged(struct bus_check *c, const char *fmt, ...)
+check_diverged(struct bus_checker *c, const char *fmt, ...)
 {
 	char why[256];
 	va_list ap;
@@ -70,11 +70,11 @@ check_diverged(struct bus_check *c, const char *fmt, ...)
 	check_say(c, "divergence: %s", why);
 }
 
-static void check_ask(struct bus_check *);
+static void check_ask(struct bus_checker *);
 
 /* Compare with the snapshot taken, now that the replica is at its seq. */
 static void
-check_compare(struct bus_check *c)
+check_compare(struct bus_checker *c)
 {
 	char why[256];
 
@@ -91,7 +91,7 @@ check_compare(struct bus_check *c)
 
 /* Where the replica stands against the snapshot in hand. */
 static void
-check_progress(struct bus_check *c)
+check_progress(struct bus_checker *c)
 {
 	if (c->phase != CHECK_WAITING)
 		return;
@@ -109,7 +109,7 @@ check_progress(struct bus_check *c)
 static void
 on_snapshot(void *arg, int ok, const char *code, const char *message, json_t *reply)
 {
-	struct bus_check *c = arg;
+	struct bus_checker *c = arg;
 
 	(void)code;
 	(void)reply;
@@ -127,7 +127,7 @@ on_snapshot(void *arg, int ok, const char *code, const char *message, json_t *re
 }
 
 static void
-check_ask(struct bus_check *c)
+check_ask(struct bus_checker *c)
 {
 	c->phase = CHECK_ASKING;
 	c->asked++;
@@ -139,7 +139,7 @@ check_ask(struct bus_check *c)
 static void
 on_changed(void *arg)
 {
-	struct bus_check *c = arg;
+	struct bus_checker *c = arg;
 	const struct bus_sync_status *st = bus_sync_status(c->sync);
 	int64_t seq = bus_replica_seq(c->replica);
 
@@ -174,7 +174,7 @@ on_changed(void *arg)
 static void
 on_settle_timeout(evutil_socket_t fd, short what, void *arg)
 {
-	struct bus_check *c = arg;
+	struct bus_checker *c = arg;
 
 	(void)fd;
 	(void)what;
@@ -189,11 +189,11 @@ on_settle_timeout(evutil_socket_t fd, short what, void *arg)
 	c->phase = CHECK_DONE;
 }
 
-struct bus_check *
-bus_check_new(struct event_base *base, void *zctx, const struct bus_sync_config *cfg,
-    bus_check_say_cb say, void *arg, char **cause)
+struct bus_checker *
+bus_checker_new(struct event_base *base, void *zctx, const struct bus_sync_config *cfg,
+    bus_checker_say_cb say, void *arg, char **cause)
 {
-	struct bus_check *c = xcalloc(1, sizeof *c);
+	struct bus_checker *c = xcalloc(1, sizeof *c);
 
 	c->say = say;
 	c->say_arg = arg;
@@ -203,14 +203,14 @@ bus_check_new(struct event_base *base, void *zctx, const struct bus_sync_config 
 	snprintf(c->verdict, sizeof c->verdict, "not compared");
 	c->sync = bus_sync_new(base, zctx, cfg, c->replica, on_changed, c, cause);
 	if (c->sync == NULL) {
-		bus_check_free(c);
+		bus_checker_free(c);
 		return NULL;
 	}
 	return c;
 }
 
 void
-bus_check_free(struct bus_check *c)
+bus_checker_free(struct bus_checker *c)
 {
 	if (c == NULL)
 		return;
@@ -223,7 +223,7 @@ bus_check_free(struct bus_check *c)
 }
 
 void
-bus_check_finish(struct bus_check *c, int settle_ms)
+bus_checker_finish(struct bus_checker *c, int settle_ms)
 {
 	struct timeval tv = { settle_ms / 1000, (settle_ms % 1000) * 1000 };
 
@@ -237,19 +237,19 @@ bus_check_finish(struct bus_check *c, int settle_ms)
 }
 
 int
-bus_check_done(const struct bus_check *c)
+bus_checker_done(const struct bus_checker *c)
 {
 	return c->phase == CHECK_DONE;
 }
 
 long
-bus_check_divergences(const struct bus_check *c)
+bus_checker_divergences(const struct bus_checker *c)
 {
 	return c->divergences;
 }
 
 void
-bus_check_summary(const struct bus_check *c, char *buf, size_t size)
+bus_checker_summary(const struct bus_checker *c, char *buf, size_t size)
 {
 	const struct bus_sync_status *st = bus_sync_status(c->sync);
 
