@@ -1135,7 +1135,7 @@ hub_curve_start(struct bus_hub *hub, void *zctx, char **cause)
 {
 	if (bus_curve_available(cause) != 0 ||
 	    bus_curve_load_secret(hub->cfg.curve_key, &hub->curve, cause) != 0 ||
-	    (hub->keys = bus_keys_new(bus_store_db(hub->store), cause)) == NULL)
+	    (hub->keys = bus_keys_new(hub->store, cause)) == NULL)
 		return -1;
 	if (hub->cfg.allow != NULL && hub_load_allow(hub, cause) != 0)
 		return -1;

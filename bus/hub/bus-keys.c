@@ -9,7 +9,6 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <errno.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +16,7 @@
 #include "bus-keys.h"
 #include "bus-reply.h"
 #include "bus-schema.h"
+#include "bus-store.h"
 #include "bus-time.h"
 #include "xmalloc.h"
 
@@ -26,7 +26,7 @@ struct key_list {
 };
 
 struct bus_keys {
-	sqlite3 *db;
+	struct bus_store *store;  /* NULL: the file's keys only */
 	struct key_list file;     /* from the allow file */
 	struct key_list allowed;  /* by op, not revoked since */
 	struct key_list revoked;  /* by op: only .key matters */
@@ -203,76 +203,43 @@ bus_keys_at(const struct bus_keys *ks, size_t i)
 /* ------------------------------------------------------------------ */
 /* The database. */
 
+/* KEY, allowed or revoked now, in the store. */
 static int
-keys_exec(struct bus_keys *ks, const char *sql, const struct bus_key *k, int revoked,
-    char **cause)
+keys_store(struct bus_keys *ks, const struct bus_key *k, int revoked, char **cause)
 {
-	sqlite3_stmt *st;
 	char sockets[64];
 
-	if (sqlite3_prepare_v2(ks->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		xasprintf(cause, "keys: %s", sqlite3_errmsg(ks->db));
-		return -1;
-	}
 	bus_keys_format_sockets(k->sockets, sockets, sizeof sockets);
-	sqlite3_bind_text(st, 1, k->key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, k->person, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, bus_role_name(k->role), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, sockets, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, k->topics, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, revoked);
-	sqlite3_bind_int64(st, 7, bus_time_now_ms());
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		xasprintf(cause, "keys: %s", sqlite3_errmsg(ks->db));
-		return -1;
-	}
-	return 0;
+	struct bus_store_key_row row = { k->key, k->person, bus_role_name(k->role), sockets,
+		k->topics, revoked, bus_time_now_ms() };
+	return bus_store_put_key(ks->store, &row, cause);
 }
 
-static const char keys_upsert[] =
-	"INSERT INTO curve_keys (key, person, role, sockets, topics, revoked, changed_at) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO UPDATE SET "
-	"person = ?2, role = ?3, sockets = ?4, topics = ?5, revoked = ?6, changed_at = ?7";
-
 static int
-keys_load_db(struct bus_keys *ks, char **cause)
+keys_load_row(const struct bus_store_key_row *row, void *arg)
 {
-	sqlite3_stmt *st;
+	struct bus_keys *ks = arg;
+	struct bus_key k;
 
-	if (sqlite3_exec(ks->db, "CREATE TABLE IF NOT EXISTS curve_keys (key TEXT PRIMARY KEY, "
-	    "person TEXT NOT NULL, role TEXT NOT NULL, sockets TEXT NOT NULL, topics TEXT NOT "
-	    "NULL, revoked INTEGER NOT NULL, changed_at INTEGER NOT NULL)", NULL, NULL,
-	    NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(ks->db, "SELECT key, person, role, sockets, topics, revoked FROM "
-	    "curve_keys", -1, &st, NULL) != SQLITE_OK) {
-		xasprintf(cause, "keys: %s", sqlite3_errmsg(ks->db));
-		return -1;
-	}
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct bus_key k;
-		memset(&k, 0, sizeof k);
-		snprintf(k.key, sizeof k.key, "%s", (const char *)sqlite3_column_text(st, 0));
-		snprintf(k.person, sizeof k.person, "%s", (const char *)sqlite3_column_text(st, 1));
-		k.role = bus_role_find((const char *)sqlite3_column_text(st, 2));
-		snprintf(k.topics, sizeof k.topics, "%s", (const char *)sqlite3_column_text(st, 4));
-		if (k.role == 0 || bus_keys_parse_sockets((const char *)sqlite3_column_text(st, 3),
-		    &k.sockets) != 0 || !bus_curve_key_valid(k.key))
-			continue; /* written by us, so never; but never trust a file */
-		list_put(sqlite3_column_int(st, 5) ? &ks->revoked : &ks->allowed, &k);
-	}
-	sqlite3_finalize(st);
+	memset(&k, 0, sizeof k);
+	snprintf(k.key, sizeof k.key, "%s", row->key);
+	snprintf(k.person, sizeof k.person, "%s", row->person);
+	k.role = bus_role_find(row->role);
+	snprintf(k.topics, sizeof k.topics, "%s", row->topics);
+	if (k.role == 0 || bus_keys_parse_sockets(row->sockets, &k.sockets) != 0 ||
+	    !bus_curve_key_valid(k.key))
+		return 0; /* written by us, so never; but never trust a file */
+	list_put(row->revoked ? &ks->revoked : &ks->allowed, &k);
 	return 0;
 }
 
 struct bus_keys *
-bus_keys_new(struct sqlite3 *db, char **cause)
+bus_keys_new(struct bus_store *store, char **cause)
 {
 	struct bus_keys *ks = xcalloc(1, sizeof *ks);
 
-	ks->db = db;
-	if (db != NULL && keys_load_db(ks, cause) != 0) {
+	ks->store = store;
+	if (store != NULL && bus_store_keys(store, keys_load_row, ks, cause) != 0) {
 		bus_keys_free(ks);
 		return NULL;
 	}
@@ -295,7 +262,7 @@ bus_keys_free(struct bus_keys *ks)
 int
 bus_keys_allow(struct bus_keys *ks, const struct bus_key *k, char **cause)
 {
-	if (ks->db != NULL && keys_exec(ks, keys_upsert, k, 0, cause) != 0)
+	if (ks->store != NULL && keys_store(ks, k, 0, cause) != 0)
 		return -1;
 	list_drop(&ks->revoked, k->key);
 	list_put(&ks->allowed, k);
@@ -314,7 +281,7 @@ bus_keys_revoke(struct bus_keys *ks, const char *key, char **cause)
 		return -1;
 	}
 	copy = *k;
-	if (ks->db != NULL && keys_exec(ks, keys_upsert, &copy, 1, cause) != 0)
+	if (ks->store != NULL && keys_store(ks, &copy, 1, cause) != 0)
 		return -1;
 	list_drop(&ks->allowed, copy.key);
 	list_put(&ks->revoked, &copy);

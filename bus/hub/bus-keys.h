@@ -24,7 +24,7 @@
 
 #include "bus-curve.h"
 
-struct sqlite3;
+struct bus_store;
 struct bus_keys;
 
 /* The hub's sockets, as a key's permissions name them. */
@@ -45,8 +45,8 @@ struct bus_key {
 	char topics[BUS_KEY_TOPICS];  /* comma-separated topic prefixes; "" for any */
 };
 
-/* DB NULL: no persistence (the keys of the file only). */
-struct bus_keys *bus_keys_new(struct sqlite3 *db, char **cause);
+/* STORE NULL: no persistence (the keys of the file only). */
+struct bus_keys *bus_keys_new(struct bus_store *store, char **cause);
 void bus_keys_free(struct bus_keys *);
 
 /* Read the allow file again: its keys replace those it gave before.

@@ -913,10 +913,80 @@ bus_store_rollback(struct bus_store *st)
 	st->in_txn = 0;
 }
 
-/* The database itself, for modules that keep a table of their own in it
- * (bus-keys). Their writes outside a batch commit at once. */
+/* The database itself, for tests that damage it on purpose. */
 sqlite3 *
 bus_store_db(struct bus_store *st)
 {
 	return st->db;
+}
+
+/*
+ * The allow-list's keys (bus-keys), in the table curve_keys, made the
+ * first time the keys are read: a hub that never turns CURVE on has none.
+ * Rare statements, so prepared each time; a write outside a batch
+ * commits at once.
+ */
+static const char keys_schema[] =
+	"CREATE TABLE IF NOT EXISTS curve_keys (key TEXT PRIMARY KEY, person TEXT NOT NULL, "
+	"role TEXT NOT NULL, sockets TEXT NOT NULL, topics TEXT NOT NULL, "
+	"revoked INTEGER NOT NULL, changed_at INTEGER NOT NULL)";
+static const char keys_select[] =
+	"SELECT key, person, role, sockets, topics, revoked, changed_at FROM curve_keys";
+static const char keys_upsert[] =
+	"INSERT INTO curve_keys (key, person, role, sockets, topics, revoked, changed_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO UPDATE SET "
+	"person = ?2, role = ?3, sockets = ?4, topics = ?5, revoked = ?6, changed_at = ?7";
+
+int
+bus_store_keys(struct bus_store *st, bus_store_key_cb cb, void *arg, char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_exec(st->db, keys_schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, keys_select, -1, &s, NULL) != SQLITE_OK) {
+		xasprintf(cause, "keys: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		struct bus_store_key_row row = {
+			(const char *)sqlite3_column_text(s, 0),
+			(const char *)sqlite3_column_text(s, 1),
+			(const char *)sqlite3_column_text(s, 2),
+			(const char *)sqlite3_column_text(s, 3),
+			(const char *)sqlite3_column_text(s, 4),
+			sqlite3_column_int(s, 5), sqlite3_column_int64(s, 6),
+		};
+		if (row.key == NULL || row.person == NULL || row.role == NULL ||
+		    row.sockets == NULL || row.topics == NULL)
+			continue; /* NOT NULL columns: only a damaged file has these */
+		if (cb(&row, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int
+bus_store_put_key(struct bus_store *st, const struct bus_store_key_row *row, char **cause)
+{
+	sqlite3_stmt *s;
+
+	if (sqlite3_prepare_v2(st->db, keys_upsert, -1, &s, NULL) != SQLITE_OK) {
+		xasprintf(cause, "keys: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	sqlite3_bind_text(s, 1, row->key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, row->person, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, row->role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, row->sockets, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, row->topics, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, row->revoked);
+	sqlite3_bind_int64(s, 7, row->changed_at);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		xasprintf(cause, "keys: %s", sqlite3_errmsg(st->db));
+		return -1;
+	}
+	return 0;
 }

@@ -39,6 +39,18 @@ struct bus_store_audit_row {
 };
 typedef int (*bus_store_audit_cb)(const struct bus_store_audit_row *, void *arg);
 
+/* A key of the CURVE allow-list added or revoked by op (bus-keys). */
+struct bus_store_key_row {
+	const char *key;
+	const char *person;
+	const char *role;
+	const char *sockets;  /* "ingest,events" */
+	const char *topics;   /* prefixes; "" for any */
+	int revoked;
+	int64_t changed_at;   /* ms since the epoch */
+};
+typedef int (*bus_store_key_cb)(const struct bus_store_key_row *, void *arg);
+
 /* The most the WAL (the database's -wal file) may hold by default, in
  * bytes. A store takes any limit from 32 pages up (129 KiB with SQLite's
  * default pages of 4 KiB). */
@@ -47,7 +59,6 @@ typedef int (*bus_store_audit_cb)(const struct bus_store_audit_row *, void *arg)
 struct bus_store *bus_store_open(const char *path, const char *synchronous,
                       int64_t wal_limit, char **cause);
 void    bus_store_close(struct bus_store *);
-struct sqlite3 *bus_store_db(struct bus_store *);
 int64_t bus_store_last_seq(struct bus_store *);
 int     bus_store_load(struct bus_store *, bus_store_object_cb, void *, char **cause);
 int     bus_store_replay(struct bus_store *, int64_t after, int limit,
@@ -74,6 +85,12 @@ int  bus_store_meta_set(struct bus_store *, const char *key, int64_t value,
 int  bus_store_commit(struct bus_store *, char **cause);
 void bus_store_rollback(struct bus_store *);
 int  bus_store_full(const struct bus_store *);
+int  bus_store_keys(struct bus_store *, bus_store_key_cb, void *, char **cause);
+int  bus_store_put_key(struct bus_store *, const struct bus_store_key_row *, char **cause);
 int  bus_store_probe(struct bus_store *, int64_t now_ms, char **cause);
+
+/* Tests only: the SQLite handle, to damage or inspect a file on purpose.
+ * Nothing in the hub reaches past this interface. */
+struct sqlite3 *bus_store_db(struct bus_store *);
 
 #endif
