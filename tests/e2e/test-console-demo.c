@@ -27,11 +27,7 @@
 
 static struct test_term *first, *second;
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "demo");
-}
+TEST_HUB_SETUP("demo")
 
 static int
 teardown(void **state)

@@ -223,23 +223,13 @@ test_kill_9_twenty_times(void **state)
 	test_hub_passed(h);
 }
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "fault-kill");
-}
-
-static int
-teardown(void **state)
-{
-	return test_hub_fixture_teardown(state);
-}
+TEST_HUB_SETUP("fault-kill")
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_kill_9_twenty_times, setup, teardown),
+		TEST_HUB_CASE(test_kill_9_twenty_times),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -164,23 +164,13 @@ test_storm_of_hostile_input(void **state)
 	test_hub_passed(h);
 }
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "fault-storm");
-}
-
-static int
-teardown(void **state)
-{
-	return test_hub_fixture_teardown(state);
-}
+TEST_HUB_SETUP("fault-storm")
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_storm_of_hostile_input, setup, teardown),
+		TEST_HUB_CASE(test_storm_of_hostile_input),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,11 +23,7 @@
 
 #define WAIT TEST_HUB_WAIT_MS
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "audit");
-}
+TEST_HUB_SETUP("audit")
 
 /* One audit reply as lead mori; it must be ok. QUERY is stolen. */
 static json_t *
@@ -841,22 +837,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_what_is_recorded, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_audit_op_is_for_leads, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_filters_and_pages, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_survives_restart_and_kill, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_database_refuses_changes, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_database_from_before, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_watchctl_audit, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_watchctl_all_pages, setup,
-		    test_hub_fixture_teardown),
+		TEST_HUB_CASE(test_what_is_recorded),
+		TEST_HUB_CASE(test_audit_op_is_for_leads),
+		TEST_HUB_CASE(test_filters_and_pages),
+		TEST_HUB_CASE(test_survives_restart_and_kill),
+		TEST_HUB_CASE(test_database_refuses_changes),
+		TEST_HUB_CASE(test_database_from_before),
+		TEST_HUB_CASE(test_watchctl_audit),
+		TEST_HUB_CASE(test_watchctl_all_pages),
 	};
 
 	return cmocka_run_group_tests_name("hub audit", tests, NULL, NULL);

@@ -23,11 +23,7 @@
 #define WAIT TEST_HUB_WAIT_MS
 #define NMSG 2000 /* half new refs, half updates of them */
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "clone");
-}
+TEST_HUB_SETUP("clone")
 
 struct producer {
 	struct test_hub *h;
@@ -249,10 +245,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_snapshot_plus_updates, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_consistent_with_its_seq, setup,
-		    test_hub_fixture_teardown),
+		TEST_HUB_CASE(test_snapshot_plus_updates),
+		TEST_HUB_CASE(test_snapshot_consistent_with_its_seq),
 	};
 
 	return cmocka_run_group_tests_name("hub clone", tests, NULL, NULL);

@@ -18,11 +18,7 @@
 
 #define WAIT TEST_HUB_WAIT_MS
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "control");
-}
+TEST_HUB_SETUP("control")
 
 static json_int_t
 snapshot_seq(struct test_hub *h)
@@ -586,15 +582,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_racing_dispatch, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_rules, setup, test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_every_change_is_an_event, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_tail, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_sector_level_events, setup,
-		    test_hub_fixture_teardown),
+		TEST_HUB_CASE(test_racing_dispatch),
+		TEST_HUB_CASE(test_rules),
+		TEST_HUB_CASE(test_every_change_is_an_event),
+		TEST_HUB_CASE(test_snapshot_tail),
+		TEST_HUB_CASE(test_sector_level_events),
 	};
 
 	return cmocka_run_group_tests_name("hub control", tests, NULL, NULL);

@@ -51,11 +51,7 @@
 #define QUIET_MS 2500    /* a window holding at least two heartbeats (one a second) */
 #define NO_REPLY_MS 1500 /* how long a refused client waits for the reply it never gets */
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "curve");
-}
+TEST_HUB_SETUP("curve")
 
 /* ------------------------------------------------------------------ */
 /* Keys and the allow file. */
@@ -1925,34 +1921,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_allowed_key_works_everywhere, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_key_gets_nothing, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_revoke_by_op, setup, test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_revoke_by_allow_file, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_revoke_cuts_only_that_key, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_allow_file_mistake_keeps_keys, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_viewer_dispatch_refused, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_forged_user_changes_nothing, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_public_bind_needs_curve, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_secret_key_mode, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_producer_limits, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_oversized_frames, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_frame_limit_edge, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_connections, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_rate_limit, setup, test_hub_fixture_teardown),
+		TEST_HUB_CASE(test_allowed_key_works_everywhere),
+		TEST_HUB_CASE(test_unknown_key_gets_nothing),
+		TEST_HUB_CASE(test_revoke_by_op),
+		TEST_HUB_CASE(test_revoke_by_allow_file),
+		TEST_HUB_CASE(test_revoke_cuts_only_that_key),
+		TEST_HUB_CASE(test_allow_file_mistake_keeps_keys),
+		TEST_HUB_CASE(test_viewer_dispatch_refused),
+		TEST_HUB_CASE(test_forged_user_changes_nothing),
+		TEST_HUB_CASE(test_public_bind_needs_curve),
+		TEST_HUB_CASE(test_secret_key_mode),
+		TEST_HUB_CASE(test_producer_limits),
+		TEST_HUB_CASE(test_oversized_frames),
+		TEST_HUB_CASE(test_frame_limit_edge),
+		TEST_HUB_CASE(test_bad_connections),
+		TEST_HUB_CASE(test_rate_limit),
 	};
 
 	return cmocka_run_group_tests_name("hub curve", tests, NULL, NULL);

@@ -24,11 +24,7 @@
 #define WAIT TEST_HUB_WAIT_MS
 #define NACKED 20
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "durability");
-}
+TEST_HUB_SETUP("durability")
 
 /* Read one event (not a heartbeat) into SEEN as {topic, body}: 0 or -1. */
 static int
@@ -518,16 +514,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_kill9_restart, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_restart_recovers_state, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_restart_does_not_reseed, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_damaged_store_refused, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_timeline_cannot_be_rewritten, setup,
-		    test_hub_fixture_teardown),
+		TEST_HUB_CASE(test_kill9_restart),
+		TEST_HUB_CASE(test_restart_recovers_state),
+		TEST_HUB_CASE(test_restart_does_not_reseed),
+		TEST_HUB_CASE(test_damaged_store_refused),
+		TEST_HUB_CASE(test_timeline_cannot_be_rewritten),
 	};
 
 	return cmocka_run_group_tests_name("hub durability", tests, NULL, NULL);

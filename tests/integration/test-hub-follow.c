@@ -191,25 +191,14 @@ test_a_lying_hub_is_caught(void **state)
 	test_hub_passed(h);
 }
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "follow");
-}
-
-static int
-teardown(void **state)
-{
-	return test_hub_fixture_teardown(state);
-}
+TEST_HUB_SETUP("follow")
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_follows_a_real_hub_through_a_crash, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_a_lying_hub_is_caught, setup, teardown),
+		TEST_HUB_CASE(test_follows_a_real_hub_through_a_crash),
+		TEST_HUB_CASE(test_a_lying_hub_is_caught),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,11 +20,7 @@
 
 #define WAIT TEST_HUB_WAIT_MS
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "ingest");
-}
+TEST_HUB_SETUP("ingest")
 
 /* "ICS-<this year>-NNNN" */
 static void
@@ -796,18 +792,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_incident_reaches_subscriber, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input_rejected_and_counted, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_huge_frame_cut_off, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_control, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_same_ref_updates, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_sensor_down_and_up, setup,
-		    test_hub_fixture_teardown),
+		TEST_HUB_CASE(test_incident_reaches_subscriber),
+		TEST_HUB_CASE(test_bad_input_rejected_and_counted),
+		TEST_HUB_CASE(test_huge_frame_cut_off),
+		TEST_HUB_CASE(test_malformed_control),
+		TEST_HUB_CASE(test_same_ref_updates),
+		TEST_HUB_CASE(test_sensor_down_and_up),
 	};
 
 	return cmocka_run_group_tests_name("hub ingest", tests, NULL, NULL);

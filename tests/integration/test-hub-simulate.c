@@ -17,11 +17,7 @@
 
 #include "test-hub.h"
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "simulate");
-}
+TEST_HUB_SETUP("simulate")
 
 static void
 test_simulate_makes_a_floor(void **state)
@@ -189,14 +185,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_simulate_makes_a_floor, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_simulate_usage_errors, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_alert_hold_steps_down_live, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_simulate_floor_stays_calm, setup,
-		    test_hub_fixture_teardown),
+		TEST_HUB_CASE(test_simulate_makes_a_floor),
+		TEST_HUB_CASE(test_simulate_usage_errors),
+		TEST_HUB_CASE(test_alert_hold_steps_down_live),
+		TEST_HUB_CASE(test_simulate_floor_stays_calm),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

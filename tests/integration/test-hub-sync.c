@@ -149,11 +149,7 @@ push_incidents(struct test_hub *h, void *push, int from, int n)
 	(void)h;
 }
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "sync");
-}
+TEST_HUB_SETUP("sync")
 
 static void
 test_clone_at_start_and_live_after(void **state)

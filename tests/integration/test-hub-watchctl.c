@@ -20,11 +20,7 @@
 
 #define WAIT TEST_HUB_WAIT_MS
 
-static int
-setup(void **state)
-{
-	return test_hub_fixture_setup(state, "watchctl");
-}
+TEST_HUB_SETUP("watchctl")
 
 /* Run watchctl; check its exit code; return stdout (caller frees). */
 static char *
@@ -417,12 +413,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_exit_codes, setup, test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_publish_snapshot_replay, setup,
-		    test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_tail, setup, test_hub_fixture_teardown),
-		cmocka_unit_test_setup_teardown(test_demo_only_on_a_demo_floor, setup,
-		    test_hub_fixture_teardown),
+		TEST_HUB_CASE(test_exit_codes),
+		TEST_HUB_CASE(test_publish_snapshot_replay),
+		TEST_HUB_CASE(test_tail),
+		TEST_HUB_CASE(test_demo_only_on_a_demo_floor),
 	};
 
 	return cmocka_run_group_tests_name("watchctl", tests, NULL, NULL);

@@ -89,6 +89,12 @@ void    test_hub_dump_log(const struct test_hub *);
  * test_hub_passed(), then cleans up. */
 int     test_hub_fixture_setup(void **state, const char *name);
 int     test_hub_fixture_teardown(void **state);
+/* The fixture most hub tests use: a cmocka setup called setup that gives
+ * each test a fresh hub named NAME, and a test entry with it and the
+ * shared teardown. */
+#define TEST_HUB_SETUP(name) \
+	static int setup(void **state) { return test_hub_fixture_setup(state, (name)); }
+#define TEST_HUB_CASE(fn) cmocka_unit_test_setup_teardown(fn, setup, test_hub_fixture_teardown)
 void    test_hub_passed(struct test_hub *);
 
 /* One control request as USER; the reply (ok or not) or NULL on timeout. */
